@@ -1,0 +1,115 @@
+/**
+ * The StyleGAN2-style generator: mapping z → w and synthesis w → image. Pure functions of a
+ * parameter record, so the trainer passes `tf.Variable`s, the worker and browser pass loaded tensors,
+ * and nothing here knows about losses.
+ */
+import { tf } from "../tf.ts";
+import { type GeneratorConfig, blockResolutions, channelsAt, convLayers, numWs, rgbLayers } from "./config.ts";
+import { denseEq, lreluGain, modulatedConv, upsample2x } from "./layers.ts";
+
+/** Parameter tensors by the names of `generatorParamSpecs`. */
+export type Params = Record<string, tf.Tensor>;
+
+function param(params: Params, name: string): tf.Tensor {
+  const t = params[name];
+  if (!t) throw new Error(`generator parameter missing: ${name}`);
+  return t;
+}
+
+function assertShape(t: tf.Tensor, expected: number[], where: string): void {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    throw new Error(`${where}: expected shape [${expected}], got [${t.shape}]`);
+  }
+}
+
+/**
+ * Mapping network: z [N, zDim] → w [N, wDim]. z is normalised by its RMS, then passes through
+ * `mappingLayers` equalized-lr dense layers with leaky ReLU. With `truncation` ψ ≠ 1 the result is
+ * w_avg + ψ·(w − w_avg).
+ *
+ * @example
+ * const w = mapping(params, cfg, tf.tensor2d(latentFromSeed(7, cfg.zDim), [1, cfg.zDim]), 0.7);
+ */
+export function mapping(params: Params, cfg: GeneratorConfig, z: tf.Tensor2D, truncation = 1): tf.Tensor2D {
+  assertShape(z, [z.shape[0], cfg.zDim], "mapping input z");
+  return tf.tidy(() => {
+    let x = tf.mul(z, tf.rsqrt(tf.add(tf.mean(tf.square(z), 1, true), 1e-8))) as tf.Tensor2D;
+    for (let i = 0; i < cfg.mappingLayers; i++) {
+      const fc = denseEq(x, param(params, `mapping.fc${i}.weight`), param(params, `mapping.fc${i}.bias`), cfg.mappingLrMul);
+      x = lreluGain(fc) as tf.Tensor2D;
+    }
+    if (truncation !== 1) {
+      const avg = param(params, "mapping.w_avg");
+      x = tf.add(avg, tf.mul(tf.sub(x, avg), truncation)) as tf.Tensor2D;
+    }
+    assertShape(x, [z.shape[0], cfg.wDim], "mapping output w");
+    return x;
+  });
+}
+
+/** Per-layer noise: one [N, H, W, 1] tensor per conv layer, or "zeros" to switch noise off. */
+export type NoiseInput = tf.Tensor4D[] | "zeros";
+
+/**
+ * Synthesis network: ws → image [N, res, res, 3], nominally in [−1, 1] (not clipped).
+ * `ws` is [N, numWs, wDim] (W+, e.g. style mixing) or [N, wDim] (one w broadcast to every layer).
+ */
+export function synthesis(params: Params, cfg: GeneratorConfig, ws: tf.Tensor, noise: NoiseInput): tf.Tensor4D {
+  const n = ws.shape[0]!;
+  const nw = numWs(cfg);
+  const layers = convLayers(cfg);
+  if (noise !== "zeros") {
+    if (noise.length !== layers.length) throw new Error(`synthesis: expected ${layers.length} noise maps, got ${noise.length}`);
+    layers.forEach((l, i) => assertShape(noise[i]!, [n, l.res, l.res, 1], `noise for ${l.name}`));
+  }
+  return tf.tidy(() => {
+    let wPlus: tf.Tensor3D;
+    if (ws.rank === 2) {
+      assertShape(ws, [n, cfg.wDim], "synthesis input w");
+      wPlus = tf.tile(tf.expandDims(ws, 1), [1, nw, 1]) as tf.Tensor3D;
+    } else {
+      assertShape(ws, [n, nw, cfg.wDim], "synthesis input ws");
+      wPlus = ws as tf.Tensor3D;
+    }
+    const wAt = (i: number) => tf.reshape(tf.slice(wPlus, [0, i, 0], [n, 1, cfg.wDim]), [n, cfg.wDim]) as tf.Tensor2D;
+
+    const conv = (x: tf.Tensor4D, i: number): tf.Tensor4D => {
+      const l = layers[i]!;
+      let y = modulatedConv(x, wAt(l.wIndex), convParams(params, l.name), { demodulate: true, up: l.up });
+      if (noise !== "zeros") y = tf.add(y, tf.mul(noise[l.noiseIndex]!, param(params, `${l.name}.noise_strength`)));
+      y = lreluGain(tf.add(y, param(params, `${l.name}.bias`))) as tf.Tensor4D;
+      assertShape(y, [n, l.res, l.res, l.outChannels], l.name);
+      return y;
+    };
+    const rgbs = rgbLayers(cfg);
+    const toRgb = (x: tf.Tensor4D, res: number): tf.Tensor4D => {
+      const r = rgbs.find((v) => v.res === res)!;
+      const y = modulatedConv(x, wAt(r.wIndex), convParams(params, r.name), { demodulate: false, up: false });
+      return tf.add(y, param(params, `${r.name}.bias`)) as tf.Tensor4D;
+    };
+
+    const c4 = channelsAt(cfg, 4);
+    const constant = param(params, "synthesis.b4.const");
+    assertShape(constant, [4, 4, c4], "synthesis.b4.const");
+    let x = tf.tile(tf.expandDims(constant, 0), [n, 1, 1, 1]) as tf.Tensor4D;
+    let img: tf.Tensor4D | null = null;
+    let li = 0;
+    for (const res of blockResolutions(cfg)) {
+      if (res > 4) x = conv(x, li++);
+      x = conv(x, li++);
+      const y = toRgb(x, res);
+      img = img === null ? y : (tf.add(upsample2x(img), y) as tf.Tensor4D);
+      assertShape(img, [n, res, res, 3], `synthesis.b${res} image`);
+    }
+    return img!;
+  });
+}
+
+function convParams(params: Params, name: string) {
+  return {
+    affineWeight: param(params, `${name}.affine.weight`),
+    affineBias: param(params, `${name}.affine.bias`),
+    weight: param(params, `${name}.weight`) as tf.Tensor4D,
+    bias: param(params, `${name}.bias`),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The weight format: a JSON manifest plus binary shards.
+ *
+ * `weightsManifest` keeps the shape of a TensorFlow.js weights manifest (groups of `paths` and
+ * sequential `weights` entries, bytes concatenated across a group's shards, little-endian), so
+ * float32 and float16 models can be read by tfjs's own `io.loadWeights`. One departure: tfjs has no
+ * per-channel int8, so int8 entries carry `quantization: { dtype: "int8", axis, scales }`, which
+ * tfjs would reject; everything else about them is tfjs-shaped. Everything tfjs does not know
+ * (shard hashes, the generator config, regions, card, provenance) lives beside it.
+ */
+import { z } from "zod";
+import { GeneratorConfig } from "../generator/config.ts";
+import { regionsSchema } from "../regions/schema.ts";
+
+export const FORMAT = "linkgan-weights";
+export const FORMAT_VERSION = 1;
+
+const finitePositive = z
+  .number({ error: "must be a number (NaN and Infinity are not allowed)" })
+  .refine((v) => Number.isFinite(v) && v > 0, { message: "must be finite and > 0" });
+
+export const Quantization = z.discriminatedUnion("dtype", [
+  z.object({ dtype: z.literal("float16") }).strict(),
+  z
+    .object({
+      dtype: z.literal("int8"),
+      /** The axis holding output channels (one scale each); always the last axis here. */
+      axis: z.number().int().min(0),
+      scales: z.array(finitePositive).min(1),
+    })
+    .strict(),
+]);
+export type Quantization = z.infer<typeof Quantization>;
+
+export const WeightEntry = z
+  .object({
+    name: z.string().min(1),
+    shape: z.array(z.number().int().min(1)),
+    /** The dtype after dequantization (as in tfjs): always float32 for this generator. */
+    dtype: z.literal("float32"),
+    quantization: Quantization.optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const q = e.quantization;
+    if (q?.dtype !== "int8") return;
+    if (q.axis !== e.shape.length - 1) ctx.addIssue({ code: "custom", path: ["quantization", "axis"], message: `must be the last axis (${e.shape.length - 1})` });
+    const channels = e.shape[e.shape.length - 1];
+    if (q.scales.length !== channels) {
+      ctx.addIssue({ code: "custom", path: ["quantization", "scales"], message: `needs one scale per channel (${channels}), got ${q.scales.length}` });
+    }
+  });
+export type WeightEntry = z.infer<typeof WeightEntry>;
+
+export const WeightGroup = z.object({ paths: z.array(z.string().min(1)).min(1), weights: z.array(WeightEntry).min(1) }).strict();
+
+const shardPath = z.string().regex(/^[A-Za-z0-9._-]+\.bin$/, "must be a plain file name ending in .bin");
+
+export const ShardInfo = z
+  .object({
+    path: shardPath,
+    bytes: z.number().int().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"),
+  })
+  .strict();
+
+export const DatasetInfo = z
+  .object({
+    name: z.string(),
+    license: z.string(),
+    attribution: z.string(),
+    url: z.string().optional(),
+  })
+  .strict();
+
+/** The model card (Mitchell et al. 2019), in the manifest so every runtime can show it. */
+export const ModelCard = z
+  .object({
+    title: z.string().min(1),
+    description: z.string(),
+    intendedUse: z.string().optional(),
+    limitations: z.string().optional(),
+    license: z.string().optional(),
+    datasets: z.array(DatasetInfo).default([]),
+    /** Measured figures, each with the command that measured it. */
+    metrics: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type ModelCard = z.infer<typeof ModelCard>;
+
+/** Where the weights came from: the run that trained them. */
+export const Provenance = z
+  .object({
+    trainer: z.string(),
+    backend: z.string().optional(),
+    run: z.string().optional(),
+    createdAt: z.string().optional(),
+    /** Version id of the model this one was fine-tuned from, if any. */
+    parent: z.string().optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export const Manifest = z
+  .object({
+    format: z.literal(FORMAT),
+    formatVersion: z.literal(FORMAT_VERSION),
+    /** Model name (the stable id users address, e.g. "faces64"). */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
+    /** Content-derived version id: see `versionOf`. */
+    version: z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits'),
+    generator: GeneratorConfig,
+    regions: z.array(z.unknown()),
+    card: ModelCard,
+    provenance: Provenance,
+    weightsManifest: z.array(WeightGroup).min(1),
+    shards: z.array(ShardInfo).min(1),
+  })
+  .strict()
+  .transform((m, ctx) => {
+    const r = regionsSchema(m.generator.wDim).safeParse(m.regions);
+    if (!r.success) {
+      for (const i of r.error.issues) ctx.addIssue({ ...i, path: ["regions", ...i.path] } as never);
+      return z.NEVER;
+    }
+    return { ...m, regions: r.data };
+  });
+export type Manifest = z.output<typeof Manifest>;
+export type ManifestInput = z.input<typeof Manifest>;

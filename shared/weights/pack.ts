@@ -1,0 +1,80 @@
+import { type GeneratorConfig } from "../generator/config.ts";
+import { type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
+import type { Region } from "../regions/schema.ts";
+import { sha256Hex, versionOf } from "./content-id.ts";
+import { FORMAT, FORMAT_VERSION, type Manifest, type ModelCard, type WeightEntry } from "./manifest.ts";
+import { type WeightDtype, encodeFloat16, quantizeInt8 } from "./quantize.ts";
+
+export interface PackInput {
+  name: string;
+  generator: GeneratorConfig;
+  regions: Region[];
+  card: ModelCard;
+  provenance: Manifest["provenance"];
+  values: ParamValues;
+  /** Storage dtype. int8 quantizes every tensor of rank ≥ 2 per output channel; vectors stay float32. */
+  dtype: WeightDtype;
+  /** Shard size in bytes (tfjs's default is 4 MiB). */
+  shardBytes?: number;
+}
+
+export interface PackedModel {
+  manifest: Manifest;
+  shards: { path: string; bytes: Uint8Array }[];
+}
+
+/**
+ * Encode generator parameters into the weight format: a manifest and its shards, with hashes and a
+ * content-derived version. The trainer's export and the test fixtures both go through here.
+ *
+ * @example
+ * const { manifest, shards } = await packModel({ name: "faces64", generator: cfg, regions, card,
+ *   provenance: { trainer: "linkgan-web 0.1.0" }, values, dtype: "int8" });
+ */
+export async function packModel(input: PackInput): Promise<PackedModel> {
+  const shardBytes = input.shardBytes ?? 4 * 1024 * 1024;
+  const entries: WeightEntry[] = [];
+  const chunks: Uint8Array[] = [];
+  for (const spec of generatorParamSpecs(input.generator)) {
+    const v = input.values.get(spec.name);
+    if (!v || v.length !== sizeOf(spec.shape)) throw new Error(`packModel: parameter ${spec.name} missing or of wrong size`);
+    const entry: WeightEntry = { name: spec.name, shape: spec.shape, dtype: "float32" };
+    if (input.dtype === "float16") {
+      entry.quantization = { dtype: "float16" };
+      chunks.push(encodeFloat16(v));
+    } else if (input.dtype === "int8" && spec.shape.length >= 2) {
+      const axis = spec.shape.length - 1;
+      const { bytes, scales } = quantizeInt8(v, spec.shape[axis]!);
+      entry.quantization = { dtype: "int8", axis, scales };
+      chunks.push(bytes);
+    } else {
+      chunks.push(new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)));
+    }
+    entries.push(entry);
+  }
+  const all = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  const count = Math.max(1, Math.ceil(all.length / shardBytes));
+  const shards = Array.from({ length: count }, (_, i) => ({
+    path: `group1-shard${i + 1}of${count}.bin`,
+    bytes: all.slice(i * shardBytes, Math.min(all.length, (i + 1) * shardBytes)),
+  }));
+  const manifest = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    name: input.name,
+    version: "",
+    generator: input.generator,
+    regions: input.regions,
+    card: input.card,
+    provenance: input.provenance,
+    weightsManifest: [{ paths: shards.map((s) => s.path), weights: entries }],
+    shards: await Promise.all(shards.map(async (s) => ({ path: s.path, bytes: s.bytes.length, sha256: await sha256Hex(s.bytes) }))),
+  } satisfies Manifest;
+  manifest.version = await versionOf(manifest);
+  return { manifest, shards };
+}

@@ -1,0 +1,30 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// One suite, two runtimes: everything under shared/ runs both in Node and inside workerd
+// (tfjs style: the same tests against every runtime). Worker tests run in workerd only.
+const sharedTests = ["shared/**/*.test.ts"];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "node",
+          include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts"],
+          setupFiles: ["test/setup-cpu.ts"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "workerd",
+          include: [...sharedTests, "worker/**/*.test.ts"],
+          setupFiles: ["test/setup-cpu.ts"],
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
