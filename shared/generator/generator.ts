@@ -48,9 +48,9 @@ export class Generator {
   /** w for explicit latents z (each zDim long). */
   async mapLatents(zs: Float32Array[], truncation = 1): Promise<Float32Array[]> {
     const { zDim, wDim } = this.config;
-    zs.forEach((z, i) => {
+    for (const [i, z] of zs.entries()) {
       if (z.length !== zDim) throw new Error(`latent ${i}: expected ${zDim} values, got ${z.length}`);
-    });
+    }
     const w = tf.tidy(() => mapping(this.params, this.config, tf.tensor2d(concat(zs), [zs.length, zDim]), truncation));
     const flat = (await w.data()) as Float32Array;
     w.dispose();
@@ -63,9 +63,9 @@ export class Generator {
    */
   async render(ws: Float32Array[], noiseSeeds: number[] | "zeros"): Promise<FloatImage[]> {
     const { wDim, resolution: res } = this.config;
-    ws.forEach((w, i) => {
+    for (const [i, w] of ws.entries()) {
       if (w.length !== wDim) throw new Error(`w ${i}: expected ${wDim} values, got ${w.length}`);
-    });
+    }
     if (noiseSeeds !== "zeros" && noiseSeeds.length !== ws.length) throw new Error("render: one noise seed per w");
     const img = tf.tidy(() => {
       const noise: NoiseInput = noiseSeeds === "zeros" ? "zeros" : noiseTensors(this.config, noiseSeeds);
@@ -87,7 +87,7 @@ export function noiseTensors(cfg: GeneratorConfig, seeds: number[]): tf.Tensor4D
   return convLayers(cfg).map((l) => {
     const size = l.res * l.res;
     const buf = new Float32Array(seeds.length * size);
-    seeds.forEach((s, i) => buf.set(noiseFromSeed(s, l.noiseIndex, l.res), i * size));
+    for (const [i, s] of seeds.entries()) buf.set(noiseFromSeed(s, l.noiseIndex, l.res), i * size);
     return tf.tensor4d(buf, [seeds.length, l.res, l.res, 1]);
   });
 }
@@ -95,7 +95,7 @@ export function noiseTensors(cfg: GeneratorConfig, seeds: number[]): tf.Tensor4D
 function concat(rows: Float32Array[]): Float32Array {
   const n = rows[0]?.length ?? 0;
   const out = new Float32Array(rows.length * n);
-  rows.forEach((r, i) => out.set(r, i * n));
+  for (const [i, r] of rows.entries()) out.set(r, i * n);
   return out;
 }
 
@@ -106,7 +106,7 @@ export function toRgba8(img: FloatImage): Uint8Array {
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < 3; c++) {
       const v = Math.round((img.data[i * 3 + c]! + 1) * 127.5);
-      out[i * 4 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+      out[i * 4 + c] = Math.min(255, Math.max(0, v));
     }
     out[i * 4 + 3] = 255;
   }

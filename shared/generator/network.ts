@@ -60,7 +60,7 @@ export function synthesis(params: Params, cfg: GeneratorConfig, ws: tf.Tensor, n
   const layers = convLayers(cfg);
   if (noise !== "zeros") {
     if (noise.length !== layers.length) throw new Error(`synthesis: expected ${layers.length} noise maps, got ${noise.length}`);
-    layers.forEach((l, i) => assertShape(noise[i]!, [n, l.res, l.res, 1], `noise for ${l.name}`));
+    for (const [i, l] of layers.entries()) assertShape(noise[i]!, [n, l.res, l.res, 1], `noise for ${l.name}`);
   }
   return tf.tidy(() => {
     let wPlus: tf.Tensor3D;

@@ -123,7 +123,7 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-const LN2 = 0.6931471805599453;
+const LN2 = Math.LN2; // a constant (the double nearest ln 2), not a computation: exact everywhere
 
 /**
  * Natural log for x in (0, 1], from + − × ÷ only (deterministic across engines).

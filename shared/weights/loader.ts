@@ -1,4 +1,4 @@
-import { type GeneratorConfig } from "../generator/config.ts";
+import type { GeneratorConfig } from "../generator/config.ts";
 import { type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
 import { describeZodError } from "../validation.ts";
 import { sha256Hex, versionOf } from "./content-id.ts";

@@ -77,7 +77,7 @@ export function quantizeInt8(values: Float32Array, channels: number): { bytes: U
   const q = new Int8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Math.round(values[i]! / scales[i % channels]!);
-    q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
+    q[i] = Math.min(127, Math.max(-127, v));
   }
   return { bytes: new Uint8Array(q.buffer), scales };
 }

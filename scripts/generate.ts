@@ -1,0 +1,116 @@
+/**
+ * Render an image (optionally with regions resampled) from a model folder to a PNG.
+ *
+ *   npm run generate -- --seed 7 --out face.png
+ *   npm run generate -- --seed 7 --truncation 0.7 --region left-eye,mouth --resample-seed 3 --out edit.png
+ *
+ * Run with --help for every option.
+ */
+import { writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { resampleRegions } from "../shared/editing/resample.ts";
+import { Generator, toRgba8 } from "../shared/generator/generator.ts";
+import { encodePng } from "../shared/png/png.ts";
+import { MAX_SEED } from "../shared/random/prng.ts";
+import { describeZodError } from "../shared/validation.ts";
+import { fileSource } from "../shared/weights/file-source.ts";
+import { loadModel } from "../shared/weights/loader.ts";
+import { setupNodeCpu } from "./lib/node-tf.ts";
+
+export const DEFAULT_MODEL_DIR = "weights/faces64";
+
+const HELP = `Usage: npm run generate -- [options]
+  --model DIR            model folder with manifest.json (default ${DEFAULT_MODEL_DIR})
+  --seed N               latent seed, 0..${MAX_SEED} (default 0)
+  --truncation PSI       truncation ψ in [0, 2] (default 1)
+  --region NAMES         comma-separated region names to resample
+  --resample-seed N      seed of the resampled axes (required with --region)
+  --mode replace|perturb replace the axes with those of a new code, or add α·p (default replace)
+  --alpha A              perturbation strength for --mode perturb (default 1)
+  --scale K              upscale the PNG K× with nearest neighbour, 1..16 (default 1)
+  --out FILE             output PNG (default seed-<N>.png)`;
+
+const seed = z.coerce.number().int().min(0).max(MAX_SEED);
+const Args = z
+  .object({
+    model: z.string().default(DEFAULT_MODEL_DIR),
+    seed: seed.default(0),
+    truncation: z.coerce.number().min(0).max(2).default(1),
+    region: z.string().optional(),
+    "resample-seed": seed.optional(),
+    mode: z.enum(["replace", "perturb"]).default("replace"),
+    alpha: z.coerce.number().min(-100).max(100).default(1),
+    scale: z.coerce.number().int().min(1).max(16).default(1),
+    out: z.string().optional(),
+  })
+  .refine((a) => a.region === undefined || a["resample-seed"] !== undefined, {
+    message: "is required with --region",
+    path: ["resample-seed"],
+  });
+
+function fail(message: string): never {
+  console.error(`generate: ${message}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      options: Object.fromEntries(
+        ["model", "seed", "truncation", "region", "resample-seed", "mode", "alpha", "scale", "out"].map((k) => [k, { type: "string" as const }]),
+      ) as Record<string, { type: "string" }>,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    if (process.argv.includes("--help") || process.argv.includes("-h")) {
+      console.log(HELP);
+      return;
+    }
+    fail(`${(e as Error).message}\n${HELP}`);
+  }
+  const parsed = Args.safeParse(values);
+  if (!parsed.success) fail(describeZodError(parsed.error).replace(/(^|; )([a-z-]+):/g, "$1--$2:"));
+  const a = parsed.data;
+  if (!existsSync(`${a.model}/manifest.json`)) {
+    fail(
+      a.model === DEFAULT_MODEL_DIR
+        ? `no model at ${a.model}/. The default model is produced by the trainer (npm run train, issue #3). ` +
+            "To try the pipeline now, render the test fixture (random weights: noise, not faces): --model test/fixtures/tiny-model"
+        : `no manifest.json in ${a.model}/`,
+    );
+  }
+
+  await setupNodeCpu();
+  const { manifest, values: params } = await loadModel(fileSource(a.model));
+  const g = Generator.fromValues(manifest.generator, params);
+  const [base] = await g.mapSeeds([a.seed], a.truncation);
+  let w = base!;
+  if (a.region !== undefined) {
+    const names = a.region.split(",").map((s) => s.trim()).filter(Boolean);
+    const regions = names.map((n) => {
+      const r = manifest.regions.find((x) => x.name === n);
+      if (!r) fail(`--region: model ${manifest.name} has no region "${n}" (it has: ${manifest.regions.map((x) => x.name).join(", ") || "none"})`);
+      return r;
+    });
+    w = await resampleRegions(g, w, regions, { seed: a["resample-seed"]!, mode: a.mode, alpha: a.alpha, truncation: a.truncation });
+  }
+  const [img] = await g.render([w], [a.seed]);
+  g.dispose();
+  const rgba = upscale(toRgba8(img!), img!.width, a.scale);
+  const out = a.out ?? `seed-${a.seed}.png`;
+  await writeFile(out, encodePng(rgba, img!.width * a.scale, img!.height * a.scale));
+  console.log(`${out}: ${manifest.name} ${manifest.version}, seed ${a.seed}, ψ ${a.truncation}${a.region ? `, resampled ${a.region} (${a.mode}, seed ${a["resample-seed"]})` : ""}`);
+}
+
+function upscale(rgba: Uint8Array, size: number, k: number): Uint8Array {
+  if (k === 1) return rgba;
+  const s = size * k;
+  const out = new Uint8Array(s * s * 4);
+  for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) out.set(rgba.subarray(((Math.floor(y / k) * size + Math.floor(x / k)) * 4), (Math.floor(y / k) * size + Math.floor(x / k)) * 4 + 4), (y * s + x) * 4);
+  return out;
+}
+
+main().catch((e: unknown) => fail((e as Error).message));

@@ -1,0 +1,53 @@
+/** Start `wrangler dev` on a free loopback port and wait until it answers; for benchmarks and e2e tests. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+
+export interface DevServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export async function startWranglerDev(configPath: string, opts: { readyPath?: string; timeoutMs?: number } = {}): Promise<DevServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    "npx",
+    ["wrangler", "dev", "--config", configPath, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())],
+    { env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let log = "";
+  child.stdout?.on("data", (d) => (log += d));
+  child.stderr?.on("data", (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const stop = async () => {
+    if (child.exitCode === null) {
+      process.kill(-child.pid!, "SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
+  };
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log}`);
+    try {
+      const res = await fetch(url + (opts.readyPath ?? "/"));
+      await res.arrayBuffer();
+      return { url, stop };
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`wrangler dev did not answer within ${opts.timeoutMs ?? 60_000} ms:\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

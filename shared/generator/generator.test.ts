@@ -1,0 +1,144 @@
+import { describe, expect, it } from "vitest";
+import golden from "../../test/fixtures/tiny-golden.json";
+import { TINY, tinyValues } from "../../test/fixtures/tiny.ts";
+import { tf } from "../tf.ts";
+import { CONFIGS } from "./configs.ts";
+import { convLayers, numWs } from "./config.ts";
+import { Generator } from "./generator.ts";
+import { lreluGain, modulatedConv, upsample2x } from "./layers.ts";
+import { generatorParamSpecs, initParams } from "./params.ts";
+
+// This suite runs in Node and inside workerd (cpu backend in both).
+
+describe("generator", () => {
+  it("renders the golden image for seed 7 (same in every runtime, max abs diff ≤ 1e-4)", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(golden.paramSeed));
+    const [w] = await g.mapSeeds([golden.seed], golden.truncation);
+    const [img] = await g.render([w!], [golden.seed]);
+    g.dispose();
+    expect(img!.data.length).toBe(golden.image.length);
+    let maxDiff = 0;
+    img!.data.forEach((v, i) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - golden.image[i]!));
+    });
+    expect(maxDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  for (const [name, cfg] of Object.entries(CONFIGS)) {
+    it(`${name}: output shape and finite values`, async () => {
+      const g = Generator.fromValues(cfg, initParams(generatorParamSpecs(cfg), 3));
+      const ws = await g.mapSeeds([1, 2], 0.7);
+      expect(ws.map((w) => w.length)).toEqual([cfg.wDim, cfg.wDim]);
+      const imgs = await g.render(ws, [1, 2]);
+      g.dispose();
+      expect(imgs).toHaveLength(2);
+      for (const img of imgs) {
+        expect([img.width, img.height, img.data.length]).toEqual([cfg.resolution, cfg.resolution, cfg.resolution ** 2 * 3]);
+        expect(img.data.every(Number.isFinite)).toBe(true);
+      }
+      expect(numWs(cfg)).toBe(2 * Math.log2(cfg.resolution) - 2);
+    }, 120_000);
+  }
+
+  it("truncation ψ = 0 maps every seed to w_avg and renders the w_avg image", async () => {
+    const values = tinyValues(1);
+    const g = Generator.fromValues(TINY, values);
+    const ws = await g.mapSeeds([1, 99], 0);
+    const wAvg = values.get("mapping.w_avg")!;
+    for (const w of ws) for (let i = 0; i < w.length; i++) expect(w[i]).toBeCloseTo(wAvg[i]!, 5);
+    const [a, b, ref] = await g.render([ws[0]!, ws[1]!, wAvg], [5, 5, 5]);
+    g.dispose();
+    for (const img of [a!, b!]) expect(maxAbsDiff(img.data, ref!.data)).toBeLessThan(1e-5);
+  });
+
+  it("one seed is one image: the same seed repeats, the noise seed matters, zero noise differs", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(1));
+    const [w] = await g.mapSeeds([4]);
+    const [a, b, c] = await g.render([w!, w!, w!], [4, 4, 5]);
+    const [d] = await g.render([w!], "zeros");
+    g.dispose();
+    expect(maxAbsDiff(a!.data, b!.data)).toBe(0);
+    expect(maxAbsDiff(a!.data, c!.data)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(a!.data, d!.data)).toBeGreaterThan(1e-3);
+  });
+
+  it("refuses wrong-length latents and missing parameters with a message", async () => {
+    const values = tinyValues(1);
+    const g = Generator.fromValues(TINY, values);
+    await expect(g.mapLatents([new Float32Array(3)])).rejects.toThrow(/latent 0: expected 32 values, got 3/);
+    await expect(g.render([new Float32Array(5)], [1])).rejects.toThrow(/w 0: expected 32 values/);
+    g.dispose();
+    values.delete("synthesis.b8.conv0.weight");
+    expect(() => Generator.fromValues(TINY, values)).toThrow(/missing: synthesis.b8.conv0.weight/);
+  });
+
+  it("has one noise map per conv layer", () => {
+    expect(convLayers(TINY).map((l) => [l.name, l.res])).toEqual([
+      ["synthesis.b4.conv1", 4],
+      ["synthesis.b8.conv0", 8],
+      ["synthesis.b8.conv1", 8],
+      ["synthesis.b16.conv0", 16],
+      ["synthesis.b16.conv1", 16],
+    ]);
+  });
+});
+
+// The fast paths against simple loop references.
+describe("layers", () => {
+  it("upsample2x equals the [1,3,3,1] reference with replicated edges", () => {
+    const [n, h, w, c] = [2, 3, 4, 2];
+    const x = Float32Array.from({ length: n * h * w * c }, (_, i) => Math.sin(i * 1.7));
+    const got = upsample2x(tf.tensor4d(x, [n, h, w, c])).dataSync();
+    const at = (b: number, i: number, j: number, k: number) =>
+      x[((b * h + Math.min(h - 1, Math.max(0, i))) * w + Math.min(w - 1, Math.max(0, j))) * c + k]!;
+    // out[2i] = .75 x[i] + .25 x[i-1]; out[2i+1] = .75 x[i] + .25 x[i+1], separably in H and W.
+    const tap = (o: number) => (o % 2 === 0 ? [Math.floor(o / 2), Math.floor(o / 2) - 1] : [Math.floor(o / 2), Math.floor(o / 2) + 1]);
+    let maxDiff = 0;
+    for (let b = 0; b < n; b++)
+      for (let oi = 0; oi < 2 * h; oi++)
+        for (let oj = 0; oj < 2 * w; oj++)
+          for (let k = 0; k < c; k++) {
+            const [i0, i1] = tap(oi) as [number, number];
+            const [j0, j1] = tap(oj) as [number, number];
+            const ref = 0.5625 * at(b, i0, j0, k) + 0.1875 * at(b, i0, j1, k) + 0.1875 * at(b, i1, j0, k) + 0.0625 * at(b, i1, j1, k);
+            maxDiff = Math.max(maxDiff, Math.abs(ref - got[((b * 2 * h + oi) * 2 * w + oj) * c + k]!));
+          }
+    expect(maxDiff).toBeLessThan(1e-6);
+  });
+
+  it("modulatedConv (non-fused) equals convolving with per-sample modulated, demodulated weights", () => {
+    const [n, hw, cin, cout, wd] = [2, 5, 3, 4, 6];
+    const rnd = (len: number, s: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898 + s) * 1.3);
+    const x = tf.tensor4d(rnd(n * hw * hw * cin, 1), [n, hw, hw, cin]);
+    const w = tf.tensor2d(rnd(n * wd, 2), [n, wd]);
+    const p = {
+      affineWeight: tf.tensor2d(rnd(wd * cin, 3), [wd, cin]),
+      affineBias: tf.ones([cin]),
+      weight: tf.tensor4d(rnd(9 * cin * cout, 4), [3, 3, cin, cout]),
+      bias: tf.zeros([cout]),
+    };
+    for (const demodulate of [true, false]) {
+      const got = modulatedConv(x, w, p, { demodulate, up: false }).arraySync();
+      // Reference: StyleGAN2's grouped form, one sample at a time.
+      const styles = tf.add(tf.matMul(w, tf.mul(p.affineWeight, 1 / Math.sqrt(wd))), p.affineBias).arraySync() as number[][];
+      const base = tf.mul(p.weight, 1 / Math.sqrt(cin * 9));
+      for (let b = 0; b < n; b++) {
+        let wb = tf.mul(base, tf.reshape(tf.tensor1d(styles[b]!), [1, 1, cin, 1]));
+        if (demodulate) wb = tf.mul(wb, tf.rsqrt(tf.add(tf.sum(tf.square(wb), [0, 1, 2], true), 1e-8)));
+        const ref = tf.conv2d(tf.slice(x, [b, 0, 0, 0], [1, hw, hw, cin]) as tf.Tensor4D, wb as tf.Tensor4D, 1, "same").arraySync()[0]!;
+        expect(maxAbsDiff(new Float32Array(ref.flat(2)), new Float32Array(got[b]!.flat(2)))).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it("lreluGain is √2 · leaky ReLU(0.2)", () => {
+    const got = lreluGain(tf.tensor1d([-2, -0.5, 0, 0.5, 3])).dataSync();
+    for (const [i, v] of [-2, -0.5, 0, 0.5, 3].entries()) expect(got[i]).toBeCloseTo(Math.SQRT2 * (v < 0 ? 0.2 * v : v), 5);
+  });
+});
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
