@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { convLayers } from "../../shared/generator/config.ts";
+import { synthesis } from "../../shared/generator/network.ts";
+import { generatorParamSpecs } from "../../shared/generator/params.ts";
+import { Prng } from "../../shared/random/prng.ts";
+import { TINY, tinyValues } from "../../test/fixtures/tiny.ts";
+import { DiscriminatorConfig, discriminatorParamSpecs } from "../networks/discriminator.ts";
+import { initParams } from "../../shared/generator/params.ts";
+import { tf } from "../tf-node.ts";
+import { LinkGanConfig, linkganTerms } from "./linkgan.ts";
+import { type Nets, type StepRandom, gMainLoss } from "./stylegan2.ts";
+
+const cfg = LinkGanConfig.parse({ alpha: 1, lambdaIn: 1, lambdaOut: 1, interval: 8 });
+const n = 2;
+const rng = new Prng(3);
+const G = Object.fromEntries(generatorParamSpecs(TINY).map((s) => [s.name, tf.tensor(tinyValues(1).get(s.name)!, s.shape)]));
+const noise = convLayers(TINY).map((l) => tf.tensor4d(rng.normals(n * l.res * l.res), [n, l.res, l.res, 1]));
+const w = tf.tensor2d(rng.normals(n * TINY.wDim), [n, TINY.wDim]);
+const p = () => tf.tensor3d(rng.normals(n * TINY.wDim), [1, n, TINY.wDim]);
+const render = (ws: tf.Tensor2D) => synthesis(G, TINY, ws, noise.map((m) => tf.tile(m, [ws.shape[0] / n, 1, 1, 1]) as tf.Tensor4D));
+const region = (mask: number) => ({ name: "r", axes: { start: 0, end: 8 }, mask: tf.fill([1, 16, 16, 1], mask) as tf.Tensor4D });
+
+describe("LinkGAN regularizer", () => {
+  it("L_out vanishes when the region is the whole image, L_in when it is empty", () => {
+    const full = linkganTerms(render, w, [region(1)], p(), p(), cfg).perRegion[0]!;
+    expect(full.lOut.dataSync()[0]).toBe(0);
+    expect(full.lIn.dataSync()[0]).toBeGreaterThan(0);
+    const empty = linkganTerms(render, w, [region(0)], p(), p(), cfg).perRegion[0]!;
+    expect(empty.lIn.dataSync()[0]).toBe(0);
+    expect(empty.lOut.dataSync()[0]).toBeGreaterThan(0);
+  });
+
+  it("equals the masked mean squared differences computed directly", () => {
+    const half = tf.concat([tf.ones([1, 8, 16, 1]), tf.zeros([1, 8, 16, 1])], 1) as tf.Tensor4D;
+    const pIn = p();
+    const pOut = p();
+    const t = linkganTerms(render, w, [{ name: "top", axes: { start: 4, end: 12 }, mask: half }], pIn, pOut, cfg);
+    const m = tf.tensor1d(Array.from({ length: TINY.wDim }, (_, i) => (i >= 4 && i < 12 ? 1 : 0)));
+    const x = render(w);
+    const x1 = render(tf.add(w, tf.mul(tf.reshape(pIn, [n, TINY.wDim]), m)) as tf.Tensor2D);
+    const x2 = render(tf.add(w, tf.mul(tf.reshape(pOut, [n, TINY.wDim]), tf.sub(1, m))) as tf.Tensor2D);
+    const lOut = tf.mean(tf.square(tf.mul(tf.sub(1, half), tf.sub(x1, x)))).dataSync()[0]!;
+    const lIn = tf.mean(tf.square(tf.mul(half, tf.sub(x2, x)))).dataSync()[0]!;
+    expect(t.perRegion[0]!.lOut.dataSync()[0]).toBeCloseTo(lOut, 6);
+    expect(t.perRegion[0]!.lIn.dataSync()[0]).toBeCloseTo(lIn, 6);
+    expect(t.perturbed.shape).toEqual([2 * n, 16, 16, 3]);
+  });
+
+  it("a generator step with links gives finite gradients for every trainable generator weight", () => {
+    const dCfg = DiscriminatorConfig.parse({ resolution: 16, channelBase: 64, channelMax: 8, mbstdGroup: 2 });
+    const vars = (specs: ReturnType<typeof discriminatorParamSpecs>, values: Map<string, Float32Array>) =>
+      Object.fromEntries(specs.map((s) => [s.name, tf.variable(tf.tensor(values.get(s.name)!, s.shape), s.trainable)]));
+    const gSpecs = generatorParamSpecs(TINY);
+    const nets: Nets = { gCfg: TINY, dCfg, G: vars(gSpecs, tinyValues(1)), D: vars(discriminatorParamSpecs(dCfg), initParams(discriminatorParamSpecs(dCfg), 2)) };
+    const r: StepRandom = {
+      z: tf.tensor2d(rng.normals(n * TINY.zDim), [n, TINY.zDim]),
+      zMix: tf.tensor2d(rng.normals(n * TINY.zDim), [n, TINY.zDim]),
+      mixCutoff: 3,
+      noise,
+      pIn: tf.tensor3d(rng.normals(2 * n * TINY.wDim), [2, n, TINY.wDim]),
+      pOut: tf.tensor3d(rng.normals(2 * n * TINY.wDim), [2, n, TINY.wDim]),
+    };
+    const regions = [
+      { name: "a", axes: { start: 0, end: 8 }, mask: region(1).mask },
+      { name: "b", axes: { start: 8, end: 16 }, mask: tf.zeros([1, 16, 16, 1]) as tf.Tensor4D },
+    ];
+    let link: number[] = [];
+    const gVars = gSpecs.filter((s) => s.trainable).map((s) => nets.G[s.name] as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => {
+      const res = gMainLoss(nets, r, { cfg, regions });
+      link = res.link!.perRegion.flatMap((t) => [t.lIn.dataSync()[0]!, t.lOut.dataSync()[0]!]);
+      return res.loss;
+    }, gVars);
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    expect(link).toHaveLength(4);
+    for (const s of gSpecs.filter((s) => s.trainable)) {
+      const g = grads[nets.G[s.name]!.name];
+      expect(g, s.name).toBeDefined();
+      expect(Array.from(g!.dataSync()).every(Number.isFinite), s.name).toBe(true);
+    }
+  });
+});

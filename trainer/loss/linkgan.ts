@@ -1,0 +1,91 @@
+/**
+ * The LinkGAN regularizer (Zhu et al., ICCV 2023; ../../../shared/PAPER.md), per linked region i:
+ *   x  = G(w)
+ *   x1 = G(w + α·p ⊙ m_i)          perturb the region's own axes
+ *   x2 = G(w + α·p′ ⊙ (1 − m_i))   perturb every other axis
+ *   L_out = ‖(1 − M_i) ⊙ (x1 − x)‖²   the linked axes must not change pixels outside the region
+ *   L_in  = ‖M_i ⊙ (x2 − x)‖²         the other axes must not change pixels inside it
+ *   L_reg = Σ_i (λ1·L_in + λ2·L_out)
+ * All images share the noise maps, so only w differs. Squared norms are averaged over pixels and
+ * channels (‖·‖²/(H·W·3)) and over the batch, so λ does not depend on resolution (the paper gives no
+ * normalisation). The perturbed images are returned for the discriminator to see as fakes.
+ */
+import { z } from "zod";
+import { axisMask } from "../../shared/editing/edit.ts";
+import type { AxisRange } from "../../shared/regions/schema.ts";
+import { tf } from "../../shared/tf.ts";
+
+export const LinkGanConfig = z
+  .object({
+    /** Perturbation strength α (p ~ N(0, I) in W). */
+    alpha: z.number().positive().default(1),
+    /** λ1: weight of L_in (other axes must not change the region). */
+    lambdaIn: z.number().min(0).default(10),
+    /** λ2: weight of L_out (the region's axes must not change the rest). */
+    lambdaOut: z.number().min(0).default(10),
+    /** Apply every `interval` generator steps (lazy; the paper uses 8). The loss is multiplied by it. */
+    interval: z.number().int().min(1).default(8),
+  })
+  .strict();
+export type LinkGanConfig = z.infer<typeof LinkGanConfig>;
+
+export interface LinkedRegion {
+  name: string;
+  axes: AxisRange;
+  /** Binary mask on output pixels, [1, H, W, 1] (fixed: broadcast) or [N, H, W, 1] (semantic, per sample). */
+  mask: tf.Tensor4D;
+}
+
+export interface LinkGanTerms {
+  /** Σ_i (λ1·L_in + λ2·L_out), a scalar (not yet multiplied by the interval). */
+  loss: tf.Scalar;
+  /** Per region, for the metrics log. */
+  perRegion: { name: string; lIn: tf.Scalar; lOut: tf.Scalar }[];
+  /** The 2·K·N perturbed images (x1 of every region, then x2 of every region). */
+  perturbed: tf.Tensor4D;
+}
+
+/**
+ * @param render renders a batch of w [B, wDim] with the *same* noise for every group of N (the
+ *   caller tiles its noise maps K·2 + 1 times).
+ * @param w [N, wDim] codes (after mapping, before truncation).
+ * @param pIn / pOut [K, N, wDim] N(0, I) directions, one pair per region.
+ */
+export function linkganTerms(
+  render: (ws: tf.Tensor2D) => tf.Tensor4D,
+  w: tf.Tensor2D,
+  regions: LinkedRegion[],
+  pIn: tf.Tensor3D,
+  pOut: tf.Tensor3D,
+  cfg: LinkGanConfig,
+): LinkGanTerms {
+  const [n, wDim] = w.shape;
+  const k = regions.length;
+  if (k === 0) throw new Error("linkganTerms: no linked regions");
+  const codes: tf.Tensor2D[] = [w];
+  regions.forEach((r, i) => {
+    const m = tf.tensor1d(axisMask(wDim, [r.axes]));
+    const p = tf.reshape(tf.slice(pIn, [i, 0, 0], [1, n, wDim]), [n, wDim]);
+    codes.push(tf.add(w, tf.mul(tf.mul(p, m), cfg.alpha)) as tf.Tensor2D);
+  });
+  regions.forEach((r, i) => {
+    const notM = tf.tensor1d(axisMask(wDim, [r.axes]).map((v) => 1 - v));
+    const p = tf.reshape(tf.slice(pOut, [i, 0, 0], [1, n, wDim]), [n, wDim]);
+    codes.push(tf.add(w, tf.mul(tf.mul(p, notM), cfg.alpha)) as tf.Tensor2D);
+  });
+  const all = render(tf.concat(codes, 0) as tf.Tensor2D); // [(1 + 2K)·N, H, W, 3]
+  const [, h, wd] = all.shape;
+  const part = (j: number) => tf.slice(all, [j * n, 0, 0, 0], [n, h, wd, 3]) as tf.Tensor4D;
+  const x = part(0);
+  const perRegion: LinkGanTerms["perRegion"] = [];
+  let loss = tf.scalar(0);
+  regions.forEach((r, i) => {
+    const x1 = part(1 + i);
+    const x2 = part(1 + k + i);
+    const lOut = tf.mean(tf.square(tf.mul(tf.sub(1, r.mask), tf.sub(x1, x)))) as tf.Scalar;
+    const lIn = tf.mean(tf.square(tf.mul(r.mask, tf.sub(x2, x)))) as tf.Scalar;
+    perRegion.push({ name: r.name, lIn, lOut });
+    loss = tf.add(loss, tf.add(tf.mul(lIn, cfg.lambdaIn), tf.mul(lOut, cfg.lambdaOut))) as tf.Scalar;
+  });
+  return { loss, perRegion, perturbed: tf.slice(all, [n, 0, 0, 0], [2 * k * n, h, wd, 3]) as tf.Tensor4D };
+}

@@ -1,0 +1,103 @@
+/**
+ * StyleGAN2's residual discriminator with minibatch standard deviation, built only from tfjs ops
+ * whose second derivatives are correct (FACTS.md), because R1 differentiates through it twice:
+ * convs (stride 1 and 2), matMul, reshape/concat, mean, sqrt, abs (for leaky ReLU). Downsampling is
+ * a learned stride-2 conv, never pooling or resize.
+ */
+import { z } from "zod";
+import { lreluGain } from "../../shared/generator/layers.ts";
+import type { ParamSpec } from "../../shared/generator/params.ts";
+import { tf } from "../../shared/tf.ts";
+
+export const DiscriminatorConfig = z
+  .object({
+    resolution: z.number().int().min(8).max(1024),
+    channelBase: z.number().int().min(4),
+    channelMax: z.number().int().min(1).max(1024),
+    /** Minibatch-stddev group size (StyleGAN2: 4); the batch must be divisible by it. */
+    mbstdGroup: z.number().int().min(1).default(4),
+  })
+  .strict();
+export type DiscriminatorConfig = z.infer<typeof DiscriminatorConfig>;
+
+const ch = (cfg: DiscriminatorConfig, res: number) => Math.max(1, Math.min(Math.floor(cfg.channelBase / res), cfg.channelMax));
+
+/** Block resolutions from the top down to 8 (the 4×4 epilogue follows). */
+const blockRes = (cfg: DiscriminatorConfig) => {
+  const out: number[] = [];
+  for (let r = cfg.resolution; r > 4; r /= 2) out.push(r);
+  return out;
+};
+
+export function discriminatorParamSpecs(cfg: DiscriminatorConfig): ParamSpec[] {
+  const specs: ParamSpec[] = [];
+  const conv = (name: string, k: number, cin: number, cout: number, bias = true) => {
+    specs.push({ name: `${name}.weight`, shape: [k, k, cin, cout], init: "normal", trainable: true });
+    if (bias) specs.push({ name: `${name}.bias`, shape: [cout], init: "zeros", trainable: true });
+  };
+  conv(`d.b${cfg.resolution}.fromrgb`, 1, 3, ch(cfg, cfg.resolution));
+  for (const r of blockRes(cfg)) {
+    conv(`d.b${r}.conv0`, 3, ch(cfg, r), ch(cfg, r));
+    conv(`d.b${r}.conv1`, 3, ch(cfg, r), ch(cfg, r / 2));
+    conv(`d.b${r}.skip`, 2, ch(cfg, r), ch(cfg, r / 2), false);
+  }
+  const c4 = ch(cfg, 4);
+  conv("d.b4.conv", 3, c4 + 1, c4);
+  specs.push({ name: "d.b4.fc.weight", shape: [16 * c4, c4], init: "normal", trainable: true });
+  specs.push({ name: "d.b4.fc.bias", shape: [c4], init: "zeros", trainable: true });
+  specs.push({ name: "d.b4.out.weight", shape: [c4, 1], init: "normal", trainable: true });
+  specs.push({ name: "d.b4.out.bias", shape: [1], init: "zeros", trainable: true });
+  return specs;
+}
+
+type Params = Record<string, tf.Tensor>;
+
+function convEq(x: tf.Tensor4D, p: Params, name: string, stride: 1 | 2 = 1, pad: "same" | "valid" = "same"): tf.Tensor4D {
+  const w = p[`${name}.weight`] as tf.Tensor4D;
+  const [k, , cin] = w.shape;
+  let y = tf.conv2d(x, tf.mul(w, 1 / Math.sqrt(cin * k * k)) as tf.Tensor4D, stride, pad);
+  const b = p[`${name}.bias`];
+  if (b) y = tf.add(y, b);
+  return y;
+}
+
+function minibatchStd(x: tf.Tensor4D, group: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const g = Math.min(group, n);
+  if (n % g !== 0) throw new Error(`minibatch stddev: batch ${n} is not divisible by group ${g}`);
+  const y = tf.reshape(x, [g, n / g, h, w, c]);
+  const centred = tf.sub(y, tf.mean(y, 0, true));
+  const std = tf.sqrt(tf.add(tf.mean(tf.square(centred), 0), 1e-8)); // [n/g, h, w, c]
+  const s = tf.mean(tf.reshape(std, [n / g, h * w * c]), 1); // [n/g]
+  // Broadcast back: sample i belongs to group-column i mod (n/g) (same layout as StyleGAN2's reshape).
+  const col = tf.reshape(s, [1, n / g, 1, 1, 1]);
+  // (a broadcasting multiply, not tile: its gradient is a plain sum, safe to differentiate twice)
+  const feat = tf.reshape(tf.mul(col, tf.ones([g, n / g, h, w, 1])), [n, h, w, 1]);
+  return tf.concat([x, feat], 3) as tf.Tensor4D;
+}
+
+/**
+ * Logits [N, 1] for images [N, res, res, 3] in [−1, 1].
+ *
+ * @example
+ * const logits = discriminator(dParams, dCfg, images);
+ */
+export function discriminator(p: Params, cfg: DiscriminatorConfig, img: tf.Tensor4D): tf.Tensor2D {
+  const n = img.shape[0];
+  let x = lreluGain(convEq(img, p, `d.b${cfg.resolution}.fromrgb`)) as tf.Tensor4D;
+  for (const r of blockRes(cfg)) {
+    const skip = convEq(x, p, `d.b${r}.skip`, 2, "valid");
+    let y = lreluGain(convEq(x, p, `d.b${r}.conv0`)) as tf.Tensor4D;
+    y = lreluGain(convEq(y, p, `d.b${r}.conv1`, 2)) as tf.Tensor4D;
+    x = tf.mul(tf.add(skip, y), Math.SQRT1_2) as tf.Tensor4D;
+    if (x.shape[1] !== r / 2 || x.shape[3] !== ch(cfg, r / 2)) throw new Error(`d.b${r}: unexpected shape [${x.shape}]`);
+  }
+  x = minibatchStd(x, cfg.mbstdGroup);
+  x = lreluGain(convEq(x, p, "d.b4.conv")) as tf.Tensor4D;
+  const c4 = ch(cfg, 4);
+  const flat = tf.reshape(x, [n, 16 * c4]) as tf.Tensor2D;
+  const fcW = p["d.b4.fc.weight"]!;
+  const h = lreluGain(tf.add(tf.matMul(flat, tf.mul(fcW, 1 / Math.sqrt(16 * c4)) as tf.Tensor2D), p["d.b4.fc.bias"]!)) as tf.Tensor2D;
+  const outW = p["d.b4.out.weight"]!;
+  return tf.add(tf.matMul(h, tf.mul(outW, 1 / Math.sqrt(c4)) as tf.Tensor2D), p["d.b4.out.bias"]!) as tf.Tensor2D;
+}
