@@ -1,0 +1,274 @@
+/**
+ * The training state and one training step. Everything random is drawn from one seeded PRNG whose
+ * state is checkpointed, so a resumed run continues exactly as if it had not stopped.
+ */
+import { numWs, convLayers } from "../../shared/generator/config.ts";
+import { synthesis } from "../../shared/generator/network.ts";
+import { type ParamSpec, type ParamValues, generatorParamSpecs, initParams, sizeOf } from "../../shared/generator/params.ts";
+import { Prng, type PrngState } from "../../shared/random/prng.ts";
+import { rasterizeMask } from "../../shared/regions/mask.ts";
+import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
+import type { LinkedRegion } from "../loss/linkgan.ts";
+import { type LossConfig, type Nets, type StepRandom, dMainLoss, dRegLoss, gMainLoss, gPlLoss, mixedWs } from "../loss/stylegan2.ts";
+import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/discriminator.ts";
+import { tf } from "../tf-node.ts";
+import { Adam } from "./adam.ts";
+import { type TensorData, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type TrainConfig, r1GammaOf } from "./config.ts";
+
+/** Images for training: RGB floats in [−1, 1], index-addressable so the order is reproducible. */
+export interface TrainingData {
+  readonly size: number;
+  readonly resolution: number;
+  /** Images `indices` as one [N, H, W, 3] Float32Array. */
+  batch(indices: number[]): Promise<Float32Array>;
+}
+
+/** Scalars logged by a step (only the phases that ran). */
+export type StepMetrics = Record<string, number>;
+
+export class Trainer {
+  step = 0;
+  private plMean = 0;
+  private emaG: Record<string, tf.Tensor> = {};
+  private readonly dCfg: DiscriminatorConfig;
+  private readonly nets: Nets;
+  private readonly optG: Adam;
+  private readonly optD: Adam;
+  private readonly gSpecs: ParamSpec[];
+  private readonly masks: LinkedRegion[];
+  private order: number[] = [];
+  private orderPos = 0;
+
+  private constructor(
+    readonly config: TrainConfig,
+    readonly data: TrainingData,
+    private rng: Prng,
+    gValues: ParamValues,
+    dValues: ParamValues,
+  ) {
+    const c = config;
+    if (data.resolution !== c.generator.resolution) throw new Error(`dataset resolution ${data.resolution} ≠ generator resolution ${c.generator.resolution}`);
+    if (data.size < c.batch) throw new Error(`dataset has ${data.size} images, fewer than one batch (${c.batch})`);
+    if (c.links === "on" && c.regions.length === 0) throw new Error("links are on but no regions are configured");
+    this.dCfg = { ...c.discriminator, resolution: c.generator.resolution };
+    this.gSpecs = generatorParamSpecs(c.generator);
+    // Variable names are global in tfjs: make them unique per trainer.
+    const id = instances++;
+    const vars = (specs: ParamSpec[], values: ParamValues, prefix: string) =>
+      Object.fromEntries(specs.map((s) => [s.name, tf.variable(tf.tensor(values.get(s.name)!, s.shape), s.trainable, `t${id}/${prefix}/${s.name}`)]));
+    this.nets = { gCfg: c.generator, dCfg: this.dCfg, G: vars(this.gSpecs, gValues, "G"), D: vars(discriminatorParamSpecs(this.dCfg), dValues, "D") };
+    for (const s of this.gSpecs) this.emaG[s.name] = tf.keep(tf.clone(this.nets.G[s.name]!));
+    // Lazy regularization (StyleGAN2): a phase run every k steps scales lr by c and β by ^c, c = k/(k+1).
+    const cG = c.plWeight > 0 ? c.plInterval / (c.plInterval + 1) : 1;
+    const cD = c.r1Interval / (c.r1Interval + 1);
+    this.optG = new Adam(c.lr * cG, 0, 0.99 ** cG);
+    this.optD = new Adam(c.lr * cD, 0, 0.99 ** cD);
+    this.masks = c.regions.map((r) => {
+      if (r.mask.kind === "semantic") throw new Error(`region ${r.name}: semantic masks need a segmenter (issue #7)`);
+      const m = rasterizeMask(r.mask, c.generator.resolution);
+      return { name: r.name, axes: r.axes, mask: tf.keep(tf.tensor4d(Float32Array.from(m.data), [1, m.size, m.size, 1])) };
+    });
+  }
+
+  /** A fresh run: parameters initialised from the config's seed. */
+  static create(config: TrainConfig, data: TrainingData): Trainer {
+    const g = initParams(generatorParamSpecs(config.generator), config.seed);
+    const d = initParams(discriminatorParamSpecs({ ...config.discriminator, resolution: config.generator.resolution }), config.seed + 1);
+    return new Trainer(config, data, new Prng(config.seed, 1), g, d);
+  }
+
+  /**
+   * Continue from a checkpoint. With `fineTune`, only the networks come from it (a new run with its
+   * own config, e.g. links on after pretraining with links off); otherwise everything does, and the
+   * config must be the one that wrote it.
+   */
+  static async resume(dir: string, config: TrainConfig, data: TrainingData, opts: { fineTune?: boolean } = {}): Promise<Trainer> {
+    const { meta, tensors } = await loadCheckpoint(dir);
+    const take = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.data]));
+    const useEma = opts.fineTune === true;
+    const t = new Trainer(config, data, opts.fineTune ? new Prng(config.seed, 1) : Prng.fromState(meta.rng as PrngState), take(useEma ? "Gema/" : "G/"), take("D/"));
+    if (opts.fineTune) return t;
+    if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json, or fine-tune from it`);
+    t.step = meta.step as number;
+    t.plMean = meta.plMean as number;
+    t.order = meta.order as number[];
+    t.orderPos = meta.orderPos as number;
+    for (const s of t.gSpecs) {
+      t.emaG[s.name]!.dispose();
+      t.emaG[s.name] = tf.keep(tf.tensor(tensors.get(`Gema/${s.name}`)!.data, s.shape));
+    }
+    t.optG.load("optG/", tensors);
+    t.optD.load("optD/", tensors);
+    return t;
+  }
+
+  async save(dir: string): Promise<void> {
+    const tensors = new Map<string, TensorData>();
+    const put = (name: string, t: tf.Tensor) => tensors.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
+    for (const [k, v] of Object.entries(this.nets.G)) put(`G/${k}`, v);
+    for (const [k, v] of Object.entries(this.emaG)) put(`Gema/${k}`, v);
+    for (const [k, v] of Object.entries(this.nets.D)) put(`D/${k}`, v);
+    for (const [k, v] of [...this.optG.state("optG/"), ...this.optD.state("optD/")]) tensors.set(k, v);
+    const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.order, orderPos: this.orderPos, configHash: await configHash(this.config) };
+    await saveCheckpoint(dir, meta, tensors);
+  }
+
+  get kimg(): number {
+    return (this.step * this.config.batch) / 1000;
+  }
+
+  /** The EMA generator's parameters (what gets exported and sampled). */
+  emaValues(): ParamValues {
+    return new Map(this.gSpecs.map((s) => [s.name, this.emaG[s.name]!.dataSync() as Float32Array]));
+  }
+
+  private nextIndices(n: number): number[] {
+    const out: number[] = [];
+    while (out.length < n) {
+      if (this.orderPos >= this.order.length) {
+        // A new epoch: Fisher–Yates shuffle from the run's PRNG.
+        this.order = Array.from({ length: this.data.size }, (_, i) => i);
+        for (let i = this.order.length - 1; i > 0; i--) {
+          const j = Math.floor(this.rng.uniform() * (i + 1));
+          [this.order[i], this.order[j]] = [this.order[j]!, this.order[i]!];
+        }
+        this.orderPos = 0;
+      }
+      out.push(this.order[this.orderPos++]!);
+    }
+    return out;
+  }
+
+  private drawRandom(linkStep: boolean, plStep: boolean): StepRandom {
+    const { batch: n, generator: g } = this.config;
+    const rng = this.rng;
+    const nw = numWs(g);
+    const z = tf.tensor2d(rng.normals(n * g.zDim), [n, g.zDim]);
+    const zMix = tf.tensor2d(rng.normals(n * g.zDim), [n, g.zDim]);
+    const cutoff = 1 + Math.floor(rng.uniform() * (nw - 1));
+    const mixCutoff = rng.uniform() < this.config.styleMixing ? cutoff : nw;
+    const noise = convLayers(g).map((l) => tf.tensor4d(rng.normals(n * l.res * l.res), [n, l.res, l.res, 1]));
+    const r: StepRandom = { z, zMix, mixCutoff, noise };
+    if (linkStep) {
+      const k = this.masks.length;
+      r.pIn = tf.tensor3d(rng.normals(k * n * g.wDim), [k, n, g.wDim]);
+      r.pOut = tf.tensor3d(rng.normals(k * n * g.wDim), [k, n, g.wDim]);
+    }
+    if (plStep) r.plNoise = tf.tensor4d(rng.normals(n * g.resolution ** 2 * 3), [n, g.resolution, g.resolution, 3]);
+    return r;
+  }
+
+  /** One training step: Gmain (+LinkGAN), Greg, Dmain, Dreg, EMA. Returns the step's scalars. */
+  async trainStep(): Promise<StepMetrics> {
+    const c = this.config;
+    const s = this.step;
+    const linkStep = c.links === "on" && s % c.linkgan.interval === 0;
+    const plStep = c.plWeight > 0 && s % c.plInterval === 0;
+    const r1Step = s % c.r1Interval === 0;
+    const lossCfg: LossConfig = { r1Gamma: r1GammaOf(c), r1Interval: c.r1Interval, plWeight: c.plWeight, plInterval: c.plInterval, plDecay: 0.01, styleMixing: c.styleMixing };
+    const indices = this.nextIndices(c.batch);
+    const realsData = await this.data.batch(indices);
+    const r = this.drawRandom(linkStep, plStep);
+    const metrics: StepMetrics = {};
+    const gTrainable = this.gSpecs.filter((p) => p.trainable).map((p) => this.nets.G[p.name] as tf.Variable);
+    const dTrainable = Object.values(this.nets.D) as tf.Variable[];
+    const reals = tf.tensor4d(realsData, [c.batch, c.generator.resolution, c.generator.resolution, 3]);
+    const scalar = (t: tf.Tensor) => t.dataSync()[0]!;
+
+    // Gmain (+ LinkGAN)
+    let perturbed: tf.Tensor4D | undefined;
+    {
+      const { value, grads } = tf.variableGrads(() => {
+        const res = gMainLoss(this.nets, r, linkStep ? { cfg: c.linkgan, regions: this.masks } : undefined);
+        metrics["G/adv"] = scalar(res.adv);
+        if (res.link) {
+          metrics["G/link"] = scalar(res.link.total);
+          for (const t of res.link.perRegion) {
+            metrics[`link/${t.name}/in`] = scalar(t.lIn);
+            metrics[`link/${t.name}/out`] = scalar(t.lOut);
+          }
+        }
+        if (res.perturbed) perturbed = tf.keep(res.perturbed);
+        return res.loss;
+      }, gTrainable);
+      this.optG.step(this.nets.G, grads);
+      metrics["G/loss"] = scalar(value);
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    // Track w_avg (StyleGAN2: β = 0.995) from this batch's w.
+    tf.tidy(() => {
+      const wMean = tf.mean(mixedWs(this.nets, { ...r, mixCutoff: numWs(c.generator) }), [0, 1]);
+      const avg = this.nets.G["mapping.w_avg"]!;
+      (avg as tf.Variable).assign(tf.add(wMean, tf.mul(tf.sub(avg, wMean), 0.995)));
+    });
+    // Greg: path length
+    if (plStep) {
+      let newMean = this.plMean;
+      const { value, grads } = tf.variableGrads(() => {
+        const res = gPlLoss(this.nets, r, this.plMean, lossCfg);
+        newMean = scalar(res.plMean);
+        return res.loss;
+      }, gTrainable);
+      this.optG.step(this.nets.G, grads);
+      this.plMean = newMean;
+      metrics["G/pl"] = scalar(value);
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    // Dmain: fakes from the updated G (constants: no gradient reaches G), plus LinkGAN's perturbed images.
+    {
+      const fakes = tf.tidy(() => {
+        const f = synthesis(this.nets.G, c.generator, mixedWs(this.nets, r), r.noise);
+        return perturbed ? tf.concat([f, perturbed], 0) : f;
+      }) as tf.Tensor4D;
+      const { value, grads } = tf.variableGrads(() => {
+        const res = dMainLoss(this.nets, reals, fakes);
+        metrics["D/real"] = scalar(res.real);
+        metrics["D/fake"] = scalar(res.fake);
+        return res.loss;
+      }, dTrainable);
+      this.optD.step(this.nets.D, grads);
+      metrics["D/loss"] = scalar(value);
+      tf.dispose([value, fakes, ...Object.values(grads)]);
+    }
+    // Dreg: R1
+    if (r1Step) {
+      const { value, grads } = tf.variableGrads(() => {
+        const res = dRegLoss(this.nets, reals, lossCfg);
+        metrics["D/r1"] = scalar(res.r1);
+        return res.loss;
+      }, dTrainable.filter((v) => !v.name.endsWith("out.bias")));
+      this.optD.step(this.nets.D, grads);
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    // EMA of G, with StyleGAN2's ramp-up of the half-life.
+    const nimg = (s + 1) * c.batch;
+    const emaNimg = Math.min(c.emaKimg * 1000, c.emaRampup > 0 ? nimg * c.emaRampup : Number.POSITIVE_INFINITY);
+    const beta = 0.5 ** (c.batch / Math.max(emaNimg, 1e-8));
+    tf.tidy(() => {
+      for (const p of this.gSpecs) {
+        const cur = this.nets.G[p.name]!;
+        const next = p.trainable ? tf.add(cur, tf.mul(tf.sub(this.emaG[p.name]!, cur), beta)) : tf.clone(cur);
+        this.emaG[p.name]!.dispose();
+        this.emaG[p.name] = tf.keep(next);
+      }
+    });
+    tf.dispose([reals, r.z, r.zMix, ...r.noise, ...(r.pIn ? [r.pIn, r.pOut!] : []), ...(r.plNoise ? [r.plNoise] : []), ...(perturbed ? [perturbed] : [])]);
+    this.step++;
+    return metrics;
+  }
+
+  dispose(): void {
+    tf.dispose([...Object.values(this.nets.G), ...Object.values(this.nets.D), ...Object.values(this.emaG), ...this.masks.map((m) => m.mask)]);
+    this.optG.dispose();
+    this.optD.dispose();
+  }
+}
+
+export async function configHash(c: TrainConfig): Promise<string> {
+  return (await sha256Hex(canonicalJson(c))).slice(0, 16);
+}
+
+export const paramCount = (specs: ParamSpec[]) => specs.reduce((a, s) => a + sizeOf(s.shape), 0);
+
+let instances = 0;
