@@ -4,7 +4,7 @@
  */
 import { numWs, convLayers } from "../../shared/generator/config.ts";
 import { synthesis } from "../../shared/generator/network.ts";
-import { type ParamSpec, type ParamValues, generatorParamSpecs, initParams, sizeOf } from "../../shared/generator/params.ts";
+import { type ParamSpec, type ParamValues, generatorParamSpecs, initParams } from "../../shared/generator/params.ts";
 import { Prng, type PrngState } from "../../shared/random/prng.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
@@ -269,6 +269,5 @@ export async function configHash(c: TrainConfig): Promise<string> {
   return (await sha256Hex(canonicalJson(c))).slice(0, 16);
 }
 
-export const paramCount = (specs: ParamSpec[]) => specs.reduce((a, s) => a + sizeOf(s.shape), 0);
 
 let instances = 0;

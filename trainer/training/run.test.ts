@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { GeneratorConfig } from "../../shared/generator/config.ts";
+import { decodePng } from "../../shared/png/png.ts";
+import { Prng } from "../../shared/random/prng.ts";
+import { TrainConfig } from "./config.ts";
+import { runTraining } from "./run.ts";
+import type { TrainingData } from "./trainer.ts";
+
+const MICRO = GeneratorConfig.parse({ resolution: 8, zDim: 8, wDim: 16, mappingLayers: 1, channelBase: 32, channelMax: 4 });
+const data: TrainingData = {
+  size: 8,
+  resolution: 8,
+  async batch(indices) {
+    const out = new Float32Array(indices.length * 192);
+    for (const [i, idx] of indices.entries()) out.set(new Prng(idx, 9).normals(192).map((v) => Math.tanh(v)), i * 192);
+    return out;
+  },
+};
+const config = TrainConfig.parse({
+  generator: MICRO,
+  discriminator: { channelBase: 32, channelMax: 4, mbstdGroup: 2 },
+  regions: [{ name: "left", axes: { start: 0, end: 4 }, mask: { kind: "box", x: 0, y: 0, width: 0.5, height: 1 } }],
+  links: "on",
+  linkgan: { interval: 2 },
+  batch: 4,
+  totalKimg: 0.02, // 5 steps
+  checkpointEvery: 2,
+  samplesEvery: 2,
+  logEvery: 1,
+});
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe("runTraining", () => {
+  it("writes a complete run folder, pauses after a piece, and resumes to the end", async () => {
+    const runDir = await mkdtemp(join(tmpdir(), "linkgan-run-"));
+    dirs.push(runDir);
+    const first = await runTraining({ runDir, config, data, maxSteps: 3, quiet: true });
+    expect(first.finished).toBe(false);
+    expect(first.trainer.step).toBe(3);
+    first.trainer.dispose();
+    const second = await runTraining({ runDir, config, data, quiet: true });
+    expect(second.finished).toBe(true);
+    expect(second.trainer.step).toBe(5);
+    second.trainer.dispose();
+
+    const metrics = (await readFile(join(runDir, "metrics.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5]);
+    expect(metrics[0]).toHaveProperty("link/left/out");
+    const samples = await readdir(join(runDir, "samples"));
+    expect(samples).toContain("step-000000002-seeds.png");
+    expect(samples).toContain("step-000000005-regions.png");
+    const grid = decodePng(new Uint8Array(await readFile(join(runDir, "samples", "step-000000005-seeds.png"))));
+    expect(grid.width).toBe(8 * (8 * 16 + 1) + 1); // 8 columns of 8 px × 16 plus gaps
+    expect(await readFile(join(runDir, "curves.svg"), "utf8")).toContain("<polyline");
+    expect((await readdir(join(runDir, "checkpoints"))).sort()).toEqual(["step-000000003", "step-000000004", "step-000000005"]);
+
+    await expect(runTraining({ runDir, config: { ...config, batch: 8 }, data, quiet: true })).rejects.toThrow(/different config/);
+  }, 120_000);
+});

@@ -1,0 +1,134 @@
+/**
+ * A training run in its folder:
+ *   runs/<name>/config.json         the run's TrainConfig (a resumed run must match it)
+ *   runs/<name>/checkpoints/step-N/ the last few checkpoints (atomic; resume picks the newest)
+ *   runs/<name>/samples/            seed grids and region-resample grids (PNG) at intervals
+ *   runs/<name>/metrics.jsonl       one JSON object per log interval (means over the interval)
+ *   runs/<name>/curves.svg|png      training curves, redrawn with every sample grid
+ * Stop it at any moment (Ctrl-C saves a checkpoint first); run the same command again to continue.
+ */
+import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import cliProgress from "cli-progress";
+import { canonicalJson } from "../../shared/weights/content-id.ts";
+import { listCheckpoints } from "./checkpoint.ts";
+import { type TrainConfig, TrainConfig as TrainConfigSchema } from "./config.ts";
+import { curvesSvg } from "./curves.ts";
+import { regionGrid, seedGrid } from "./samples.ts";
+import { Trainer, type TrainingData } from "./trainer.ts";
+
+export interface RunOptions {
+  runDir: string;
+  config: TrainConfig;
+  data: TrainingData;
+  /** Start from this checkpoint's EMA generator and D (e.g. links on after pretraining). */
+  fineTuneFrom?: string;
+  /** Stop after this many steps in this invocation (a resumable piece of a long run). */
+  maxSteps?: number;
+  keepCheckpoints?: number;
+  /** Rasterize curves.svg to PNG (the dataset module provides resvg). */
+  svgToPng?: (svg: string) => Uint8Array;
+  quiet?: boolean;
+}
+
+const pad = (n: number) => String(n).padStart(9, "0");
+
+export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer; finished: boolean }> {
+  const { runDir, config } = opts;
+  await mkdir(join(runDir, "samples"), { recursive: true });
+  const cfgPath = join(runDir, "config.json");
+  const existing = await readFile(cfgPath, "utf8").catch(() => null);
+  if (existing !== null) {
+    const prev = TrainConfigSchema.parse(JSON.parse(existing));
+    if (canonicalJson(prev) !== canonicalJson(config)) {
+      throw new Error(`${cfgPath} holds a different config; use a new run folder, or pass the run's own config.json`);
+    }
+  } else {
+    await writeFile(cfgPath, `${JSON.stringify(config, null, 2)}\n`);
+  }
+
+  const ckpts = await listCheckpoints(runDir);
+  const trainer = ckpts.length
+    ? await Trainer.resume(ckpts.at(-1)!, config, opts.data)
+    : opts.fineTuneFrom
+      ? await Trainer.resume(opts.fineTuneFrom, config, opts.data, { fineTune: true })
+      : Trainer.create(config, opts.data);
+  const totalSteps = Math.ceil((config.totalKimg * 1000) / config.batch);
+  const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
+  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
+
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log("\nstopping after this step (a checkpoint is saved; run again to resume) …");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const bar = opts.quiet
+    ? null
+    : new cliProgress.SingleBar(
+        { format: "train |{bar}| {value}/{total} steps | {kimg} kimg | {rate} img/s | ETA {eta_formatted} | {losses}", etaBuffer: 50, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+  bar?.start(totalSteps, trainer.step, { kimg: trainer.kimg.toFixed(1), rate: "…", losses: "" });
+
+  const saveCheckpoint = async () => {
+    await trainer.save(join(runDir, "checkpoints", `step-${pad(trainer.step)}`));
+    const all = await listCheckpoints(runDir);
+    for (const old of all.slice(0, Math.max(0, all.length - (opts.keepCheckpoints ?? 3)))) await rm(old, { recursive: true, force: true });
+  };
+  const writeSamples = async () => {
+    const values = trainer.emaValues();
+    const tag = `step-${pad(trainer.step)}`;
+    await writeFile(join(runDir, "samples", `${tag}-seeds.png`), await seedGrid(config.generator, values, Array.from({ length: 32 }, (_, i) => i)));
+    if (config.regions.some((r) => r.mask.kind !== "semantic")) {
+      const fixed = config.regions.filter((r) => r.mask.kind !== "semantic");
+      await writeFile(join(runDir, "samples", `${tag}-regions.png`), await regionGrid(config.generator, values, fixed, [0, 1]));
+    }
+    const lines = (await readFile(join(runDir, "metrics.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const svg = curvesSvg(lines, runDir);
+    await writeFile(join(runDir, "curves.svg"), svg);
+    if (opts.svgToPng) await writeFile(join(runDir, "curves.png"), opts.svgToPng(svg));
+  };
+
+  let sums: Record<string, number> = {};
+  let counts: Record<string, number> = {};
+  let t0 = performance.now();
+  let imgs = 0;
+  let steps = 0;
+  while (trainer.step < totalSteps && !stopping && (opts.maxSteps === undefined || steps < opts.maxSteps)) {
+    const m = await trainer.trainStep();
+    steps++;
+    imgs += config.batch;
+    for (const [k, v] of Object.entries(m)) {
+      sums[k] = (sums[k] ?? 0) + v;
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    const s = trainer.step;
+    if (s % config.logEvery === 0 || s === totalSteps) {
+      const secs = (performance.now() - t0) / 1000;
+      const means = Object.fromEntries(Object.keys(sums).map((k) => [k, sums[k]! / counts[k]!]));
+      const rate = imgs / secs;
+      await appendFile(join(runDir, "metrics.jsonl"), `${JSON.stringify({ step: s, kimg: trainer.kimg, imgPerSec: rate, time: new Date().toISOString(), ...means })}\n`);
+      bar?.update(s, { kimg: trainer.kimg.toFixed(1), rate: rate.toFixed(1), losses: `G ${means["G/loss"]?.toFixed(3)} D ${means["D/loss"]?.toFixed(3)}${means["G/link"] !== undefined ? ` link ${means["G/link"].toFixed(4)}` : ""}` });
+      sums = {};
+      counts = {};
+      t0 = performance.now();
+      imgs = 0;
+    } else {
+      bar?.update(s);
+    }
+    if (s % config.samplesEvery === 0) await writeSamples();
+    if (s % config.checkpointEvery === 0) await saveCheckpoint();
+  }
+  bar?.stop();
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  const finished = trainer.step >= totalSteps;
+  await saveCheckpoint();
+  await writeSamples();
+  log(finished ? `${runDir}: finished at step ${trainer.step}` : `${runDir}: paused at step ${trainer.step}; run the same command to continue`);
+  return { trainer, finished };
+}
