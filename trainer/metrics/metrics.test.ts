@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { Generator } from "../../shared/generator/generator.ts";
+import { Prng } from "../../shared/random/prng.ts";
+import { TINY, TINY_REGIONS, tinyValues } from "../../test/fixtures/tiny.ts";
+import { measureLocality } from "./masked-mse.ts";
+import { laplacianPyramid, slicedWasserstein } from "./swd.ts";
+import "../tf-node.ts";
+
+const blobs = (n: number, seed: number, shift = 0) =>
+  Array.from({ length: n }, (_, i) => {
+    const rng = new Prng(seed, i);
+    const cx = 8 + rng.uniform() * 16;
+    const cy = 8 + rng.uniform() * 16;
+    return Float32Array.from({ length: 32 * 32 * 3 }, (_, k) => {
+      const p = Math.floor(k / 3);
+      const d = Math.hypot((p % 32) - cx, Math.floor(p / 32) - cy);
+      return Math.tanh(2 - d / 4) + shift;
+    });
+  });
+
+describe("SWD", () => {
+  it("is small for two samples of one distribution and larger for a different one", () => {
+    const a = slicedWasserstein(blobs(16, 1), blobs(16, 2), 32);
+    const b = slicedWasserstein(blobs(16, 1), blobs(16, 3, 0.5), 32);
+    expect(a.levels.map((l) => l.size)).toEqual([32, 16]);
+    expect(b.mean).toBeGreaterThan(3 * a.mean);
+  });
+
+  it("the Laplacian pyramid has a band-pass level with little energy on smooth images, then the coarse level", () => {
+    const img = blobs(1, 4)[0]!;
+    const [l32, g16] = laplacianPyramid(img, 32);
+    expect(l32!.size).toBe(32);
+    expect(g16!.size).toBe(16);
+    expect(l32!.data.reduce((s, v) => s + Math.abs(v), 0) / l32!.data.length).toBeLessThan(0.2);
+  });
+});
+
+describe("masked MSE", () => {
+  it("measures editing and leakage per fixed region, and a whole-image region has no outside", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(1));
+    const full = { name: "all", axes: { start: 24, end: 32 }, mask: { kind: "box", x: 0, y: 0, width: 1, height: 1 } } as const;
+    const res = await measureLocality(g, [...TINY_REGIONS, full], { samples: 4, batch: 2 });
+    g.dispose();
+    expect(res.map((r) => r.region)).toEqual(["left-eye", "right-eye", "mouth", "all"]);
+    for (const r of res.slice(0, 3)) {
+      expect(r.mseIn).toBeGreaterThan(0);
+      expect(r.mseOut).toBeGreaterThan(0); // random weights: no locality at all
+      expect(r.mseInUnlinked).toBeGreaterThan(0);
+    }
+    expect(res[3]!.mseOut).toBe(0);
+  });
+});
