@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { GeneratorConfig } from "../../shared/generator/config.ts";
 import { Region } from "../../shared/regions/schema.ts";
+import { DatasetSpec } from "../data/spec.ts";
 import { LinkGanConfig } from "../loss/linkgan.ts";
 import { DiscriminatorConfig } from "../networks/discriminator.ts";
 
@@ -10,6 +11,7 @@ import { DiscriminatorConfig } from "../networks/discriminator.ts";
  */
 export const TrainConfig = z
   .object({
+    dataset: DatasetSpec.optional(),
     generator: GeneratorConfig,
     discriminator: DiscriminatorConfig.omit({ resolution: true }),
     /** Linked regions; with links off (pretraining, baseline) they are still recorded. */

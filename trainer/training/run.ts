@@ -69,7 +69,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   const bar = opts.quiet
     ? null
     : new cliProgress.SingleBar(
-        { format: "train |{bar}| {value}/{total} steps | {kimg} kimg | {rate} img/s | ETA {eta_formatted} | {losses}", etaBuffer: 50, hideCursor: true },
+        { format: "train |{bar}| {value}/{total} steps | {kimg} kimg | {rate} img/s | ETA {eta_formatted} | {losses}", etaBuffer: 50, hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000 },
         cliProgress.Presets.shades_classic,
       );
   bar?.start(totalSteps, trainer.step, { kimg: trainer.kimg.toFixed(1), rate: "…", losses: "" });

@@ -1,0 +1,52 @@
+/**
+ * npm run train -- --config trainer/configs/faces64-pretrain.json --run runs/faces64-pretrain
+ *
+ * Trains (or continues: the same command resumes from the run's newest checkpoint). Ctrl-C saves a
+ * checkpoint and stops. --steps N trains at most N steps in this invocation (a resumable piece).
+ * --fine-tune-from starts a new run from another run's newest checkpoint (its EMA generator and D),
+ * e.g. LinkGAN fine-tuning after pretraining without links.
+ */
+import { z } from "zod";
+import { listCheckpoints } from "../training/checkpoint.ts";
+import { selectBackend } from "../backends.ts";
+import { openDataset } from "../data/open.ts";
+import { TrainConfig } from "../training/config.ts";
+import { runTraining } from "../training/run.ts";
+import { fail, parseFlags, readJson } from "./args.ts";
+
+const HELP = `Usage: npm run train -- --config FILE --run DIR [options]
+  --config FILE          training config (JSON, see trainer/configs/)
+  --run DIR              run folder (created, or resumed if it has checkpoints)
+  --backend NAME         auto | tensorflow | webgpu | cpu (default auto: tensorflow if installed)
+  --fine-tune-from DIR   start from the newest checkpoint of another run (a run folder or a checkpoint)
+  --steps N              train at most N steps now, then save and exit (resume later)
+Exit status: 0 when the run has finished, 3 when it paused (run the same command to continue).`;
+
+const Flags = z.object({
+  config: z.string().min(1),
+  run: z.string().min(1),
+  backend: z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto"),
+  "fine-tune-from": z.string().optional(),
+  steps: z.coerce.number().int().min(1).optional(),
+});
+
+const flags = parseFlags("train", Flags, ["config", "run", "backend", "fine-tune-from", "steps"], HELP);
+const config = await readJson("train", flags.config, TrainConfig);
+if (!config.dataset) fail("train", `${flags.config}: dataset: required to train`);
+const backend = await selectBackend(flags.backend).catch((e: Error) => fail("train", e.message));
+console.error(`backend: ${backend.name} (${backend.reason})`);
+let fineTuneFrom: string | undefined;
+if (flags["fine-tune-from"]) {
+  const ckpts = await listCheckpoints(flags["fine-tune-from"]);
+  fineTuneFrom = ckpts.at(-1) ?? flags["fine-tune-from"];
+}
+const data = await openDataset(config.dataset, config.generator.resolution).catch((e: Error) => fail("train", e.message));
+console.error(`dataset: ${config.dataset.kind}, ${data.size} images at ${data.resolution} px`);
+const { finished } = await runTraining({
+  runDir: flags.run,
+  config,
+  data,
+  ...(fineTuneFrom ? { fineTuneFrom } : {}),
+  ...(flags.steps ? { maxSteps: flags.steps } : {}),
+});
+process.exit(finished ? 0 : 3);
