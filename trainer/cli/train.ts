@@ -6,6 +6,8 @@
  * --fine-tune-from starts a new run from another run's newest checkpoint (its EMA generator and D),
  * e.g. LinkGAN fine-tuning after pretraining without links.
  */
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
 import { listCheckpoints } from "../training/checkpoint.ts";
 import { selectBackend } from "../backends.ts";
@@ -42,6 +44,8 @@ if (flags["fine-tune-from"]) {
 }
 const data = await openDataset(config.dataset, config.generator.resolution).catch((e: Error) => fail("train", e.message));
 console.error(`dataset: ${config.dataset.kind}, ${data.size} images at ${data.resolution} px`);
+await mkdir(flags.run, { recursive: true });
+await appendFile(join(flags.run, "sessions.jsonl"), `${JSON.stringify({ started: new Date().toISOString(), backend: backend.name, reason: backend.reason, steps: flags.steps ?? null })}\n`);
 const { finished } = await runTraining({
   runDir: flags.run,
   config,

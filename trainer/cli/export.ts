@@ -1,0 +1,66 @@
+/**
+ * npm run export -- --run runs/faces64-linked --name faces64 [--dtype int8] [--card card.json] [--metrics m.json]
+ *
+ * Packs the EMA generator of a run's newest checkpoint into weights/<name>/ (int8 by default) with
+ * its model card: dataset licences from the run's dataset, the card text from --card, the measured
+ * figures from --metrics (the JSON that npm run metrics --out writes).
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { ModelCard } from "../../shared/weights/manifest.ts";
+import { datasetLicenses } from "../data/open.ts";
+import { exportModel } from "../export.ts";
+import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
+import { TrainConfig } from "../training/config.ts";
+import { fail, parseFlags, readJson } from "./args.ts";
+
+const HELP = `Usage: npm run export -- --run DIR --name NAME [options]
+  --run DIR        run folder (its newest checkpoint is exported)
+  --name NAME      model name (a-z, 0-9, -, _)
+  --out DIR        output folder (default weights/<name>)
+  --dtype D        int8 | float16 | float32 (default int8)
+  --card FILE      JSON with card text: title, description, intendedUse, limitations, license
+  --metrics FILE   JSON from npm run metrics --out, stored in the card
+  --backend NAME   recorded in the provenance (default: the backends the run's sessions used)`;
+
+const Flags = z.object({
+  run: z.string().min(1),
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
+  out: z.string().optional(),
+  dtype: z.enum(["int8", "float16", "float32"]).default("int8"),
+  card: z.string().optional(),
+  metrics: z.string().optional(),
+  backend: z.string().optional(),
+});
+const CardText = ModelCard.pick({ title: true, description: true, intendedUse: true, limitations: true, license: true }).partial();
+
+const f = parseFlags("export", Flags, ["run", "name", "out", "dtype", "card", "metrics", "backend"], HELP);
+const config = await readJson("export", join(f.run, "config.json"), TrainConfig);
+const ckpt = (await listCheckpoints(f.run)).at(-1);
+if (!ckpt) fail("export", `${f.run}: no checkpoints`);
+const { meta, tensors } = await loadCheckpoint(ckpt).catch((e: Error) => fail("export", e.message));
+const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
+const text = f.card ? await readJson("export", f.card, CardText) : {};
+const metrics = f.metrics ? (JSON.parse(await readFile(f.metrics, "utf8")) as Record<string, unknown>) : {};
+const out = f.out ?? join("weights", f.name);
+const sessions = (await readFile(join(f.run, "sessions.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l).backend as string);
+const backend = f.backend ?? ([...new Set(sessions)].join("+") || "unknown");
+const packed = await exportModel({
+  name: f.name,
+  dir: out,
+  config,
+  values,
+  dtype: f.dtype,
+  card: {
+    title: text.title ?? f.name,
+    description: text.description ?? `Trained by this project's trainer (run ${f.run}).`,
+    ...(text.intendedUse ? { intendedUse: text.intendedUse } : {}),
+    ...(text.limitations ? { limitations: text.limitations } : {}),
+    ...(text.license ? { license: text.license } : {}),
+    datasets: config.dataset ? datasetLicenses(config.dataset) : [],
+    metrics,
+  },
+  provenance: { backend, run: f.run, steps: meta.step as number, kimg: meta.kimg as number },
+}).catch((e: Error) => fail("export", e.message));
+console.log(`${out}: ${packed.manifest.name} ${packed.manifest.version}, ${f.dtype}, ${packed.shards.reduce((a, s) => a + s.bytes.length, 0).toLocaleString("en")} bytes, step ${meta.step}`);
