@@ -6,15 +6,15 @@ import { Prng, exactLn, latentFromSeed, noiseFromSeed } from "./prng.ts";
 describe("Prng", () => {
   it("produces the golden uint32 stream for seed 7", () => {
     const r = new Prng(7);
-    expect(Array.from({ length: 4 }, () => r.nextU32())).toEqual([1004282400, 1066998981, 330526089, 3399457237]);
+    expect(Array.from({ length: 4 }, () => r.nextU32())).toEqual([2379203452, 3996110615, 3384633652, 1823976412]);
   });
 
   it("produces the golden Float32 latent for seed 7", () => {
     expect(Array.from(latentFromSeed(7, 6))).toEqual([
-      -0.020579801872372627, -0.032708700746297836, 1.0411617755889893, 1.4537383317947388, 0.2691250741481781,
-      1.4368565082550049,
+      0.2691250741481781, 1.4368565082550049, -0.2635144591331482, 0.17652052640914917, -1.0634733438491821,
+      -1.2530864477157593,
     ]);
-    expect(Array.from(new Prng(0, 3).normals(4))).toEqual([0.9968773722648621, 0.1040206253528595, -0.4811995327472687, 0.683626651763916]);
+    expect(Array.from(new Prng(0, 3).normals(4))).toEqual([-0.1225433200597763, -0.9748557209968567, 0.2680107057094574, 0.19615688920021057]);
   });
 
   it("draws standard normals", () => {
@@ -32,6 +32,9 @@ describe("Prng", () => {
     expect(Array.from(latentFromSeed(6, 64))).not.toEqual(Array.from(z));
     // the stream id must not alias another seed (seed s stream 1 vs seed s^k stream 0)
     expect(new Prng(0, 1).nextU32()).not.toBe(new Prng(1, 0).nextU32());
+    // nor may streams of one seed start alike (xoshiro's first output depends on one word only)
+    const firsts = new Set(Array.from({ length: 16 }, (_, s) => new Prng(7, s).nextU32()));
+    expect(firsts.size).toBe(16);
   });
 
   it("resumes exactly from a saved state, spare normal included", () => {

@@ -56,6 +56,9 @@ export class Prng {
       this.s[i] = out;
     }
     if ((this.s[0]! | this.s[1]! | this.s[2]! | this.s[3]!) === 0) this.s[0] = 1;
+    // xoshiro128**'s first outputs depend on word 1 alone (the seed's), so streams of one seed would
+    // start alike; 8 discarded outputs mix the stream's words into every output.
+    for (let i = 0; i < 8; i++) this.nextU32();
   }
 
   static fromState(state: PrngState): Prng {
