@@ -1,5 +1,6 @@
 import type { DatasetInfo } from "../../shared/weights/manifest.ts";
 import type { TrainingData } from "../training/trainer.ts";
+import { type DicebearStyle, openDicebearDataset, styleLicense } from "./dicebear.ts";
 import { openFolderDataset } from "./folder.ts";
 import type { DatasetSpec } from "./spec.ts";
 
@@ -9,7 +10,7 @@ export async function openDataset(spec: DatasetSpec, resolution: number): Promis
     case "folder":
       return openFolderDataset({ images: spec.images, ...(spec.masks ? { masks: spec.masks } : {}), resolution });
     case "dicebear":
-      throw new Error("the dicebear dataset is not wired in yet");
+      return openDicebearDataset({ style: spec.style, count: spec.count, seed: spec.seed, resolution });
   }
 }
 
@@ -18,7 +19,9 @@ export function datasetLicenses(spec: DatasetSpec): (typeof DatasetInfo)["_outpu
   switch (spec.kind) {
     case "folder":
       return [{ name: `images from ${spec.images}`, license: "provided by the user who trained this model", attribution: "see the dataset's own terms" }];
-    case "dicebear":
-      throw new Error("the dicebear dataset is not wired in yet");
+    case "dicebear": {
+      const l = styleLicense(spec.style as DicebearStyle);
+      return [{ name: `${l.name}, ${spec.count} faces rendered from seed ${spec.seed}`, license: l.license, attribution: l.attribution, url: l.url }];
+    }
   }
 }
