@@ -43,11 +43,11 @@ export class Adam {
     }
   }
 
-  state(prefix: string): Map<string, TensorData> {
+  async state(prefix: string): Promise<Map<string, TensorData>> {
     const out = new Map<string, TensorData>();
     out.set(`${prefix}t`, { shape: [], data: Float32Array.of(this.t) });
-    for (const [k, t] of this.m) out.set(`${prefix}m/${k}`, { shape: t.shape, data: t.dataSync() as Float32Array });
-    for (const [k, t] of this.v) out.set(`${prefix}v/${k}`, { shape: t.shape, data: t.dataSync() as Float32Array });
+    for (const [k, t] of this.m) out.set(`${prefix}m/${k}`, { shape: t.shape, data: (await t.data()) as Float32Array });
+    for (const [k, t] of this.v) out.set(`${prefix}v/${k}`, { shape: t.shape, data: (await t.data()) as Float32Array });
     return out;
   }
 

@@ -80,7 +80,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     for (const old of all.slice(0, Math.max(0, all.length - (opts.keepCheckpoints ?? 3)))) await rm(old, { recursive: true, force: true });
   };
   const writeSamples = async () => {
-    const values = trainer.emaValues();
+    const values = await trainer.emaValues();
     const tag = `step-${pad(trainer.step)}`;
     await writeFile(join(runDir, "samples", `${tag}-seeds.png`), await seedGrid(config.generator, values, Array.from({ length: 32 }, (_, i) => i)));
     if (config.regions.some((r) => r.mask.kind !== "semantic")) {

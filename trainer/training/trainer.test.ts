@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 async function snapshot(t: Trainer): Promise<number[]> {
-  return [...t.emaValues().values()].flatMap((v) => Array.from(v.subarray(0, 50)));
+  return [...(await t.emaValues()).values()].flatMap((v) => Array.from(v.subarray(0, 50)));
 }
 
 describe("Trainer", () => {

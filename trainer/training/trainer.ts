@@ -105,11 +105,12 @@ export class Trainer {
 
   async save(dir: string): Promise<void> {
     const tensors = new Map<string, TensorData>();
-    const put = (name: string, t: tf.Tensor) => tensors.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
-    for (const [k, v] of Object.entries(this.nets.G)) put(`G/${k}`, v);
-    for (const [k, v] of Object.entries(this.emaG)) put(`Gema/${k}`, v);
-    for (const [k, v] of Object.entries(this.nets.D)) put(`D/${k}`, v);
-    for (const [k, v] of [...this.optG.state("optG/"), ...this.optD.state("optD/")]) tensors.set(k, v);
+    // Reads are async: tfjs-backend-webgpu cannot read tensors synchronously in Node.
+    const put = async (name: string, t: tf.Tensor) => tensors.set(name, { shape: t.shape, data: (await t.data()) as Float32Array });
+    for (const [k, v] of Object.entries(this.nets.G)) await put(`G/${k}`, v);
+    for (const [k, v] of Object.entries(this.emaG)) await put(`Gema/${k}`, v);
+    for (const [k, v] of Object.entries(this.nets.D)) await put(`D/${k}`, v);
+    for (const [k, v] of [...(await this.optG.state("optG/")), ...(await this.optD.state("optD/"))]) tensors.set(k, v);
     const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.order, orderPos: this.orderPos, configHash: await configHash(this.config) };
     await saveCheckpoint(dir, meta, tensors);
   }
@@ -119,8 +120,10 @@ export class Trainer {
   }
 
   /** The EMA generator's parameters (what gets exported and sampled). */
-  emaValues(): ParamValues {
-    return new Map(this.gSpecs.map((s) => [s.name, this.emaG[s.name]!.dataSync() as Float32Array]));
+  async emaValues(): Promise<ParamValues> {
+    const out: ParamValues = new Map();
+    for (const s of this.gSpecs) out.set(s.name, (await this.emaG[s.name]!.data()) as Float32Array);
+    return out;
   }
 
   private nextIndices(n: number): number[] {
@@ -170,30 +173,34 @@ export class Trainer {
     const indices = this.nextIndices(c.batch);
     const realsData = await this.data.batch(indices);
     const r = this.drawRandom(linkStep, plStep);
-    const metrics: StepMetrics = {};
+    // Scalars are kept as tensors during the phases and read once at the end (async: webgpu in Node
+    // cannot read synchronously, and one read per step is cheaper than one per scalar).
+    const pending: Record<string, tf.Tensor> = {};
+    const note = (key: string, t: tf.Tensor) => {
+      pending[key] = tf.keep(tf.clone(t));
+    };
     const gTrainable = this.gSpecs.filter((p) => p.trainable).map((p) => this.nets.G[p.name] as tf.Variable);
     const dTrainable = Object.values(this.nets.D) as tf.Variable[];
     const reals = tf.tensor4d(realsData, [c.batch, c.generator.resolution, c.generator.resolution, 3]);
-    const scalar = (t: tf.Tensor) => t.dataSync()[0]!;
 
     // Gmain (+ LinkGAN)
     let perturbed: tf.Tensor4D | undefined;
     {
       const { value, grads } = tf.variableGrads(() => {
         const res = gMainLoss(this.nets, r, linkStep ? { cfg: c.linkgan, regions: this.masks } : undefined);
-        metrics["G/adv"] = scalar(res.adv);
+        note("G/adv", res.adv);
         if (res.link) {
-          metrics["G/link"] = scalar(res.link.total);
+          note("G/link", res.link.total);
           for (const t of res.link.perRegion) {
-            metrics[`link/${t.name}/in`] = scalar(t.lIn);
-            metrics[`link/${t.name}/out`] = scalar(t.lOut);
+            note(`link/${t.name}/in`, t.lIn);
+            note(`link/${t.name}/out`, t.lOut);
           }
         }
         if (res.perturbed) perturbed = tf.keep(res.perturbed);
         return res.loss;
       }, gTrainable);
       this.optG.step(this.nets.G, grads);
-      metrics["G/loss"] = scalar(value);
+      note("G/loss", value);
       tf.dispose([value, ...Object.values(grads)]);
     }
     // Track w_avg (StyleGAN2: β = 0.995) from this batch's w.
@@ -204,15 +211,13 @@ export class Trainer {
     });
     // Greg: path length
     if (plStep) {
-      let newMean = this.plMean;
       const { value, grads } = tf.variableGrads(() => {
         const res = gPlLoss(this.nets, r, this.plMean, lossCfg);
-        newMean = scalar(res.plMean);
+        note("plMean", res.plMean);
         return res.loss;
       }, gTrainable);
       this.optG.step(this.nets.G, grads);
-      this.plMean = newMean;
-      metrics["G/pl"] = scalar(value);
+      note("G/pl", value);
       tf.dispose([value, ...Object.values(grads)]);
     }
     // Dmain: fakes from the updated G (constants: no gradient reaches G), plus LinkGAN's perturbed images.
@@ -223,19 +228,19 @@ export class Trainer {
       }) as tf.Tensor4D;
       const { value, grads } = tf.variableGrads(() => {
         const res = dMainLoss(this.nets, reals, fakes);
-        metrics["D/real"] = scalar(res.real);
-        metrics["D/fake"] = scalar(res.fake);
+        note("D/real", res.real);
+        note("D/fake", res.fake);
         return res.loss;
       }, dTrainable);
       this.optD.step(this.nets.D, grads);
-      metrics["D/loss"] = scalar(value);
+      note("D/loss", value);
       tf.dispose([value, fakes, ...Object.values(grads)]);
     }
     // Dreg: R1
     if (r1Step) {
       const { value, grads } = tf.variableGrads(() => {
         const res = dRegLoss(this.nets, reals, lossCfg);
-        metrics["D/r1"] = scalar(res.r1);
+        note("D/r1", res.r1);
         return res.loss;
       }, dTrainable.filter((v) => !v.name.endsWith("out.bias")));
       this.optD.step(this.nets.D, grads);
@@ -255,6 +260,13 @@ export class Trainer {
     });
     tf.dispose([reals, r.z, r.zMix, ...r.noise, ...(r.pIn ? [r.pIn, r.pOut!] : []), ...(r.plNoise ? [r.plNoise] : []), ...(perturbed ? [perturbed] : [])]);
     this.step++;
+    const metrics: StepMetrics = {};
+    for (const [k, t] of Object.entries(pending)) {
+      const v = (await t.data())[0]!;
+      t.dispose();
+      if (k === "plMean") this.plMean = v;
+      else metrics[k] = v;
+    }
     return metrics;
   }
 
