@@ -8,15 +8,14 @@
  */
 import { writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { resampleRegions } from "../shared/editing/resample.ts";
 import { Generator, toRgba8 } from "../shared/generator/generator.ts";
 import { encodePng } from "../shared/png/png.ts";
 import { MAX_SEED } from "../shared/random/prng.ts";
-import { describeZodError } from "../shared/validation.ts";
 import { fileSource } from "../shared/weights/file-source.ts";
 import { loadModel } from "../shared/weights/loader.ts";
+import { fail as cliFail, parseFlags } from "../trainer/cli/args.ts";
 import { setupNodeCpu } from "./lib/node-tf.ts";
 
 export const DEFAULT_MODEL_DIR = "weights/faces64";
@@ -51,29 +50,11 @@ const Args = z
   });
 
 function fail(message: string): never {
-  console.error(`generate: ${message}`);
-  process.exit(2);
+  return cliFail("generate", message);
 }
 
 async function main(): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      options: Object.fromEntries(
-        ["model", "seed", "truncation", "region", "resample-seed", "mode", "alpha", "scale", "out"].map((k) => [k, { type: "string" as const }]),
-      ) as Record<string, { type: "string" }>,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    if (process.argv.includes("--help") || process.argv.includes("-h")) {
-      console.log(HELP);
-      return;
-    }
-    fail(`${(e as Error).message}\n${HELP}`);
-  }
-  const parsed = Args.safeParse(values);
-  if (!parsed.success) fail(describeZodError(parsed.error).replace(/(^|; )([a-z-]+):/g, "$1--$2:"));
-  const a = parsed.data;
+  const a = parseFlags("generate", Args, ["model", "seed", "truncation", "region", "resample-seed", "mode", "alpha", "scale", "out"], HELP);
   if (!existsSync(`${a.model}/manifest.json`)) {
     fail(
       a.model === DEFAULT_MODEL_DIR
