@@ -58,9 +58,16 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
 
   let stopping = false;
+  let firstSignalAt = 0;
   const onSignal = () => {
-    if (stopping) process.exit(130);
+    // npm and tsx relay a Ctrl-C to this process within milliseconds of the terminal's own signal;
+    // only a second Ctrl-C after 2 s means "quit now, without a checkpoint".
+    if (stopping) {
+      if (Date.now() - firstSignalAt > 2000) process.exit(130);
+      return;
+    }
     stopping = true;
+    firstSignalAt = Date.now();
     log("\nstopping after this step (a checkpoint is saved; run again to resume) …");
   };
   process.on("SIGINT", onSignal);
