@@ -46,7 +46,14 @@ const data = await openDataset(config.dataset, config.generator.resolution).catc
 console.error(`dataset: ${config.dataset.kind}, ${data.size} images at ${data.resolution} px`);
 await mkdir(flags.run, { recursive: true });
 await appendFile(join(flags.run, "sessions.jsonl"), `${JSON.stringify({ started: new Date().toISOString(), backend: backend.name, reason: backend.reason, steps: flags.steps ?? null })}\n`);
+// Dawn reports WebGPU validation errors without throwing, and the kernel's output is then garbage:
+// stop before such a step reaches a checkpoint.
+const { takeDawnErrors } = backend.name === "webgpu" ? await import("../webgpu.ts") : { takeDawnErrors: () => [] as string[] };
 const { finished } = await runTraining({
+  afterStep: () => {
+    const errors = takeDawnErrors();
+    if (errors.length) throw new Error(`WebGPU reported ${errors.length} error(s) during this step; stopping without saving it:\n  ${errors.slice(0, 5).join("\n  ")}`);
+  },
   runDir: flags.run,
   config,
   data,

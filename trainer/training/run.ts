@@ -26,6 +26,8 @@ export interface RunOptions {
   /** Stop after this many steps in this invocation (a resumable piece of a long run). */
   maxSteps?: number;
   keepCheckpoints?: number;
+  /** Called after every step; throw to stop the run before a bad step is checkpointed (webgpu's Dawn errors). */
+  afterStep?: () => void;
   /** Rasterize curves.svg to PNG (the dataset module provides resvg). */
   svgToPng?: (svg: string) => Uint8Array;
   quiet?: boolean;
@@ -107,6 +109,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   let steps = 0;
   while (trainer.step < totalSteps && !stopping && (opts.maxSteps === undefined || steps < opts.maxSteps)) {
     const m = await trainer.trainStep();
+    opts.afterStep?.();
     steps++;
     imgs += config.batch;
     for (const [k, v] of Object.entries(m)) {
