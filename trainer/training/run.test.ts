@@ -59,6 +59,7 @@ describe("runTraining", () => {
     const grid = decodePng(new Uint8Array(await readFile(join(runDir, "samples", "step-000000005-seeds.png"))));
     expect(grid.width).toBe(8 * (8 * 16 + 1) + 1); // 8 columns of 8 px × 16 plus gaps
     expect(await readFile(join(runDir, "curves.svg"), "utf8")).toContain("<polyline");
+    expect(decodePng(new Uint8Array(await readFile(join(runDir, "curves.png")))).width).toBe(900);
     expect((await readdir(join(runDir, "checkpoints"))).sort()).toEqual(["step-000000003", "step-000000004", "step-000000005"]);
 
     await expect(runTraining({ runDir, config: { ...config, batch: 8 }, data, quiet: true })).rejects.toThrow(/different config/);

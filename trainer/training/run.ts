@@ -9,6 +9,7 @@
  */
 import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Resvg } from "@resvg/resvg-js";
 import cliProgress from "cli-progress";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
 import { listCheckpoints } from "./checkpoint.ts";
@@ -28,8 +29,6 @@ export interface RunOptions {
   keepCheckpoints?: number;
   /** Called after every step; throw to stop the run before a bad step is checkpointed (webgpu's Dawn errors). */
   afterStep?: () => void;
-  /** Rasterize curves.svg to PNG (the dataset module provides resvg). */
-  svgToPng?: (svg: string) => Uint8Array;
   quiet?: boolean;
 }
 
@@ -99,7 +98,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     const lines = (await readFile(join(runDir, "metrics.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
     const svg = curvesSvg(lines, runDir);
     await writeFile(join(runDir, "curves.svg"), svg);
-    if (opts.svgToPng) await writeFile(join(runDir, "curves.png"), opts.svgToPng(svg));
+    await writeFile(join(runDir, "curves.png"), new Resvg(svg, { logLevel: "off" }).render().asPng());
   };
 
   let sums: Record<string, number> = {};
