@@ -1,8 +1,10 @@
-import { Hono } from "hono";
+import "@tensorflow/tfjs-backend-cpu";
+import { tf } from "../shared/tf.ts";
+import { createApp } from "./app.ts";
 
-/** The edge API (issue #4 grows it). */
-const app = new Hono();
+// Workers have no WebGPU or WebGL: the generator runs on tfjs's cpu backend.
+tf.env().set("PROD", true);
+await tf.setBackend("cpu");
 
-app.get("/healthz", (c) => c.json({ ok: true }));
-
-export default app;
+/** The worker: `wrangler dev` / `wrangler deploy` entry point. */
+export default createApp();

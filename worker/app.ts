@@ -1,0 +1,43 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { memoryTierBytes } from "./cache/tiers.ts";
+import type { AppEnv } from "./env.ts";
+import { ApiError, errorResponse } from "./http/errors.ts";
+import { validationHook } from "./http/openapi.ts";
+import { masks } from "./masks/routes.ts";
+import { liveModels } from "./models/registry.ts";
+import { models } from "./models/routes.ts";
+import { render } from "./render/routes.ts";
+
+/**
+ * The edge API: one Hono app, one folder per concept (models, render, masks, cache), every route
+ * described by zod schemas that also produce the OpenAPI document.
+ *
+ * @example
+ * // wrangler dev, then:
+ * // curl "http://localhost:8787/v1/models/faces64/generate?seed=7&truncation=0.7&scale=4" -o face.png
+ */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  // Public, read-only, credential-free API: any origin may call it and read its cache headers.
+  app.use("/v1/*", cors({ origin: "*", allowMethods: ["GET", "POST", "OPTIONS"], exposeHeaders: ["ETag", "X-LinkGAN-Cache", "X-Model-Version", "Retry-After"], maxAge: 86400 }));
+
+  app.route("/", models);
+  app.route("/", masks);
+  app.route("/", render);
+
+  app.get("/healthz", (c) => c.json({ ok: true, liveModels: liveModels(), memoryTierBytes: memoryTierBytes() }));
+  app.doc31("/v1/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: { title: "LinkGAN edge API", version: "1.0.0", description: "Sample faces and resample linked regions (LinkGAN, ICCV 2023) at the edge." },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get("/docs", swaggerUI({ url: "/v1/openapi.json" }));
+
+  app.notFound((c) => errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}; see /docs`), c));
+  app.onError(errorResponse);
+  return app;
+}

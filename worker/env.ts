@@ -1,0 +1,22 @@
+import type { ExecutionContext, KVNamespace, R2Bucket, RateLimit } from "@cloudflare/workers-types/index.ts";
+
+/**
+ * The worker's bindings (wrangler.toml). Locally, `wrangler dev` and the vitest pool give real
+ * R2, KV and rate-limit bindings backed by workerd; `npm run dev` seeds them from weights/.
+ */
+export interface Env {
+  /** Model files: `models/<name>/<version>/manifest.json` and shards; uploaded masks under `masks/`. */
+  WEIGHTS: R2Bucket;
+  /** The active version pointer of each model: key `active:<name>` → version id. */
+  MODELS: KVNamespace;
+  /** Per-client limit on the endpoints that render or store. */
+  RATE_LIMITER: RateLimit;
+  /** The model that `/` and the demo use. */
+  DEFAULT_MODEL: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+}
+
+export type { ExecutionContext };

@@ -1,0 +1,76 @@
+import { Generator } from "../../shared/generator/generator.ts";
+import { loadModel } from "../../shared/weights/loader.ts";
+import type { Manifest } from "../../shared/weights/manifest.ts";
+import type { Env } from "../env.ts";
+import { r2Source } from "./store.ts";
+
+/** A model version ready to render in this isolate. */
+export interface LiveModel {
+  name: string;
+  version: string;
+  manifest: Manifest;
+  generator: Generator;
+}
+
+interface Entry {
+  model: Promise<LiveModel>;
+  users: number;
+  evicted: boolean;
+}
+
+/**
+ * At most this many model versions stay loaded per isolate. One faces64 version holds about 6 MB
+ * of float32 tensors, far inside the 128 MB isolate limit; two allow a version switch while the
+ * old one finishes its requests.
+ */
+export const MAX_LIVE_MODELS = 2;
+
+const live = new Map<string, Entry>();
+
+/**
+ * Run `fn` with a model version, loading it on first use in this isolate. The shared loader
+ * verifies every shard's SHA-256 and the manifest's content-derived version before the generator
+ * exists. Evicted versions are disposed only when no request is using them.
+ *
+ * @example
+ * const png = await withModel(env, "faces64", "v0123456789abcdef", (m) => render(m, code));
+ */
+export async function withModel<T>(env: Env, name: string, version: string, fn: (m: LiveModel) => Promise<T>): Promise<T> {
+  const key = `${name}@${version}`;
+  let e = live.get(key);
+  if (e) {
+    live.delete(key); // re-insert: Map order is recency
+  } else {
+    const model = (async () => {
+      const loaded = await loadModel(r2Source(env, name, version));
+      return { name, version, manifest: loaded.manifest, generator: Generator.fromValues(loaded.manifest.generator, loaded.values) };
+    })();
+    e = { model, users: 0, evicted: false };
+    model.catch(() => live.delete(key));
+  }
+  live.set(key, e);
+  evictBeyondLimit();
+  e.users++;
+  try {
+    return await fn(await e.model);
+  } finally {
+    e.users--;
+    if (e.evicted && e.users === 0) dispose(e);
+  }
+}
+
+function evictBeyondLimit(): void {
+  while (live.size > MAX_LIVE_MODELS) {
+    const [oldest, e] = live.entries().next().value as [string, Entry];
+    live.delete(oldest);
+    e.evicted = true;
+    if (e.users === 0) dispose(e);
+  }
+}
+
+function dispose(e: Entry): void {
+  e.model.then((m) => m.generator.dispose()).catch(() => {});
+}
+
+/** Which versions this isolate holds (for /healthz and tests). */
+export const liveModels = (): string[] => [...live.keys()];

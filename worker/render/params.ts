@@ -1,0 +1,177 @@
+import { z } from "@hono/zod-openapi";
+import { MAX_SEED } from "../../shared/random/prng.ts";
+import { base64ToBytes } from "../../shared/regions/mask.ts";
+import { ApiError } from "../http/errors.ts";
+import { MASK_ID } from "../masks/canonical.ts";
+
+/**
+ * Request parameters of the render endpoints, in two spellings with the same names: a GET query
+ * (strings; latents as base64url of little-endian float32) and a POST JSON body (latents as number
+ * arrays). Both normalize to `RenderRequest`, from which render/key.ts builds the cache key.
+ */
+
+/** Largest |value| accepted in an explicit latent. */
+export const MAX_LATENT_ABS = 1e4;
+
+const seed = z.number().int().min(0).max(MAX_SEED);
+const version = z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits');
+
+const codeFields = {
+  seed: seed.optional().openapi({ description: "Latent seed: z from the shared PRNG. One of seed, z, w." }),
+  truncation: z.number().min(0).max(2).optional().openapi({ description: "Truncation ψ towards the mean w (seed or z only). Default 1." }),
+  noise: z.union([seed, z.literal("zeros")]).optional().openapi({ description: 'Seed of the per-layer noise, or "zeros". Default: the latent seed, or "zeros" for an explicit latent.' }),
+  version: version.optional().openapi({ description: "Pin a model version (immutable responses). Default: the active version." }),
+  scale: z.number().int().min(1).max(8).optional().openapi({ description: "Nearest-neighbour upscaling factor. Default 1." }),
+};
+const editFields = {
+  regions: z.array(z.string().min(1).max(32)).max(16).optional().openapi({ description: "Names of linked regions to resample." }),
+  mask: z.string().regex(MASK_ID, "must be a mask id from POST /v1/models/{model}/masks").optional().openapi({ description: "Id of an uploaded mask: resamples the regions it covers." }),
+  resampleSeed: seed.openapi({ description: "Seed of the new code (replace) or the direction (perturb)." }),
+  mode: z.enum(["replace", "perturb"]).optional().openapi({ description: "replace: the regions' axes from a new code; perturb: w + α·p on them. Default replace." }),
+  alpha: z.number().gt(0).max(10).optional().openapi({ description: "Perturbation strength α (perturb only). Default 1." }),
+  composite: z.boolean().optional().openapi({ description: "Copy pixels outside the feathered mask from the base image. Default true." }),
+};
+const framesField = { frames: z.number().int().min(2).max(16).optional().openapi({ description: "Frames from base to edit, inclusive. Default 5." }) };
+
+const latentArray = z.array(z.number().min(-MAX_LATENT_ABS).max(MAX_LATENT_ABS)).min(1).max(4096);
+
+/** POST bodies: latents as arrays of numbers. */
+export const GenerateBody = z.object({ ...codeFields, z: latentArray.optional(), w: latentArray.optional() }).strict().openapi("GenerateRequest");
+export const ResampleBody = GenerateBody.extend(editFields).strict().openapi("ResampleRequest");
+export const InterpolateBody = ResampleBody.extend(framesField).strict().openapi("InterpolateRequest");
+
+// GET queries: every value a string, coerced with the same bounds.
+const q = <T extends z.ZodType>(schema: T, description?: string) =>
+  z.preprocess((v) => (v === undefined || v === "" ? undefined : Number(v)), schema).openapi({ type: "string", description });
+const latentQuery = z.string().max(64 * 1024).optional().openapi({ description: "Explicit latent: base64url of little-endian float32 values." });
+const codeQuery = {
+  seed: q(seed.optional(), codeFields.seed.description),
+  truncation: q(codeFields.truncation, "Truncation ψ (seed or z only). Default 1."),
+  noise: z.string().regex(/^(zeros|\d{1,10})$/, 'must be a seed or "zeros"').optional().openapi({ description: codeFields.noise.description }),
+  version: version.optional(),
+  scale: q(codeFields.scale, "Nearest-neighbour upscaling factor 1–8. Default 1."),
+  z: latentQuery,
+  w: latentQuery,
+};
+const boolQuery = z.enum(["true", "false", "1", "0"]).optional();
+const editQuery = {
+  regions: z.string().max(600).optional().openapi({ description: "Comma-separated region names." }),
+  mask: editFields.mask,
+  resampleSeed: q(seed, "Seed of the new code (replace) or the direction (perturb)."),
+  mode: editFields.mode,
+  alpha: q(editFields.alpha, "Perturbation strength α (perturb only). Default 1."),
+  composite: boolQuery.openapi({ description: "Copy pixels outside the feathered mask from the base. Default true." }),
+};
+export const GenerateQuery = z.object(codeQuery);
+export const ResampleQuery = z.object({ ...codeQuery, ...editQuery });
+export const InterpolateQuery = z.object({ ...codeQuery, ...editQuery, frames: q(framesField.frames, "Frames 2–16. Default 5.") });
+
+/** The base code of an image, before the model maps it. */
+export type Code = { kind: "seed"; seed: number } | { kind: "z"; z: Float32Array } | { kind: "w"; w: Float32Array };
+
+export interface RenderRequest {
+  code: Code;
+  truncation: number;
+  noise: number | "zeros";
+  version?: string;
+  scale: number;
+  edit?: {
+    regions: string[];
+    mask?: string;
+    resampleSeed: number;
+    mode: "replace" | "perturb";
+    alpha: number;
+    composite: boolean;
+  };
+  frames?: number;
+}
+
+type BodyIn = z.infer<typeof InterpolateBody>;
+type QueryIn = z.infer<typeof InterpolateQuery>;
+
+/** A POST body, normalized. */
+export function fromBody(b: Partial<BodyIn>, withEdit: boolean): RenderRequest {
+  const code = pickCode(b.seed, b.z ? Float32Array.from(b.z) : undefined, b.w ? Float32Array.from(b.w) : undefined);
+  return finish(code, b, withEdit ? { regions: b.regions ?? [], mask: b.mask, resampleSeed: b.resampleSeed, mode: b.mode, alpha: b.alpha, composite: b.composite } : undefined);
+}
+
+/** A GET query, normalized. */
+export function fromQuery(qy: Partial<QueryIn>, withEdit: boolean): RenderRequest {
+  const code = pickCode(qy.seed, decodeLatent(qy.z, "z"), decodeLatent(qy.w, "w"));
+  const noise = qy.noise === undefined ? undefined : qy.noise === "zeros" ? "zeros" : Number(qy.noise);
+  if (typeof noise === "number" && noise > MAX_SEED) throw new ApiError(400, "invalid_request", `noise: must be ≤ ${MAX_SEED}`, "noise");
+  const regions = qy.regions ? qy.regions.split(",").map((s) => s.trim()) : [];
+  const composite = qy.composite === undefined ? undefined : qy.composite === "true" || qy.composite === "1";
+  return finish(code, { ...qy, noise }, withEdit ? { regions, mask: qy.mask, resampleSeed: qy.resampleSeed, mode: qy.mode, alpha: qy.alpha, composite } : undefined);
+}
+
+function pickCode(seedV: number | undefined, zV: Float32Array | undefined, wV: Float32Array | undefined): Code {
+  const given = [seedV !== undefined && "seed", zV && "z", wV && "w"].filter(Boolean);
+  if (given.length !== 1) {
+    throw new ApiError(400, "invalid_request", given.length ? `give only one of seed, z, w (got ${given.join(", ")})` : "give one of seed, z or w", "seed");
+  }
+  if (seedV !== undefined) return { kind: "seed", seed: seedV };
+  return zV ? { kind: "z", z: zV } : { kind: "w", w: wV! };
+}
+
+function finish(
+  code: Code,
+  p: { truncation?: number; noise?: number | "zeros"; version?: string; scale?: number; frames?: number },
+  edit?: { regions: string[]; mask?: string; resampleSeed?: number; mode?: "replace" | "perturb"; alpha?: number; composite?: boolean },
+): RenderRequest {
+  if (code.kind === "w" && p.truncation !== undefined) {
+    throw new ApiError(400, "invalid_request", "truncation applies to seed or z; w is used as given", "truncation");
+  }
+  const out: RenderRequest = {
+    code,
+    truncation: p.truncation ?? 1,
+    noise: p.noise ?? (code.kind === "seed" ? code.seed : "zeros"),
+    version: p.version,
+    scale: p.scale ?? 1,
+  };
+  if (edit) {
+    if (edit.resampleSeed === undefined) throw new ApiError(400, "invalid_request", "resampleSeed: required", "resampleSeed");
+    const mode = edit.mode ?? "replace";
+    if (mode === "replace" && edit.alpha !== undefined) throw new ApiError(400, "invalid_request", "alpha applies to mode=perturb only", "alpha");
+    const seen = new Set<string>();
+    for (const r of edit.regions) {
+      if (seen.has(r)) throw new ApiError(400, "invalid_request", `region "${r}" is named twice`, "regions");
+      seen.add(r);
+    }
+    if (edit.regions.length === 0 && !edit.mask) throw new ApiError(400, "invalid_request", "name at least one region or a mask", "regions");
+    out.edit = { regions: [...seen].sort(), mask: edit.mask, resampleSeed: edit.resampleSeed, mode, alpha: mode === "perturb" ? (edit.alpha ?? 1) : 1, composite: edit.composite ?? true };
+    out.frames = p.frames ?? 5;
+  }
+  return out;
+}
+
+/** base64url (or base64) little-endian float32 → values, checked finite and bounded. */
+export function decodeLatent(s: string | undefined, field: "z" | "w"): Float32Array | undefined {
+  if (s === undefined || s === "") return undefined;
+  let bytes: Uint8Array;
+  try {
+    const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
+    bytes = base64ToBytes(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  } catch {
+    throw new ApiError(400, "invalid_request", `${field}: not base64url`, field);
+  }
+  if (bytes.length === 0 || bytes.length % 4 !== 0) throw new ApiError(400, "invalid_request", `${field}: ${bytes.length} bytes is not a whole number of float32 values`, field);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < out.length; i++) {
+    const v = view.getFloat32(i * 4, true);
+    if (!Number.isFinite(v) || Math.abs(v) > MAX_LATENT_ABS) throw new ApiError(400, "invalid_request", `${field}[${i}]: ${v} is not a finite number within ±${MAX_LATENT_ABS}`, field);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The inverse of decodeLatent, for clients and tests. */
+export function encodeLatent(v: Float32Array): string {
+  const bytes = new Uint8Array(v.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (const [i, x] of v.entries()) view.setFloat32(i * 4, x, true);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -1,0 +1,99 @@
+import { OpenAPIHono, type RouteConfig, createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cached } from "../cache/tiers.ts";
+import type { AppEnv } from "../env.ts";
+import { ApiError, ErrorBody } from "../http/errors.ts";
+import { validationHook } from "../http/openapi.ts";
+import { rateLimit } from "../http/rate-limit.ts";
+import { readMask } from "../masks/routes.ts";
+import { withModel } from "../models/registry.ts";
+import { resolveVersion } from "../models/store.ts";
+import { renderKey } from "./key.ts";
+import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, fromBody, fromQuery } from "./params.ts";
+import { editPng, editTarget, generatePng, resolveBase } from "./service.ts";
+
+/**
+ * Rendering: generate, resample regions, interpolate. Each has a GET form (the cacheable URL) and a
+ * POST form (for long latents) that share one canonical cache key.
+ */
+export const render = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+type Kind = "generate" | "resample" | "interpolate";
+
+/** Largest JSON body of a render request (a 4096-value latent fits). */
+export const MAX_RENDER_BODY_BYTES = 256 * 1024;
+
+render.use("/v1/models/:model/generate", rateLimit);
+render.use("/v1/models/:model/resample", rateLimit);
+render.use("/v1/models/:model/interpolate", rateLimit);
+for (const kind of ["generate", "resample", "interpolate"]) {
+  render.use(
+    `/v1/models/:model/${kind}`,
+    bodyLimit({
+      maxSize: MAX_RENDER_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", `request bodies are limited to ${MAX_RENDER_BODY_BYTES} bytes`, "body");
+      },
+    }),
+  );
+}
+
+async function answer(c: Context<AppEnv>, model: string, req: RenderRequest, kind: Kind): Promise<Response> {
+  const version = await resolveVersion(c.env, model, req.version);
+  const res = await withModel(c.env, model, version, async (m) => {
+    const base = await resolveBase(m, req);
+    const key = renderKey(model, version, base, req, kind);
+    if (kind === "generate") return cached(c, key, req.version !== undefined, () => generatePng(m, base, req.scale));
+    const uploaded = req.edit!.mask ? await readMask(c.env, m.manifest.generator.resolution, req.edit!.mask) : undefined;
+    const target = editTarget(m, req.edit!.regions, uploaded);
+    return cached(c, key, req.version !== undefined, () => editPng(m, base, req, target, kind === "interpolate" ? req.frames : 1));
+  });
+  res.headers.set("X-Model-Version", version);
+  return res;
+}
+
+const modelParam = z.object({ model: z.string().openapi({ param: { name: "model", in: "path" }, example: "faces64" }) });
+const png = (description: string) => ({ content: { "image/png": { schema: z.string().openapi({ format: "binary" }) } }, description });
+const errorResponses = {
+  304: { description: "Not modified (If-None-Match matched the ETag)" },
+  400: { content: { "application/json": { schema: ErrorBody } }, description: "Invalid parameter (the field is named)" },
+  404: { content: { "application/json": { schema: ErrorBody } }, description: "Unknown model, version, region or mask" },
+  413: { content: { "application/json": { schema: ErrorBody } }, description: "Body too large" },
+  422: { content: { "application/json": { schema: ErrorBody } }, description: "Mask empty or covering no region" },
+  429: { content: { "application/json": { schema: ErrorBody } }, description: "Rate limited" },
+} satisfies RouteConfig["responses"];
+
+const docs: Record<Kind, { summary: string; result: string }> = {
+  generate: { summary: "An image from a seed or an explicit latent (z or w)", result: "The image" },
+  resample: { summary: "The image with regions resampled (by name or by an uploaded mask)", result: "The edited image" },
+  interpolate: { summary: "Frames from the base image to its edit, side by side in one PNG", result: "A horizontal strip of `frames` images" },
+};
+
+const schemas = {
+  generate: { query: GenerateQuery, body: GenerateBody },
+  resample: { query: ResampleQuery, body: ResampleBody },
+  interpolate: { query: InterpolateQuery, body: InterpolateBody },
+} as const;
+
+for (const kind of ["generate", "resample", "interpolate"] as const) {
+  const { summary, result } = docs[kind];
+  const path = `/v1/models/{model}/${kind}`;
+  render.openapi(
+    createRoute({ method: "get", path, tags: ["render"], summary, request: { params: modelParam, query: schemas[kind].query }, responses: { 200: png(result), ...errorResponses } }),
+    // biome-ignore lint/suspicious/noExplicitAny: one handler serves three query schemas
+    (async (c: any) => answer(c, c.req.valid("param").model, fromQuery(c.req.valid("query"), kind !== "generate"), kind)) as never,
+  );
+  render.openapi(
+    createRoute({
+      method: "post",
+      path,
+      tags: ["render"],
+      summary: `${summary} (JSON body; same cache entry as the GET form)`,
+      request: { params: modelParam, body: { required: true, content: { "application/json": { schema: schemas[kind].body } } } },
+      responses: { 200: png(result), ...errorResponses },
+    }),
+    // biome-ignore lint/suspicious/noExplicitAny: one handler serves three body schemas
+    (async (c: any) => answer(c, c.req.valid("param").model, fromBody(c.req.valid("json"), kind !== "generate"), kind)) as never,
+  );
+}

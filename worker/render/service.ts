@@ -1,0 +1,161 @@
+import { toRgba8 } from "../../shared/generator/generator.ts";
+import { encodePng } from "../../shared/png/png.ts";
+import { type BinaryMask, maskArea, rasterizeMask } from "../../shared/regions/mask.ts";
+import type { Region } from "../../shared/regions/schema.ts";
+import { resampleRegions } from "../../shared/editing/resample.ts";
+import { interpolate } from "../../shared/editing/edit.ts";
+import { sha256Hex } from "../../shared/weights/content-id.ts";
+import { ByteLru } from "../cache/lru.ts";
+import type { Rendered } from "../cache/tiers.ts";
+import { ApiError } from "../http/errors.ts";
+import type { LiveModel } from "../models/registry.ts";
+import { composite, featherFor, featherWeights, unionMasks } from "./composite.ts";
+import type { RenderRequest } from "./params.ts";
+
+/**
+ * Rendering for the HTTP API, on the shared generator: the base code becomes w, an edit resamples
+ * the axes of the chosen regions, and the edit is shown over the base render (which is reused
+ * from memory when this isolate rendered it before).
+ */
+
+/** A base code resolved: its w, its noise, and the canonical key part naming them. */
+export interface ResolvedBase {
+  w: Float32Array;
+  noise: number | "zeros";
+  /** `w=<hash of w's float32 bytes>/n=<noise>`: a seed and the same latent written out agree here. */
+  key: string;
+}
+
+export async function resolveBase(m: LiveModel, req: RenderRequest): Promise<ResolvedBase> {
+  const { zDim, wDim } = m.manifest.generator;
+  const g = m.generator;
+  let w: Float32Array;
+  switch (req.code.kind) {
+    case "seed":
+      [w] = (await g.mapSeeds([req.code.seed], req.truncation)) as [Float32Array];
+      break;
+    case "z":
+      if (req.code.z.length !== zDim) throw new ApiError(400, "invalid_request", `z: expected ${zDim} values for model "${m.name}", got ${req.code.z.length}`, "z");
+      [w] = (await g.mapLatents([req.code.z], req.truncation)) as [Float32Array];
+      break;
+    case "w":
+      if (req.code.w.length !== wDim) throw new ApiError(400, "invalid_request", `w: expected ${wDim} values for model "${m.name}", got ${req.code.w.length}`, "w");
+      w = req.code.w;
+      break;
+  }
+  const hash = (await sha256Hex(new Uint8Array(w.buffer, w.byteOffset, w.byteLength))).slice(0, 32);
+  return { w, noise: req.noise, key: `w=${hash}/n=${req.noise}` };
+}
+
+/** What an edit touches: the regions whose axes are resampled and the pixels shown from the edit. */
+export interface EditTarget {
+  regions: Region[];
+  mask: BinaryMask;
+}
+
+/** A region is covered by an uploaded mask when a quarter of it, or a quarter of the mask, overlaps. */
+export const COVER_FRACTION = 0.25;
+
+export function editTarget(m: LiveModel, names: string[], uploaded: BinaryMask | undefined): EditTarget {
+  const res = m.manifest.generator.resolution;
+  const byName = new Map(m.manifest.regions.map((r) => [r.name, r]));
+  const chosen: Region[] = [];
+  for (const n of names) {
+    const r = byName.get(n);
+    if (!r) throw new ApiError(404, "unknown_region", `model "${m.name}" has no region "${n}" (it has: ${[...byName.keys()].join(", ")})`, "regions");
+    chosen.push(r);
+  }
+  const masks = chosen.map((r) => rasterizeMask(r.mask, res));
+  if (uploaded) {
+    const area = maskArea(uploaded);
+    if (area === 0) throw new ApiError(422, "empty_mask", "mask: no pixel is inside", "mask");
+    let covered = 0;
+    for (const r of m.manifest.regions) {
+      if (r.mask.kind === "semantic") continue;
+      const rm = rasterizeMask(r.mask, res);
+      let overlap = 0;
+      for (let i = 0; i < rm.data.length; i++) overlap += rm.data[i]! & uploaded.data[i]!;
+      if (overlap >= COVER_FRACTION * maskArea(rm) || overlap >= COVER_FRACTION * area) {
+        covered++;
+        if (!chosen.includes(r)) chosen.push(r);
+      }
+    }
+    if (covered === 0) throw new ApiError(422, "mask_covers_no_region", `mask: covers no linked region (each needs ${COVER_FRACTION * 100}% overlap); regions: ${m.manifest.regions.map((r) => r.name).join(", ")}`, "mask");
+    masks.push(uploaded);
+  }
+  return { regions: chosen, mask: unionMasks(res, masks) };
+}
+
+const baseRenders = new ByteLru<Uint8Array>(4 * 1024 * 1024, (v) => v.byteLength);
+
+/** RGBA8 of a base code, from this isolate's memory when it rendered the same key before. */
+async function baseRgba(m: LiveModel, base: ResolvedBase): Promise<Uint8Array> {
+  const key = `${m.name}/${m.version}/${base.key}`;
+  const hit = baseRenders.get(key);
+  if (hit) return hit;
+  const rgba = await renderRgba(m, base.w, base.noise);
+  baseRenders.set(key, rgba);
+  return rgba;
+}
+
+async function renderRgba(m: LiveModel, w: Float32Array, noise: number | "zeros"): Promise<Uint8Array> {
+  const [img] = await m.generator.render([w], noise === "zeros" ? "zeros" : [noise]);
+  return toRgba8(img!);
+}
+
+export async function generatePng(m: LiveModel, base: ResolvedBase, scale: number): Promise<Rendered> {
+  const res = m.manifest.generator.resolution;
+  return png(upscale(await baseRgba(m, base), res, scale), res * scale);
+}
+
+/** The edited image (frames = 1) or the frames from base to edit side by side (a horizontal strip). */
+export async function editPng(m: LiveModel, base: ResolvedBase, req: RenderRequest, target: EditTarget, frames = 1): Promise<Rendered> {
+  const e = req.edit!;
+  const res = m.manifest.generator.resolution;
+  const edited = await resampleRegions(m.generator, base.w, target.regions, {
+    seed: e.resampleSeed,
+    mode: e.mode,
+    alpha: e.alpha,
+    truncation: req.truncation,
+  });
+  const baseImg = await baseRgba(m, base);
+  const alpha = e.composite ? featherWeights(target.mask, featherFor(res)) : undefined;
+  const codes = frames === 1 ? [edited] : interpolate(base.w, edited, frames);
+  const images: Uint8Array[] = [];
+  for (const code of codes) {
+    const raw = code === base.w ? baseImg : await renderRgba(m, code, base.noise);
+    images.push(alpha ? composite(baseImg, raw, alpha) : raw);
+  }
+  const strip = sideBySide(images, res);
+  return png(upscale(strip, res * images.length, req.scale), res * images.length * req.scale);
+}
+
+function png(rgba: Uint8Array, width: number): Rendered {
+  return { body: encodePng(rgba, width, rgba.length / 4 / width, 4), type: "image/png" };
+}
+
+/** Images of `res`×`res` placed left to right. */
+function sideBySide(images: Uint8Array[], res: number): Uint8Array {
+  if (images.length === 1) return images[0]!;
+  const width = res * images.length;
+  const out = new Uint8Array(width * res * 4);
+  images.forEach((img, k) => {
+    for (let y = 0; y < res; y++) out.set(img.subarray(y * res * 4, (y + 1) * res * 4), (y * width + k * res) * 4);
+  });
+  return out;
+}
+
+/** Nearest-neighbour upscaling of an RGBA8 image `width` wide by an integer factor. */
+export function upscale(rgba: Uint8Array, width: number, factor: number): Uint8Array {
+  if (factor === 1) return rgba;
+  const height = rgba.length / 4 / width;
+  const W = width * factor;
+  const out = new Uint8Array(W * height * factor * 4);
+  for (let y = 0; y < height * factor; y++) {
+    for (let x = 0; x < W; x++) {
+      const s = ((((y / factor) | 0) * width + ((x / factor) | 0)) * 4) | 0;
+      out.set(rgba.subarray(s, s + 4), (y * W + x) * 4);
+    }
+  }
+  return out;
+}

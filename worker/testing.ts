@@ -1,0 +1,29 @@
+/**
+ * Test helpers for the worker, run inside workerd: the real local R2 and KV bindings, seeded with
+ * the tiny fixture model packed by the same code the trainer's export uses.
+ */
+import { env } from "cloudflare:test";
+import { packModel } from "../shared/weights/pack.ts";
+import { TINY, TINY_CARD, TINY_REGIONS, tinyValues } from "../test/fixtures/tiny.ts";
+import type { Env } from "./env.ts";
+import { putModel, setActiveVersion } from "./models/store.ts";
+
+export const testEnv = env as unknown as Env;
+export const MODEL = "tiny";
+
+/** Pack and store the tiny fixture with weights from `paramSeed`; returns its version. */
+export async function seedTinyModel(paramSeed = 1, activate = true): Promise<string> {
+  const packed = await packModel({
+    name: MODEL,
+    generator: TINY,
+    regions: TINY_REGIONS,
+    card: TINY_CARD,
+    provenance: { trainer: "worker/testing.ts (fixture)" },
+    values: tinyValues(paramSeed),
+    dtype: "int8",
+  });
+  await putModel(testEnv, packed, { activate });
+  return packed.manifest.version;
+}
+
+export const activate = (version: string) => setActiveVersion(testEnv, MODEL, version);
