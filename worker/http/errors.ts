@@ -49,7 +49,8 @@ export function errorResponse(err: unknown, c: Context): Response {
     return c.json({ error: { code: err.code, message: err.message, field: err.field } }, err.status, err.headers);
   }
   if (err instanceof HTTPException) {
-    const code = err.status === 413 ? "body_too_large" : err.status === 400 ? "malformed_body" : "http_error";
+    const codes: Record<number, string> = { 400: "malformed_body", 413: "body_too_large", 415: "unsupported_media_type" };
+    const code = codes[err.status] ?? "http_error";
     return c.json({ error: { code, message: err.message || "bad request" } }, err.status);
   }
   console.error("unhandled error", err);
