@@ -2,7 +2,8 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 // One suite, two runtimes: everything under shared/ runs both in Node and inside workerd
-// (tfjs style: the same tests against every runtime). Worker tests run in workerd only.
+// (tfjs style: the same tests against every runtime). Worker tests run in workerd, except
+// *.node.test.ts files, which need Node (e.g. a validator that compiles code at run time).
 const sharedTests = ["shared/**/*.test.ts"];
 
 export default defineConfig({
@@ -11,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts"],
+          include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts", "worker/**/*.node.test.ts"],
           setupFiles: ["test/setup-cpu.ts"],
           testTimeout: 60_000,
         },
@@ -21,6 +22,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: [...sharedTests, "worker/**/*.test.ts"],
+          exclude: ["worker/**/*.node.test.ts"],
           setupFiles: ["test/setup-cpu.ts"],
           testTimeout: 60_000,
         },

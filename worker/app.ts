@@ -36,6 +36,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     servers: [{ url: new URL(c.req.url).origin }],
   }));
   app.get("/docs", swaggerUI({ url: "/v1/openapi.json" }));
+  app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}; see /docs`), c));
   app.onError(errorResponse);
