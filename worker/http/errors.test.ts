@@ -47,7 +47,7 @@ describe("bad input gets a 4xx naming what is wrong", () => {
     await expectError(await api("/resample?seed=1&regions=mouth,mouth&resampleSeed=2"), 400, "invalid_request", "regions");
   });
   it("empty masks, masks covering no region, non-masks", async () => {
-    const up = (body: BodyInit, type: string) => api("/masks", { method: "POST", headers: { "Content-Type": type }, body });
+    const up = (body: string | Uint8Array, type: string) => api("/masks", { method: "POST", headers: { "Content-Type": type }, body: body as BodyInit });
     await expectError(await up(encodePng(new Uint8Array(16 * 16), 16, 16, 1), "image/png"), 422, "empty_mask");
     const corner = new Uint8Array(16 * 16);
     corner[0] = 255;
