@@ -1,0 +1,97 @@
+/**
+ * npm run bench:api: the edge API on loopback against `wrangler dev` (local R2/KV, the model in
+ * weights/ or the tiny fixture): latency p50/p99 of generate and resample on a cache miss and of
+ * cache hits, hit throughput under a bounded load (autocannon, loopback only, ends by itself), and
+ * the memory of the workerd process that runs the isolate.
+ *
+ *   npm run bench:api -- --model faces64 --requests 30 --duration 10
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { startWranglerDev } from "../lib/wrangler-dev.ts";
+
+const { values: args } = parseArgs({
+  options: { model: { type: "string" }, requests: { type: "string", default: "30" }, duration: { type: "string", default: "10" }, connections: { type: "string", default: "8" } },
+});
+const n = Number(args.requests);
+const duration = Number(args.duration);
+const connections = Number(args.connections);
+for (const [k, v, max] of [["requests", n, 10_000], ["duration", duration, 600], ["connections", connections, 256]] as const) {
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${k} must be an integer in [1, ${max}], got ${args[k]}`);
+}
+
+execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts"], { stdio: "inherit" });
+const dev = await startWranglerDev("wrangler.toml", { readyPath: "/healthz" });
+try {
+  const { models } = (await (await fetch(`${dev.url}/v1/models`)).json()) as { models: { name: string; resolution: number; regions: { name: string }[] }[] };
+  const model = models.find((m) => m.name === (args.model ?? "faces64")) ?? models[0];
+  if (!model) throw new Error("no model is seeded");
+  const api = `${dev.url}/v1/models/${model.name}`;
+  // Each request as a different client, so the per-client rate limit measures nothing here.
+  let client = 0;
+  const ip = () => `10.${(client >> 16) & 255}.${(client >> 8) & 255}.${client++ & 255}`;
+
+  async function timed(url: string, expectTier?: string): Promise<number> {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers: { "CF-Connecting-IP": ip() } });
+    await res.arrayBuffer();
+    const ms = performance.now() - t0;
+    if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+    const tier = res.headers.get("X-LinkGAN-Cache") ?? "";
+    if (expectTier && !tier.startsWith(expectTier)) throw new Error(`${url}: expected ${expectTier}, got ${tier}`);
+    return ms;
+  }
+  const pct = (xs: number[], p: number) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+  };
+  const regions = model.regions.slice(0, 2).map((r) => r.name).join(",");
+  const run = Date.now() % 1_000_000_000; // fresh seeds each run: misses are real misses
+  await timed(`${api}/generate?seed=${run}`); // loads the model into the isolate
+  const rows: [string, number[]][] = [];
+  const gen: number[] = [];
+  for (let i = 1; i <= n; i++) gen.push(await timed(`${api}/generate?seed=${run + i}&truncation=0.7`, "miss"));
+  rows.push([`generate, miss (${model.resolution}px)`, gen]);
+  const res: number[] = [];
+  for (let i = 1; i <= n; i++) res.push(await timed(`${api}/resample?seed=${run}&regions=${regions}&resampleSeed=${i}`, "miss"));
+  rows.push([`resample ${regions}, miss (base reused)`, res]);
+  const hitUrl = `${api}/generate?seed=${run + 1}&truncation=0.7`;
+  const hits: number[] = [];
+  for (let i = 0; i < n * 4; i++) hits.push(await timed(hitUrl, "hit"));
+  rows.push(["generate, cache hit", hits]);
+
+  const load = await autocannon({
+    url: hitUrl,
+    connections,
+    duration,
+    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, "CF-Connecting-IP": ip() } }) }],
+  });
+
+  // The isolate runs inside workerd: its resident and peak memory bound the isolate's.
+  const workerd = readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("workerd");
+      } catch {
+        return false;
+      }
+    });
+  const mem = workerd.map((p) => {
+    const status = readFileSync(`/proc/${p}/status`, "utf8");
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+  });
+  const health = (await (await fetch(`${dev.url}/healthz`)).json()) as { memoryTierBytes: number };
+
+  console.log(`\nmodel ${model.name}, wrangler dev on loopback, ${n} requests per row (hits: ${n * 4})\n`);
+  console.log("| request | p50 (ms) | p99 (ms) |\n|---|---|---|");
+  for (const [name, xs] of rows) console.log(`| ${name} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} |`);
+  console.log(`\nhit throughput (autocannon, ${connections} connections, ${duration} s): ${load.requests.average.toFixed(0)} req/s, latency p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
+  for (const m of mem) console.log(`workerd process: RSS ${(m.rss / 1024).toFixed(1)} MiB, peak ${(m.peak / 1024).toFixed(1)} MiB`);
+  console.log(`memory tier: ${(health.memoryTierBytes / 1024).toFixed(0)} KiB of ${16 * 1024} KiB`);
+} finally {
+  await dev.stop();
+}
