@@ -25,6 +25,7 @@ for (const [k, v, max] of [["requests", n, 10_000], ["duration", duration, 600],
 execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts"], { stdio: "inherit" });
 const dev = await startWranglerDev("wrangler.toml", { readyPath: "/healthz" });
 try {
+  const before = workerdMemory();
   const { models } = (await (await fetch(`${dev.url}/v1/models`)).json()) as { models: { name: string; resolution: number; regions: { name: string }[] }[] };
   const model = models.find((m) => m.name === (args.model ?? "faces64")) ?? models[0];
   if (!model) throw new Error("no model is seeded");
@@ -69,29 +70,35 @@ try {
     requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, "CF-Connecting-IP": ip() } }) }],
   });
 
-  // The isolate runs inside workerd: its resident and peak memory bound the isolate's.
-  const workerd = readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("workerd");
-      } catch {
-        return false;
-      }
-    });
-  const mem = workerd.map((p) => {
-    const status = readFileSync(`/proc/${p}/status`, "utf8");
-    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-    return { rss: kb("VmRSS"), peak: kb("VmHWM") };
-  });
+  const after = workerdMemory();
   const health = (await (await fetch(`${dev.url}/healthz`)).json()) as { memoryTierBytes: number };
 
   console.log(`\nmodel ${model.name}, wrangler dev on loopback, ${n} requests per row (hits: ${n * 4})\n`);
   console.log("| request | p50 (ms) | p99 (ms) |\n|---|---|---|");
   for (const [name, xs] of rows) console.log(`| ${name} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} |`);
   console.log(`\nhit throughput (autocannon, ${connections} connections, ${duration} s): ${load.requests.average.toFixed(0)} req/s, latency p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
-  for (const m of mem) console.log(`workerd process: RSS ${(m.rss / 1024).toFixed(1)} MiB, peak ${(m.peak / 1024).toFixed(1)} MiB`);
+  const mib = (kb: number) => (kb / 1024).toFixed(1);
+  for (const [pid, m] of after) {
+    const idle = before.get(pid)?.rss ?? 0;
+    console.log(`workerd ${pid}: RSS ${mib(idle)} MiB idle, ${mib(m.rss)} MiB after the run (+${mib(m.rss - idle)}), peak ${mib(m.peak)} MiB`);
+  }
   console.log(`memory tier: ${(health.memoryTierBytes / 1024).toFixed(0)} KiB of ${16 * 1024} KiB`);
 } finally {
   await dev.stop();
+}
+
+/** Resident and peak memory (KiB) of each workerd process: the isolate's growth shows as RSS growth. */
+function workerdMemory(): Map<string, { rss: number; peak: number }> {
+  const out = new Map<string, { rss: number; peak: number }>();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      out.set(pid, { rss: kb("VmRSS"), peak: kb("VmHWM") });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
 }
