@@ -6,6 +6,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import cliProgress from "cli-progress";
+import { formatTime } from "./format-time.ts";
 import { z } from "zod";
 import { Generator } from "../../shared/generator/generator.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
@@ -41,7 +42,7 @@ const model = await loadModel(fileSource(f.model)).catch((e: Error) => fail("met
 const { manifest } = model;
 const g = Generator.fromValues(manifest.generator, model.values);
 
-const bar = new cliProgress.SingleBar({ format: "{task} |{bar}| {value}/{total} | ETA {eta_formatted}", noTTYOutput: true, notTTYSchedule: 30_000 }, cliProgress.Presets.shades_classic);
+const bar = new cliProgress.SingleBar({ format: "{task} |{bar}| {value}/{total} | ETA {eta_formatted}", noTTYOutput: true, notTTYSchedule: 30_000, formatTime }, cliProgress.Presets.shades_classic);
 bar.start(f.samples, 0, { task: "locality" });
 const locality = await measureLocality(g, manifest.regions, { samples: f.samples, onProgress: (d) => bar.update(d) });
 bar.stop();

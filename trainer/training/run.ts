@@ -11,6 +11,7 @@ import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import cliProgress from "cli-progress";
+import { formatTime } from "../cli/format-time.ts";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
 import { listCheckpoints } from "./checkpoint.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema } from "./config.ts";
@@ -77,7 +78,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   const bar = opts.quiet
     ? null
     : new cliProgress.SingleBar(
-        { format: "train |{bar}| {value}/{total} steps | {kimg} kimg | {rate} img/s | ETA {eta_formatted} | {losses}", etaBuffer: 50, hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000 },
+        { format: "train |{bar}| {value}/{total} steps | {kimg} kimg | {rate} img/s | ETA {eta_formatted} | {losses}", etaBuffer: 50, hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000, formatTime },
         cliProgress.Presets.shades_classic,
       );
   bar?.start(totalSteps, trainer.step, { kimg: trainer.kimg.toFixed(1), rate: "…", losses: "" });
