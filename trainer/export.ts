@@ -4,7 +4,10 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Generator } from "../shared/generator/generator.ts";
+import type { GeneratorConfig } from "../shared/generator/config.ts";
 import type { ParamValues } from "../shared/generator/params.ts";
+import { loadModel, memorySource } from "../shared/weights/loader.ts";
 import type { ModelCard } from "../shared/weights/manifest.ts";
 import { writeModelDir } from "../shared/weights/file-source.ts";
 import { type PackedModel, packModel } from "../shared/weights/pack.ts";
@@ -43,9 +46,71 @@ export async function exportModel(input: ExportInput): Promise<PackedModel> {
   return packed;
 }
 
+/**
+ * PSNR (dB) of the model stored as `dtype` against float32, over `seeds` images (seeds 0…n−1,
+ * truncation 1, images in [−1, 1], peak-to-peak 2): what quantization costs this trained model.
+ * Needs a tfjs backend.
+ */
+export async function quantizationPsnr(cfg: GeneratorConfig, values: ParamValues, dtype: WeightDtype, seeds = 16): Promise<number> {
+  const card = { title: "psnr probe", description: "", datasets: [], metrics: {} };
+  const packed = await packModel({ name: "probe", generator: cfg, regions: [], card, provenance: { trainer: "probe" }, values, dtype });
+  const loaded = await loadModel(memorySource(packed.manifest, Object.fromEntries(packed.shards.map((s) => [s.path, s.bytes]))));
+  const ids = Array.from({ length: seeds }, (_, i) => i);
+  const render = async (v: ParamValues) => {
+    const g = Generator.fromValues(cfg, v);
+    const imgs = await g.render(await g.mapSeeds(ids, 1), ids);
+    g.dispose();
+    return imgs;
+  };
+  const [ref, q] = [await render(values), await render(loaded.values)];
+  let se = 0;
+  let n = 0;
+  for (const [i, img] of ref.entries()) {
+    for (let k = 0; k < img.data.length; k++) se += (img.data[k]! - q[i]!.data[k]!) ** 2;
+    n += img.data.length;
+  }
+  return 10 * Math.log10(4 / (se / n));
+}
+
+interface LocalityRow {
+  region: string;
+  ratio: number;
+  mseIn: number;
+  mseOut: number;
+}
+interface MetricsJson {
+  locality?: LocalityRow[];
+  swd?: { mean: number } | null;
+}
+
+/** The model card's comparison with the baseline: MSE_o/MSE_i per region and SWD, with targets. */
+function comparison(linked: MetricsJson, baseline: MetricsJson): string[] {
+  const rows = (linked.locality ?? []).map((l) => {
+    const b = baseline.locality?.find((x) => x.region === l.region);
+    const ok = l.ratio <= 0.2 && b !== undefined && b.ratio >= 5 * l.ratio;
+    return `| ${l.region} | ${l.ratio.toFixed(3)} | ${b ? b.ratio.toFixed(3) : "–"} | ${b ? (b.ratio / l.ratio).toFixed(1) : "–"}× | ${ok ? "met" : "missed"} |`;
+  });
+  const swd = linked.swd && baseline.swd ? linked.swd.mean / baseline.swd.mean : undefined;
+  return [
+    "## Locality against the baseline",
+    "",
+    "MSE_o / MSE_i when a region's axes are resampled (lower is more local). Target: ≤ 0.2 for the linked model and a baseline at least 5× worse.",
+    "",
+    "| region | linked | baseline (no links) | baseline / linked | target |",
+    "|---|---|---|---|---|",
+    ...rows,
+    "",
+    swd === undefined
+      ? "SWD: not measured for both."
+      : `SWD ×10³ (mean over pyramid levels): linked ${linked.swd!.mean.toFixed(2)}, baseline ${baseline.swd!.mean.toFixed(2)}; ratio ${swd.toFixed(3)} (target ≤ 1.10: ${swd <= 1.1 ? "met" : "missed"}).`,
+    "",
+  ];
+}
+
 export function modelCardMarkdown(p: PackedModel): string {
   const m = p.manifest;
   const c = m.card;
+  const metrics = c.metrics as { linked?: MetricsJson; baseline?: MetricsJson };
   const lines = [
     `# ${c.title}`,
     "",
@@ -67,6 +132,7 @@ export function modelCardMarkdown(p: PackedModel): string {
     "",
     ...c.datasets.map((d) => `- ${d.name}: ${d.license}. ${d.attribution}${d.url ? ` (${d.url})` : ""}`),
     "",
+    ...(metrics.linked && metrics.baseline ? comparison(metrics.linked, metrics.baseline) : []),
     "## Metrics",
     "",
     "```json",

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ModelCard } from "../../shared/weights/manifest.ts";
 import { datasetLicenses } from "../data/open.ts";
-import { exportModel } from "../export.ts";
+import { selectBackend } from "../backends.ts";
+import { exportModel, quantizationPsnr } from "../export.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
 import { TrainConfig } from "../training/config.ts";
 import { fail, parseFlags, readJson } from "./args.ts";
@@ -21,7 +22,8 @@ const HELP = `Usage: npm run export -- --run DIR --name NAME [options]
   --out DIR        output folder (default weights/<name>)
   --dtype D        int8 | float16 | float32 (default int8)
   --card FILE      JSON with card text: title, description, intendedUse, limitations, license
-  --metrics FILE   JSON from npm run metrics --out, stored in the card
+  --metrics FILE   JSON from npm run metrics --out, stored in the card (as "linked" when a baseline is given)
+  --baseline-metrics FILE  the same for the model trained without links: the card compares the two
   --backend NAME   recorded in the provenance (default: the backends the run's sessions used)`;
 
 const Flags = z.object({
@@ -31,18 +33,33 @@ const Flags = z.object({
   dtype: z.enum(["int8", "float16", "float32"]).default("int8"),
   card: z.string().optional(),
   metrics: z.string().optional(),
+  "baseline-metrics": z.string().optional(),
   backend: z.string().optional(),
 });
 const CardText = ModelCard.pick({ title: true, description: true, intendedUse: true, limitations: true, license: true }).partial();
 
-const f = parseFlags("export", Flags, ["run", "name", "out", "dtype", "card", "metrics", "backend"], HELP);
+const f = parseFlags("export", Flags, ["run", "name", "out", "dtype", "card", "metrics", "baseline-metrics", "backend"], HELP);
 const config = await readJson("export", join(f.run, "config.json"), TrainConfig);
 const ckpt = (await listCheckpoints(f.run)).at(-1);
 if (!ckpt) fail("export", `${f.run}: no checkpoints`);
 const { meta, tensors } = await loadCheckpoint(ckpt).catch((e: Error) => fail("export", e.message));
 const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
 const text = f.card ? await readJson("export", f.card, CardText) : {};
-const metrics = f.metrics ? (JSON.parse(await readFile(f.metrics, "utf8")) as Record<string, unknown>) : {};
+const readMetrics = async (file: string) => {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    return fail("export", `${file}: ${(e as Error).message}`);
+  }
+};
+const measured = f.metrics ? await readMetrics(f.metrics) : {};
+const baseline = f["baseline-metrics"] ? await readMetrics(f["baseline-metrics"]) : undefined;
+await selectBackend("auto").catch((e: Error) => fail("export", e.message));
+const psnrDb = await quantizationPsnr(config.generator, values, f.dtype);
+const metrics: Record<string, unknown> = {
+  ...(baseline ? { linked: measured, baseline } : measured),
+  quantization: { dtype: f.dtype, psnrDb: Number(psnrDb.toFixed(2)), against: "float32", seeds: 16, pixelRange: "[-1, 1], peak-to-peak 2", command: `npm run export -- --run ${f.run} --name ${f.name} --dtype ${f.dtype}` },
+};
 const out = f.out ?? join("weights", f.name);
 const sessions = (await readFile(join(f.run, "sessions.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l).backend as string);
 const backend = f.backend ?? ([...new Set(sessions)].join("+") || "unknown");
@@ -63,4 +80,5 @@ const packed = await exportModel({
   },
   provenance: { backend, run: f.run, steps: meta.step as number, kimg: meta.kimg as number },
 }).catch((e: Error) => fail("export", e.message));
+console.log(`quantization: ${f.dtype} PSNR ${psnrDb.toFixed(2)} dB against float32 (16 seeds)`);
 console.log(`${out}: ${packed.manifest.name} ${packed.manifest.version}, ${f.dtype}, ${packed.shards.reduce((a, s) => a + s.bytes.length, 0).toLocaleString("en")} bytes, step ${meta.step}`);
