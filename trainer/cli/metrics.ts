@@ -15,6 +15,7 @@ import { selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
 import { DatasetSpec } from "../data/spec.ts";
 import { measureLocality } from "../metrics/masked-mse.ts";
+import { features, frechetDistance, loadFeatureNet } from "../metrics/fid.ts";
 import { slicedWasserstein } from "../metrics/swd.ts";
 import { fail, parseFlags, readJson } from "./args.ts";
 
@@ -22,6 +23,9 @@ const HELP = `Usage: npm run metrics -- DIR [options]
   DIR (or --model DIR) model folder (manifest.json + shards)
   --samples N          images for the masked-MSE locality metrics (default 1000)
   --swd-images N       generated and real images for SWD (default 1024; 0 skips SWD)
+  --inception DIR      a TF.js Inception (graph or layers model.json) for FID; none is downloaded
+  --inception-range R  input range the network expects: -1-1 (TF-Hub Inception v3, default), 0-1, 0-255
+  --fid-images N       generated and real images for FID (default 1000)
   --dataset FILE       JSON dataset spec to compare against (default: the one the model was trained on)
   --backend NAME       auto | tensorflow | webgpu | cpu
   --out FILE           also write the results as JSON`;
@@ -31,11 +35,14 @@ const Flags = z.object({
   samples: z.coerce.number().int().min(1).default(1000),
   "swd-images": z.coerce.number().int().min(0).default(1024),
   dataset: z.string().optional(),
+  inception: z.string().optional(),
+  "inception-range": z.enum(["-1-1", "0-1", "0-255"]).default("-1-1"),
+  "fid-images": z.coerce.number().int().min(2).default(1000),
   backend: z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto"),
   out: z.string().optional(),
 });
 
-const f = parseFlags("metrics", Flags, ["model", "samples", "swd-images", "dataset", "backend", "out"], HELP, "model");
+const f = parseFlags("metrics", Flags, ["model", "samples", "swd-images", "dataset", "inception", "inception-range", "fid-images", "backend", "out"], HELP, "model");
 const backend = await selectBackend(f.backend).catch((e: Error) => fail("metrics", e.message));
 console.error(`backend: ${backend.name}`);
 const model = await loadModel(fileSource(f.model)).catch((e: Error) => fail("metrics", e.message));
@@ -47,24 +54,37 @@ bar.start(f.samples, 0, { task: "locality" });
 const locality = await measureLocality(g, manifest.regions, { samples: f.samples, onProgress: (d) => bar.update(d) });
 bar.stop();
 
-let swd: ReturnType<typeof slicedWasserstein> | null = null;
-if (f["swd-images"] > 0) {
+/** n real images (spread over the dataset) and n generated ones (seeds 2,000,000…, ψ = 1). */
+async function imageSets(n: number, task: string): Promise<{ real: Float32Array[]; fake: Float32Array[] }> {
   const spec = f.dataset ? await readJson("metrics", f.dataset, DatasetSpec) : DatasetSpec.safeParse(manifest.provenance.config?.dataset).data;
   if (!spec) fail("metrics", `${f.model}: the manifest records no dataset; pass --dataset`);
   const data = await openDataset(spec, manifest.generator.resolution);
-  const n = Math.min(f["swd-images"], data.size);
+  const count = Math.min(n, data.size);
   const res = manifest.generator.resolution;
-  const realFlat = await data.batch(Array.from({ length: n }, (_, i) => Math.floor((i * data.size) / n)));
-  const real = Array.from({ length: n }, (_, i) => realFlat.slice(i * res * res * 3, (i + 1) * res * res * 3));
+  const realFlat = await data.batch(Array.from({ length: count }, (_, i) => Math.floor((i * data.size) / count)));
+  const real = Array.from({ length: count }, (_, i) => realFlat.slice(i * res * res * 3, (i + 1) * res * res * 3));
   const fake: Float32Array[] = [];
-  bar.start(n, 0, { task: "swd fakes" });
-  for (let s = 0; s < n; s += 16) {
-    const seeds = Array.from({ length: Math.min(16, n - s) }, (_, i) => 2_000_000 + s + i);
+  bar.start(count, 0, { task });
+  for (let s = 0; s < count; s += 16) {
+    const seeds = Array.from({ length: Math.min(16, count - s) }, (_, i) => 2_000_000 + s + i);
     for (const img of await g.render(await g.mapSeeds(seeds, 1), seeds)) fake.push(img.data);
     bar.update(fake.length);
   }
   bar.stop();
-  swd = slicedWasserstein(real, fake, res);
+  return { real, fake };
+}
+
+let swd: ReturnType<typeof slicedWasserstein> | null = null;
+if (f["swd-images"] > 0) {
+  const { real, fake } = await imageSets(f["swd-images"], "swd fakes");
+  swd = slicedWasserstein(real, fake, manifest.generator.resolution);
+}
+let fid: number | null = null;
+if (f.inception) {
+  const net = await loadFeatureNet(f.inception, f["inception-range"]).catch((e: Error) => fail("metrics", `--inception ${f.inception}: ${e.message}`));
+  const { real, fake } = await imageSets(f["fid-images"], "fid fakes");
+  const res = manifest.generator.resolution;
+  fid = frechetDistance(await features(net, real, res), await features(net, fake, res));
 }
 g.dispose();
 
@@ -75,5 +95,6 @@ for (const r of locality) console.log(`| ${r.region} | ${(r.mseIn * 1e3).toFixed
 if (swd) {
   console.log(`\nSWD ×10³ vs the dataset (${f["swd-images"]} images each): ${swd.levels.map((l) => `${l.size} px ${l.swd.toFixed(2)}`).join(", ")}; mean ${swd.mean.toFixed(2)}`);
 }
-const result = { model: manifest.name, version: manifest.version, samples: f.samples, pixelRange: "[-1, 1]", locality, swd, command: `npm run metrics -- --model ${f.model} --samples ${f.samples} --swd-images ${f["swd-images"]}` };
+if (fid !== null) console.log(`\nFID vs the dataset (${f["fid-images"]} images each, network ${f.inception}): ${fid.toFixed(2)}`);
+const result = { model: manifest.name, version: manifest.version, samples: f.samples, pixelRange: "[-1, 1]", locality, swd, fid, command: `npm run metrics -- --model ${f.model} --samples ${f.samples} --swd-images ${f["swd-images"]}` };
 if (f.out) await writeFile(f.out, `${JSON.stringify(result, null, 2)}\n`);
