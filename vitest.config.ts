@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 // One suite, two runtimes: everything under shared/ runs both in Node and inside workerd
@@ -18,12 +18,25 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Test-only secrets (production sets them with `wrangler secret put`) and the D1 schema.
+            miniflare: {
+              bindings: {
+                WEBHOOK_SECRETS: "whsec-test-old,whsec-test-new",
+                AGENT_TOKEN: "agent-token-for-tests-only",
+                ADMIN_TOKEN: "admin-token-for-tests-only",
+                TEST_MIGRATIONS: await readD1Migrations("worker/jobs/migrations"),
+              },
+            },
+          })),
+        ],
         test: {
           name: "workerd",
           include: [...sharedTests, "worker/**/*.test.ts"],
           exclude: ["worker/**/*.node.test.ts"],
-          setupFiles: ["test/setup-cpu.ts"],
+          setupFiles: ["test/setup-cpu.ts", "worker/jobs/test-migrations.ts"],
           testTimeout: 60_000,
         },
       },

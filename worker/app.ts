@@ -6,6 +6,7 @@ import { memoryTierBytes } from "./cache/tiers.ts";
 import type { AppEnv } from "./env.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import { validationHook } from "./http/openapi.ts";
+import { jobs } from "./jobs/routes.ts";
 import { masks } from "./masks/routes.ts";
 import { liveModels } from "./models/registry.ts";
 import { models } from "./models/routes.ts";
@@ -28,6 +29,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", models);
   app.route("/", masks);
   app.route("/", render);
+  app.route("/", jobs);
 
   app.get("/healthz", (c) => c.json({ ok: true, liveModels: liveModels(), memoryTierBytes: memoryTierBytes() }));
   app.doc31("/v1/openapi.json", (c) => ({

@@ -1,4 +1,4 @@
-import type { ExecutionContext, KVNamespace, R2Bucket, RateLimit } from "@cloudflare/workers-types/index.ts";
+import type { D1Database, ExecutionContext, KVNamespace, Queue, R2Bucket, RateLimit } from "@cloudflare/workers-types/index.ts";
 
 /**
  * The worker's bindings (wrangler.toml). Locally, `wrangler dev` and the vitest pool give real
@@ -13,6 +13,16 @@ export interface Env {
   RATE_LIMITER: RateLimit;
   /** The model that `/` and the demo use. */
   DEFAULT_MODEL: string;
+  /** Retraining jobs (D1: strongly consistent). */
+  JOBS_DB: D1Database;
+  /** Verified webhook deliveries, consumed into JOBS_DB. */
+  JOBS_QUEUE: Queue;
+  /** Active webhook secrets, comma-separated (rotation: add the new one, then drop the old). A secret. */
+  WEBHOOK_SECRETS?: string;
+  /** Bearer token of trainer agents (a secret; ≥ 16 chars). */
+  AGENT_TOKEN?: string;
+  /** Bearer token of admin endpoints (a secret; ≥ 16 chars). */
+  ADMIN_TOKEN?: string;
 }
 
 export interface AppEnv {

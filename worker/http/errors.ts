@@ -49,7 +49,7 @@ export function errorResponse(err: unknown, c: Context): Response {
     return c.json({ error: { code: err.code, message: err.message, field: err.field } }, err.status, err.headers);
   }
   if (err instanceof HTTPException) {
-    const codes: Record<number, string> = { 400: "malformed_body", 413: "body_too_large", 415: "unsupported_media_type" };
+    const codes: Record<number, string> = { 400: "malformed_body", 401: "unauthorized", 413: "body_too_large", 415: "unsupported_media_type" };
     const code = codes[err.status] ?? "http_error";
     return c.json({ error: { code, message: err.message || "bad request" } }, err.status);
   }
