@@ -1,13 +1,18 @@
 /**
- * Seeds wrangler's local R2 and KV (the state `wrangler dev` uses, under .wrangler/) with every
- * model in weights/: each one is verified with the shared loader, its files are stored as an
- * immutable version, and its active pointer is set. Without a model in weights/ it seeds the tiny
- * test fixture instead, and says so.
+ * Prepares wrangler's local state (what `wrangler dev` uses, under .wrangler/state or --persist-to):
+ * - R2 and KV: every model in weights/, verified with the shared loader, stored as an immutable
+ *   version and made active. Without a model in weights/ it seeds the tiny test fixture instead,
+ *   and says so.
+ * - D1: the jobs schema (`wrangler d1 migrations apply --local`).
+ * - .dev.vars: random local secrets (WEBHOOK_SECRETS, AGENT_TOKEN, ADMIN_TOKEN) if the file is absent.
  *
- * Usage: npm run dev:seed  (npm run dev runs it first)
+ * Usage: npm run dev:seed [-- --persist-to DIR]  (npm run dev runs it first)
  */
-import { readFile, readdir, stat } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { getPlatformProxy } from "wrangler";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
@@ -32,7 +37,22 @@ if (dirs.length === 0) {
   dirs = ["test/fixtures/tiny-model"];
 }
 
-const proxy = await getPlatformProxy<Env>({ configPath: "wrangler.toml", persist: true });
+const { values: args } = parseArgs({ options: { "persist-to": { type: "string" } } });
+const persistTo = args["persist-to"];
+
+if (!(await stat(".dev.vars").catch(() => null))) {
+  const secret = () => randomBytes(24).toString("base64url");
+  await writeFile(".dev.vars", `# Local secrets for wrangler dev (written by npm run dev:seed; never committed)\nWEBHOOK_SECRETS="${secret()}"\nAGENT_TOKEN="${secret()}"\nADMIN_TOKEN="${secret()}"\n`);
+  console.log("[seed] wrote .dev.vars with fresh local secrets");
+}
+
+execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "linkgan-jobs", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], {
+  stdio: ["ignore", "ignore", "inherit"],
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+});
+console.log("[seed] D1 jobs schema applied");
+
+const proxy = await getPlatformProxy<Env>({ configPath: "wrangler.toml", persist: persistTo ? { path: join(persistTo, "v3") } : true });
 try {
   const env = proxy.env;
   for (const dir of dirs) {

@@ -10,14 +10,17 @@ export function fail(cmd: string, message: string): never {
 }
 
 /** Parse `--flag value` options; with `positional`, a bare first argument fills that flag. */
-export function parseFlags<S extends z.ZodType>(cmd: string, schema: S, flags: string[], help: string, positional?: string): z.output<S> {
+export function parseFlags<S extends z.ZodType>(cmd: string, schema: S, flags: string[], help: string, positional?: string, booleans: string[] = []): z.output<S> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
     console.log(help);
     process.exit(0);
   }
   let values: Record<string, unknown>;
   try {
-    const parsed = parseArgs({ options: Object.fromEntries(flags.map((f) => [f, { type: "string" as const }])), allowPositionals: positional !== undefined });
+    const parsed = parseArgs({
+      options: Object.fromEntries(flags.map((f) => [f, { type: booleans.includes(f) ? ("boolean" as const) : ("string" as const) }])),
+      allowPositionals: positional !== undefined,
+    });
     values = parsed.values;
     if (positional && parsed.positionals.length > 1) throw new Error(`unexpected arguments: ${parsed.positionals.slice(1).join(" ")}`);
     if (positional && parsed.positionals[0] !== undefined) values[positional] ??= parsed.positionals[0];

@@ -13,6 +13,7 @@ import { Resvg } from "@resvg/resvg-js";
 import cliProgress from "cli-progress";
 import { formatTime } from "../cli/format-time.ts";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
+import type { ParamValues } from "../../shared/generator/params.ts";
 import { listCheckpoints } from "./checkpoint.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema } from "./config.ts";
 import { curvesSvg } from "./curves.ts";
@@ -25,6 +26,8 @@ export interface RunOptions {
   data: TrainingData;
   /** Start from this checkpoint's EMA generator and D (e.g. links on after pretraining). */
   fineTuneFrom?: string;
+  /** Start from these generator weights (a published model) with a fresh D; ignored when resuming. */
+  fineTuneFromWeights?: ParamValues;
   /** Stop after this many steps in this invocation (a resumable piece of a long run). */
   maxSteps?: number;
   keepCheckpoints?: number;
@@ -54,10 +57,12 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     ? await Trainer.resume(ckpts.at(-1)!, config, opts.data)
     : opts.fineTuneFrom
       ? await Trainer.resume(opts.fineTuneFrom, config, opts.data, { fineTune: true })
-      : Trainer.create(config, opts.data);
+      : opts.fineTuneFromWeights
+        ? Trainer.fromGenerator(config, opts.data, opts.fineTuneFromWeights)
+        : Trainer.create(config, opts.data);
   const totalSteps = Math.ceil((config.totalKimg * 1000) / config.batch);
   const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
-  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
+  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : opts.fineTuneFromWeights ? "fine-tuning from a published generator" : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
 
   let stopping = false;
   let firstSignalAt = 0;

@@ -79,6 +79,15 @@ export class Trainer {
   }
 
   /**
+   * Fine-tune a published generator (e.g. the active version of a model): G and its EMA start from
+   * `gValues`, D is initialised fresh from the config's seed.
+   */
+  static fromGenerator(config: TrainConfig, data: TrainingData, gValues: ParamValues): Trainer {
+    const d = initParams(discriminatorParamSpecs({ ...config.discriminator, resolution: config.generator.resolution }), config.seed + 1);
+    return new Trainer(config, data, new Prng(config.seed, 1), gValues, d);
+  }
+
+  /**
    * Continue from a checkpoint. With `fineTune`, only the networks come from it (a new run with its
    * own config, e.g. links on after pretraining with links off); otherwise everything does, and the
    * config must be the one that wrote it.

@@ -36,6 +36,8 @@ export const RetrainRequest = z
     model: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
     /** fine-tune: start from the active version's weights; scratch: a fresh initialisation. */
     mode: z.enum(["fine-tune", "scratch"]),
+    /** A config in trainer/configs/ on the agent (e.g. "faces64-linked"); default: the one the active version records. */
+    preset: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a config name in trainer/configs/, without .json").optional(),
     /** Images to train on (a folder on the trainer machine, or a built-in DiceBear set). */
     dataset: DatasetSpec,
     config: ConfigOverrides.default({}),

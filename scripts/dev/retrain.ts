@@ -1,0 +1,51 @@
+/**
+ * npm run retrain -- [--api URL] [--model M] [--preset P] [--mode scratch|fine-tune] [--kimg K] [--body FILE]
+ *
+ * Sends a signed retraining webhook, as CI or a data pipeline would: the body (built from the flags,
+ * or --body FILE) is signed with the first secret in WEBHOOK_SECRETS ($WEBHOOK_SECRETS or .dev.vars)
+ * in the Stripe scheme, with a fresh delivery id. Prints the job id and how to follow it.
+ */
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { sign } from "../../worker/jobs/signature.ts";
+
+const { values: a } = parseArgs({
+  options: {
+    api: { type: "string", default: "http://localhost:8787" },
+    model: { type: "string", default: "tiny-fixture" },
+    preset: { type: "string", default: "tiny-retrain" },
+    mode: { type: "string", default: "scratch" },
+    kimg: { type: "string" },
+    body: { type: "string" },
+    delivery: { type: "string" },
+  },
+});
+const vars = await readFile(".dev.vars", "utf8").catch(() => "");
+const fromVars = (k: string) => new RegExp(`^${k}\\s*=\\s*"?([^"\\n]+)"?`, "m").exec(vars)?.[1];
+const secret = (process.env.WEBHOOK_SECRETS ?? fromVars("WEBHOOK_SECRETS"))?.split(",")[0]?.trim();
+if (!secret) {
+  console.error("retrain: no webhook secret: set WEBHOOK_SECRETS or run npm run dev:seed to write .dev.vars");
+  process.exit(2);
+}
+const body = a.body
+  ? await readFile(a.body, "utf8")
+  : JSON.stringify({
+      model: a.model,
+      mode: a.mode,
+      preset: a.preset,
+      dataset: { kind: "dicebear", style: "adventurer", count: 64, seed: 0 },
+      config: a.kimg ? { totalKimg: Number(a.kimg) } : {},
+    });
+const delivery = a.delivery ?? randomUUID();
+const res = await fetch(`${a.api}/hooks/retrain`, {
+  method: "POST",
+  headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(body, secret), "LinkGAN-Delivery": delivery },
+  body,
+});
+const text = await res.text();
+console.log(`HTTP ${res.status} ${text}`);
+if (res.status !== 202) process.exit(1);
+const { jobId } = JSON.parse(text) as { jobId: string };
+console.log(`delivery ${delivery} → job ${jobId}`);
+console.log(`follow it: curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${a.api}/admin/jobs/${jobId}`);
