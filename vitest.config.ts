@@ -23,6 +23,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Test-only secrets (production sets them with `wrangler secret put`) and the D1 schema.
             miniflare: {
+              // A small budget so the rate-limit test reaches it quickly (production: wrangler.toml).
+              ratelimits: { RATE_LIMITER: { simple: { limit: 25, period: 60 } } },
               bindings: {
                 WEBHOOK_SECRETS: "whsec-test-old,whsec-test-new",
                 AGENT_TOKEN: "agent-token-for-tests-only",
