@@ -13,6 +13,7 @@ import { openDataset } from "../data/open.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { exportModel } from "../export.ts";
 import { measureLocality } from "../metrics/masked-mse.ts";
+import { generatedImages, realImages } from "../metrics/image-sets.ts";
 import { slicedWasserstein } from "../metrics/swd.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
 import { TrainConfig } from "../training/config.ts";
@@ -58,7 +59,7 @@ export async function claimJob(o: AgentOptions): Promise<Claimed | null> {
 }
 
 /** The training config of a job: its preset or the active version's recorded config, then the job's dataset and overrides. */
-async function jobConfig(o: AgentOptions, c: Claimed, manifest: Record<string, unknown> | null): Promise<TrainConfig> {
+async function jobConfig(c: Claimed, manifest: Record<string, unknown> | null): Promise<TrainConfig> {
   const req = c.job.request;
   let base: unknown;
   if (req.preset) {
@@ -105,7 +106,7 @@ export async function runJob(o: AgentOptions, c: Claimed): Promise<{ version: st
   try {
     const versionUrl = c.activeVersion ? `${o.api}/v1/models/${job.model}/versions/${c.activeVersion}/` : null;
     const manifest = versionUrl ? ((await (await fetch(`${versionUrl}manifest.json`)).json()) as Record<string, unknown>) : null;
-    const config = await jobConfig(o, c, manifest);
+    const config = await jobConfig(c, manifest);
     let initial: Map<string, Float32Array> | undefined;
     if (job.request.mode === "fine-tune") {
       if (!versionUrl) throw new Error(`fine-tune: model "${job.model}" has no active version`);
@@ -123,17 +124,10 @@ export async function runJob(o: AgentOptions, c: Claimed): Promise<{ version: st
     const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
     const g = Generator.fromValues(config.generator, values);
     const locality = await measureLocality(g, config.regions, { samples: o.metricSamples ?? 200 });
-    const n = Math.min(o.swdImages ?? 256, data.size);
-    const res = config.generator.resolution;
-    const realFlat = await data.batch(Array.from({ length: n }, (_, i) => Math.floor((i * data.size) / n)));
-    const real = Array.from({ length: n }, (_, i) => realFlat.slice(i * res * res * 3, (i + 1) * res * res * 3));
-    const fake: Float32Array[] = [];
-    for (let s = 0; s < n; s += 16) {
-      const seeds = Array.from({ length: Math.min(16, n - s) }, (_, i) => 2_000_000 + s + i);
-      for (const img of await g.render(await g.mapSeeds(seeds, 1), seeds)) fake.push(img.data);
-    }
+    const real = await realImages(data, o.swdImages ?? 256);
+    const fake = await generatedImages(g, real.length);
     g.dispose();
-    const swd = slicedWasserstein(real, fake, res);
+    const swd = slicedWasserstein(real, fake, config.generator.resolution);
     report("exporting and uploading");
     const exportDir = join(runDir, "export");
     const packed = await exportModel({
@@ -145,7 +139,7 @@ export async function runJob(o: AgentOptions, c: Claimed): Promise<{ version: st
         title: `${job.model} (retrained by job ${job.id})`,
         description: `Retrained by the trainer agent for job ${job.id} (${job.request.mode}${c.activeVersion ? ` from ${c.activeVersion}` : ""}).`,
         datasets: datasetLicenses(config.dataset!),
-        metrics: { locality, swd, samples: o.metricSamples ?? 200, swdImages: n, pixelRange: "[-1, 1]" },
+        metrics: { locality, swd, samples: o.metricSamples ?? 200, swdImages: real.length, pixelRange: "[-1, 1]" },
       },
       provenance: { backend: o.backend, run: runDir, steps: meta.step as number, kimg: meta.kimg as number, ...(c.activeVersion ? { parent: c.activeVersion } : {}) },
     });

@@ -16,6 +16,7 @@ import { openDataset } from "../data/open.ts";
 import { DatasetSpec } from "../data/spec.ts";
 import { measureLocality } from "../metrics/masked-mse.ts";
 import { features, frechetDistance, loadFeatureNet } from "../metrics/fid.ts";
+import { generatedImages, realImages } from "../metrics/image-sets.ts";
 import { slicedWasserstein } from "../metrics/swd.ts";
 import { fail, parseFlags, readJson } from "./args.ts";
 
@@ -54,22 +55,13 @@ bar.start(f.samples, 0, { task: "locality" });
 const locality = await measureLocality(g, manifest.regions, { samples: f.samples, onProgress: (d) => bar.update(d) });
 bar.stop();
 
-/** n real images (spread over the dataset) and n generated ones (seeds 2,000,000…, ψ = 1). */
+/** n real images (spread over the dataset) and n generated ones (fixed seeds; see image-sets.ts). */
 async function imageSets(n: number, task: string): Promise<{ real: Float32Array[]; fake: Float32Array[] }> {
   const spec = f.dataset ? await readJson("metrics", f.dataset, DatasetSpec) : DatasetSpec.safeParse(manifest.provenance.config?.dataset).data;
   if (!spec) fail("metrics", `${f.model}: the manifest records no dataset; pass --dataset`);
-  const data = await openDataset(spec, manifest.generator.resolution);
-  const count = Math.min(n, data.size);
-  const res = manifest.generator.resolution;
-  const realFlat = await data.batch(Array.from({ length: count }, (_, i) => Math.floor((i * data.size) / count)));
-  const real = Array.from({ length: count }, (_, i) => realFlat.slice(i * res * res * 3, (i + 1) * res * res * 3));
-  const fake: Float32Array[] = [];
-  bar.start(count, 0, { task });
-  for (let s = 0; s < count; s += 16) {
-    const seeds = Array.from({ length: Math.min(16, count - s) }, (_, i) => 2_000_000 + s + i);
-    for (const img of await g.render(await g.mapSeeds(seeds, 1), seeds)) fake.push(img.data);
-    bar.update(fake.length);
-  }
+  const real = await realImages(await openDataset(spec, manifest.generator.resolution), n);
+  bar.start(real.length, 0, { task });
+  const fake = await generatedImages(g, real.length, (d) => bar.update(d));
   bar.stop();
   return { real, fake };
 }
