@@ -1,4 +1,11 @@
-import type { BinaryMask } from "../../shared/regions/mask.ts";
+import { type BinaryMask, maskArea, rasterizeMask } from "../../shared/regions/mask.ts";
+import type { Region } from "../../shared/regions/schema.ts";
+
+/*
+ * Pure functions shared by the worker (render/service.ts) and the browser client
+ * (worker/client/): what an edit touches and how it is shown over its base image. Nothing here
+ * imports Hono or the Workers runtime, so the client bundle can include it.
+ */
 
 /**
  * Per-pixel blend weights for showing an edit over its base image: 1 inside the mask, falling
@@ -52,4 +59,51 @@ export function unionMasks(size: number, masks: readonly BinaryMask[]): BinaryMa
   const data = new Uint8Array(size * size);
   for (const m of masks) for (let i = 0; i < data.length; i++) data[i] = data[i]! | m.data[i]!;
   return { size, data };
+}
+
+/** A region is covered by an uploaded mask when a quarter of it, or a quarter of the mask, overlaps. */
+export const COVER_FRACTION = 0.25;
+
+/**
+ * The fixed regions an uploaded (or painted) mask selects: those it covers by at least
+ * `COVER_FRACTION` of the region's area or of the mask's. Semantic regions are never selected.
+ *
+ * @example
+ * regionsCoveredBy(manifest.regions, 64, painted).map((r) => r.name); // ["mouth"]
+ */
+export function regionsCoveredBy(regions: readonly Region[], resolution: number, mask: BinaryMask): Region[] {
+  const area = maskArea(mask);
+  const out: Region[] = [];
+  if (area === 0) return out;
+  for (const r of regions) {
+    if (r.mask.kind === "semantic") continue;
+    const rm = rasterizeMask(r.mask, resolution);
+    let overlap = 0;
+    for (let i = 0; i < rm.data.length; i++) overlap += rm.data[i]! & mask.data[i]!;
+    if (overlap >= COVER_FRACTION * maskArea(rm) || overlap >= COVER_FRACTION * area) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * How an edit's frames are shown: each raw render composited over the base with the feathered
+ * mask's weights, or raw when `alpha` is undefined (`composite=false`). A frame whose code is the
+ * base code itself is the base image (not rendered again).
+ *
+ * @example
+ * const frames = await editFrames(interpolate(w, edited, 5), w, baseRgba, (code) => renderRgba(code), featherWeights(mask, 2));
+ */
+export async function editFrames(
+  codes: readonly Float32Array[],
+  baseW: Float32Array,
+  baseImg: Uint8Array,
+  renderRgba: (w: Float32Array) => Promise<Uint8Array>,
+  alpha: Float32Array | undefined,
+): Promise<Uint8Array[]> {
+  const images: Uint8Array[] = [];
+  for (const code of codes) {
+    const raw = code === baseW ? baseImg : await renderRgba(code);
+    images.push(alpha ? composite(baseImg, raw, alpha) : raw);
+  }
+  return images;
 }
