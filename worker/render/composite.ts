@@ -65,24 +65,26 @@ export function unionMasks(size: number, masks: readonly BinaryMask[]): BinaryMa
 export const COVER_FRACTION = 0.25;
 
 /**
- * The fixed regions an uploaded (or painted) mask selects: those it covers by at least
- * `COVER_FRACTION` of the region's area or of the mask's. Semantic regions are never selected.
+ * The regions an uploaded (or painted) mask selects: those it covers by at least
+ * `COVER_FRACTION` of the region's area or of the mask's. Candidates carry their rasterized mask
+ * (from `rasterizeMask`, or a region's mask PNG in the client's remote mode).
  *
  * @example
- * regionsCoveredBy(manifest.regions, 64, painted).map((r) => r.name); // ["mouth"]
+ * regionsCoveredBy(fixedRegions.map((r) => ({ region: r, mask: rasterizeMask(r.mask, 64) })), painted); // [{ region: mouth, … }]
  */
-export function regionsCoveredBy(regions: readonly Region[], resolution: number, mask: BinaryMask): Region[] {
+export function regionsCoveredBy<T extends { mask: BinaryMask }>(candidates: readonly T[], mask: BinaryMask): T[] {
   const area = maskArea(mask);
-  const out: Region[] = [];
-  if (area === 0) return out;
-  for (const r of regions) {
-    if (r.mask.kind === "semantic") continue;
-    const rm = rasterizeMask(r.mask, resolution);
+  if (area === 0) return [];
+  return candidates.filter((c) => {
     let overlap = 0;
-    for (let i = 0; i < rm.data.length; i++) overlap += rm.data[i]! & mask.data[i]!;
-    if (overlap >= COVER_FRACTION * maskArea(rm) || overlap >= COVER_FRACTION * area) out.push(r);
-  }
-  return out;
+    for (let i = 0; i < c.mask.data.length; i++) overlap += c.mask.data[i]! & mask.data[i]!;
+    return overlap >= COVER_FRACTION * maskArea(c.mask) || overlap >= COVER_FRACTION * area;
+  });
+}
+
+/** Rasterized masks of a model's fixed (non-semantic) regions, the candidates of `regionsCoveredBy`. */
+export function fixedRegionMasks(regions: readonly Region[], resolution: number): { region: Region; mask: BinaryMask }[] {
+  return regions.filter((r) => r.mask.kind !== "semantic").map((region) => ({ region, mask: rasterizeMask(region.mask, resolution) }));
 }
 
 /**

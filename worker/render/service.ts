@@ -9,7 +9,7 @@ import { ByteLru } from "../cache/lru.ts";
 import type { Rendered } from "../cache/tiers.ts";
 import { ApiError } from "../http/errors.ts";
 import type { LiveModel } from "../models/registry.ts";
-import { COVER_FRACTION, editFrames, featherFor, featherWeights, regionsCoveredBy, unionMasks } from "./composite.ts";
+import { COVER_FRACTION, editFrames, featherFor, featherWeights, fixedRegionMasks, regionsCoveredBy, unionMasks } from "./composite.ts";
 import type { RenderRequest } from "./params.ts";
 
 /**
@@ -68,7 +68,7 @@ export function editTarget(m: LiveModel, names: string[], uploaded: BinaryMask |
   const masks = chosen.map((r) => rasterizeMask(r.mask, res));
   if (uploaded) {
     if (maskArea(uploaded) === 0) throw new ApiError(422, "empty_mask", "mask: no pixel is inside", "mask");
-    const covered = regionsCoveredBy(m.manifest.regions, res, uploaded);
+    const covered = regionsCoveredBy(fixedRegionMasks(m.manifest.regions, res), uploaded).map((c) => c.region);
     if (covered.length === 0) throw new ApiError(422, "mask_covers_no_region", `mask: covers no linked region (each needs ${COVER_FRACTION * 100}% overlap); regions: ${m.manifest.regions.map((r) => r.name).join(", ")}`, "mask");
     for (const r of covered) if (!chosen.includes(r)) chosen.push(r);
     masks.push(uploaded);
