@@ -13,8 +13,19 @@ export default defineConfig({
         test: {
           name: "node",
           include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts", "worker/**/*.node.test.ts"],
+          exclude: ["test/browser/**"],
           setupFiles: ["test/setup-cpu.ts"],
           testTimeout: 60_000,
+        },
+      },
+      {
+        // The client bundle and the <linkgan-editor> widget in Debian's chromium (playwright-core)
+        // against `wrangler dev`; one browser and one dev server per file (test/browser/harness.ts).
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
       {

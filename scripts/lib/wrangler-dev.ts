@@ -18,11 +18,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startWranglerDev(configPath: string, opts: { readyPath?: string; timeoutMs?: number } = {}): Promise<DevServer> {
+export async function startWranglerDev(configPath: string, opts: { readyPath?: string; timeoutMs?: number; args?: string[] } = {}): Promise<DevServer> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     "npx",
-    ["wrangler", "dev", "--config", configPath, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())],
+    ["wrangler", "dev", "--config", configPath, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), ...(opts.args ?? [])],
     { env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let log = "";

@@ -379,7 +379,7 @@ export class LinkGanEditor extends HTMLElement {
     const edits = e.edits.map((r) => r.map((n) => this.#label(n)).join(" + "));
     const text = `Generated image from seed ${e.seed}${edits.length ? `, edited: ${edits.join("; ")}` : ""}`;
     this.#el.image.setAttribute("aria-label", `${text} (model ${this.#client?.model.title ?? ""})`);
-    this.#status(`${text}. ${describeSetup(c0(this.#client))}`);
+    this.#status(`${text}. ${describeSetup(this.#client!)}`);
     this.#updateButtons();
     const c = this.#client!;
     this.dispatchEvent(
@@ -602,8 +602,6 @@ export class LinkGanEditor extends HTMLElement {
     this.dispatchEvent(new CustomEvent("error", { detail: { code: err.code, message: err.message, field: err.field } }));
   }
 }
-
-const c0 = (c: LinkGanClient | undefined): LinkGanClient => c!;
 
 /** Where rendering happens, and why: "Local, webgpu" or "Local, webgl (webgpu skipped: …)" or "Remote (…)". */
 export function describeSetup(c: LinkGanClient): string {
