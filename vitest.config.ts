@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
@@ -5,6 +6,10 @@ import { defineConfig } from "vitest/config";
 // (tfjs style: the same tests against every runtime). Worker tests run in workerd, except
 // *.node.test.ts files, which need Node (e.g. a validator that compiles code at run time).
 const sharedTests = ["shared/**/*.test.ts"];
+
+// wrangler.toml's [assets] directory must exist for workerd to start; `npm test` fills it first
+// (npm run build:client), and the browser tests build it when it is empty.
+mkdirSync("dist/client", { recursive: true });
 
 export default defineConfig({
   test: {
