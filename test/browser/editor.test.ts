@@ -125,7 +125,7 @@ describe("the demo page, local mode on WebGPU", () => {
       const c = document.querySelector("linkgan-editor")!.client!;
       await c.resample({ seed: 3, regions: [r!], resampleSeed: 1 }); // warm-up: kernels, caches
       const start = c.numTensors;
-      for (let i = 0; i < 6; i++) await c.interpolate({ seed: 3 + i, regions: [r!], resampleSeed: 10 + i, frames: 3 });
+      for (let i = 0; i < 4; i++) await c.interpolate({ seed: 3 + i, regions: [r!], resampleSeed: 10 + i, frames: 3 });
       return [start, c.numTensors];
     }, [region]);
     expect(counts[1]).toBe(counts[0]);
@@ -197,6 +197,48 @@ describe("without WebGPU, and in remote mode", () => {
       expect(requests.some((r) => r.startsWith(`GET /v1/models/${h.model.name}/interpolate`))).toBe(true);
       expect(requests.filter((r) => /\/versions\//.test(r))).toEqual([]);
       expect(await canvasPixels(p)).not.toEqual(before);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("is labelled and keyboard-operable, refuses bad attributes with an error event, and respects hidden", async () => {
+    const c = await h.browser.newContext();
+    try {
+      const p = await c.newPage();
+      await recordEvents(p);
+      await p.goto(`${h.url}/?mode=remote&seed=9`);
+      await waitForEvents(p, "render", 1);
+      await expect(p.getByRole("img", { name: /seed 9/ }).count()).resolves.toBe(1);
+      for (const name of ["Undo", "Redo", "New seed", "Brush", "Resample painted", "Clear mask", "Download PNG"]) {
+        await expect(p.getByRole("button", { name, exact: true }).count(), name).resolves.toBe(1);
+      }
+      const first = h.model.regions.find((r) => r.kind !== "semantic")!;
+      await expect(p.getByRole("button", { name: `Resample ${first.label ?? first.name} (key 1)` }).count()).resolves.toBe(1);
+
+      // Keyboard: Tab reaches the image first, with a visible focus ring; N shows a new seed.
+      await p.keyboard.press("Tab");
+      const focus = await p.evaluate(() => {
+        const root = document.querySelector("linkgan-editor")!.shadowRoot!;
+        const el = root.activeElement as HTMLElement;
+        return { cls: el?.className, outline: el && getComputedStyle(el).outlineStyle };
+      });
+      expect(focus).toEqual({ cls: "image", outline: "solid" });
+      await p.keyboard.press("n");
+      const renders = await waitForEvents(p, "render", 2);
+      expect(renders[1]!.seed).not.toBe(9);
+
+      // A bad attribute is refused: the property keeps its value and an error event names the field.
+      const seedBefore = await p.evaluate(() => document.querySelector("linkgan-editor")!.seed);
+      await p.evaluate(() => document.querySelector("linkgan-editor")!.setAttribute("seed", "not-a-number"));
+      const [err] = await waitForEvents(p, "error", 1);
+      expect(err).toMatchObject({ code: "invalid_attribute", field: "seed" });
+      expect(await p.evaluate(() => document.querySelector("linkgan-editor")!.seed)).toBe(seedBefore);
+
+      await p.evaluate(() => {
+        document.querySelector("linkgan-editor")!.hidden = true;
+      });
+      expect(await p.locator("linkgan-editor").boundingBox()).toBeNull();
     } finally {
       await c.close();
     }
