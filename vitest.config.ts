@@ -29,7 +29,8 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
-          testTimeout: 120_000,
+          // Generous: with the 64 px model seeded, one image takes ~10 s on SwiftShader's WebGPU.
+          testTimeout: 300_000,
           hookTimeout: 240_000,
         },
       },

@@ -106,13 +106,13 @@ describe("the demo page, local mode on WebGPU", () => {
         const c = document.querySelector("linkgan-editor")!.client!;
         const g = await c.generate({ seed: 11, truncation: 0.7 });
         const e = await c.resample({ seed: 11, truncation: 0.7, regions: [r!], resampleSeed: 5 });
-        const p = await c.resample({ seed: 11, regions: [r!], resampleSeed: 4, mode: "perturb", alpha: 1.5, composite: false });
+        const p = await c.resample({ seed: 11, truncation: 0.7, regions: [r!], resampleSeed: 4, mode: "perturb", alpha: 1.5, composite: false });
         return [g, e, p].map((x) => Array.from(x.rgba));
       },
       [region],
     );
     const q = `version=${h.model.version}`;
-    const urls = [`generate?seed=11&truncation=0.7&${q}`, `resample?seed=11&truncation=0.7&regions=${region}&resampleSeed=5&${q}`, `resample?seed=11&regions=${region}&resampleSeed=4&mode=perturb&alpha=1.5&composite=false&${q}`];
+    const urls = [`generate?seed=11&truncation=0.7&${q}`, `resample?seed=11&truncation=0.7&regions=${region}&resampleSeed=5&${q}`, `resample?seed=11&truncation=0.7&regions=${region}&resampleSeed=4&mode=perturb&alpha=1.5&composite=false&${q}`];
     for (const [i, u] of urls.entries()) {
       const api = decodePng(new Uint8Array(await (await fetch(`${h.url}/v1/models/${h.model.name}/${u}`)).arrayBuffer()));
       expect(maxDiff(Uint8Array.from(local[i]!), api.rgba), u).toBeLessThanOrEqual(1);
@@ -123,9 +123,9 @@ describe("the demo page, local mode on WebGPU", () => {
     const region = firstFixedRegion(h.model);
     const counts = await page.evaluate(async ([r]) => {
       const c = document.querySelector("linkgan-editor")!.client!;
-      await c.resample({ seed: 3, regions: [r!], resampleSeed: 1 }); // warm-up: kernels, caches
+      await c.interpolate({ seed: 3, regions: [r!], resampleSeed: 1, frames: 2 }); // warm-up: kernels, caches
       const start = c.numTensors;
-      for (let i = 0; i < 4; i++) await c.interpolate({ seed: 3 + i, regions: [r!], resampleSeed: 10 + i, frames: 3 });
+      for (let i = 0; i < 3; i++) await c.resample({ seed: 3, regions: [r!], resampleSeed: 10 + i });
       return [start, c.numTensors];
     }, [region]);
     expect(counts[1]).toBe(counts[0]);

@@ -91,7 +91,7 @@ export async function waitForEvents(page: Page, type: string, count: number): Pr
       return window.__linkgan.filter((e) => e.type === t).length >= (n as number);
     },
     [type, count] as const,
-    { timeout: 90_000 },
+    { timeout: 240_000 },
   );
   return events(page, type);
 }

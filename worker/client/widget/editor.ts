@@ -43,8 +43,10 @@ interface Entry {
   edits: string[][];
 }
 
-/** Frames of the edit animation (base and result included). */
+/** Most frames of the edit animation (base and result included). */
 export const ANIMATION_FRAMES = 6;
+/** The animation gets as many frames as fit in about this long (at the measured render time), at least 2. */
+const ANIMATION_BUDGET_MS = 1500;
 const FRAME_MS = 70;
 const nextPaint = (ms: number) => new Promise<void>((r) => setTimeout(() => requestAnimationFrame(() => r()), ms));
 
@@ -66,6 +68,12 @@ export class LinkGanEditor extends HTMLElement {
   #mode: ClientMode = "auto";
   /** Truncation ψ of new seeds' images (edits resample with ψ = 1, as the API does for a w code). */
   truncation = 0.7;
+  /**
+   * Frames of the edit animation (2–16, base and result included), or undefined (default): up to 6,
+   * fewer where rendering is slow (as many as fit in ~1.5 s at the last measured render time).
+   */
+  animationFrames: number | undefined;
+  #renderMs = 0;
 
   #client: LinkGanClient | undefined;
   #loading: Promise<void> | undefined;
@@ -242,7 +250,10 @@ export class LinkGanEditor extends HTMLElement {
       const target = await client.editTarget(regions, mask);
       const alpha = featherWeights(target.mask, featherFor(client.model.resolution));
       this.#status(`Resampling ${target.regions.map((n) => this.#label(n)).join(", ")}…`);
-      const frames = await client.interpolate({ w: cur.w, noise: cur.noise, regions, mask, resampleSeed, frames: ANIMATION_FRAMES, composite: false });
+      const count = Math.max(2, Math.min(16, Math.round(this.animationFrames ?? Math.min(ANIMATION_FRAMES, 1 + Math.floor(ANIMATION_BUDGET_MS / Math.max(1, this.#renderMs))))));
+      const t0 = performance.now();
+      const frames = await client.interpolate({ w: cur.w, noise: cur.noise, regions, mask, resampleSeed, frames: count, composite: false });
+      this.#renderMs = (performance.now() - t0) / (count - 1);
       const bytes = (a: Uint8ClampedArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
       const shown = (f: RenderedImage) => new Uint8ClampedArray(composite(bytes(cur.rgba), bytes(f.rgba), alpha).buffer);
       for (const f of frames.slice(1, -1)) {
@@ -348,7 +359,9 @@ export class LinkGanEditor extends HTMLElement {
     this.#setBusy(true);
     try {
       this.#status(`Generating seed ${seed}…`);
+      const t0 = performance.now();
       const img = await client.generate({ seed, truncation: this.truncation });
+      this.#renderMs = performance.now() - t0;
       this.#seed = seed;
       this.#push({ seed, rgba: img.rgba, w: img.w, noise: img.noise, edits: [] }, {});
     } catch (e) {
