@@ -221,7 +221,8 @@ export class LinkGanEditor extends HTMLElement {
   }
 
   connectedCallback(): void {
-    this.#reload();
+    // Moving the element within the page keeps its client; a first connection loads one.
+    if (!this.#client && !this.#loading) this.#reload();
   }
 
   disconnectedCallback(): void {
