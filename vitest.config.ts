@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
@@ -6,6 +7,10 @@ import { defineConfig } from "vitest/config";
 // *.node.test.ts files, which need Node (e.g. a validator that compiles code at run time).
 const sharedTests = ["shared/**/*.test.ts"];
 
+// wrangler.toml's [assets] directory must exist for workerd to start; `npm test` fills it first
+// (npm run build:client), and the browser tests build it when it is empty.
+mkdirSync("dist/client", { recursive: true });
+
 export default defineConfig({
   test: {
     projects: [
@@ -13,8 +18,20 @@ export default defineConfig({
         test: {
           name: "node",
           include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts", "worker/**/*.node.test.ts"],
+          exclude: ["test/browser/**"],
           setupFiles: ["test/setup-cpu.ts"],
           testTimeout: 60_000,
+        },
+      },
+      {
+        // The client bundle and the <linkgan-editor> widget in Debian's chromium (playwright-core)
+        // against `wrangler dev`; one browser and one dev server per file (test/browser/harness.ts).
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          // Generous: with the 64 px model seeded, one image takes ~10 s on SwiftShader's WebGPU.
+          testTimeout: 300_000,
+          hookTimeout: 240_000,
         },
       },
       {

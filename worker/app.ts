@@ -6,6 +6,7 @@ import { memoryTierBytes } from "./cache/tiers.ts";
 import type { AppEnv } from "./env.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import { validationHook } from "./http/openapi.ts";
+import { demo } from "./demo/routes.ts";
 import { jobs } from "./jobs/routes.ts";
 import { masks } from "./masks/routes.ts";
 import { liveModels } from "./models/registry.ts";
@@ -38,7 +39,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     servers: [{ url: new URL(c.req.url).origin }],
   }));
   app.get("/docs", swaggerUI({ url: "/v1/openapi.json" }));
-  app.get("/", (c) => c.redirect("/docs"));
+  app.route("/", demo);
 
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}; see /docs`), c));
   app.onError(errorResponse);

@@ -1,4 +1,4 @@
-import type { D1Database, ExecutionContext, KVNamespace, Queue, R2Bucket, RateLimit } from "@cloudflare/workers-types/index.ts";
+import type { D1Database, ExecutionContext, Fetcher, KVNamespace, Queue, R2Bucket, RateLimit } from "@cloudflare/workers-types/index.ts";
 
 /**
  * The worker's bindings (wrangler.toml). Locally, `wrangler dev` and the vitest pool give real
@@ -11,6 +11,8 @@ export interface Env {
   MODELS: KVNamespace;
   /** Per-client limit on the endpoints that render or store. */
   RATE_LIMITER: RateLimit;
+  /** The browser bundles (dist/client; wrangler.toml `[assets]`), served before the worker runs. */
+  ASSETS: Fetcher;
   /** The model that `/` and the demo use. */
   DEFAULT_MODEL: string;
   /** Retraining jobs (D1: strongly consistent). */

@@ -22,6 +22,7 @@ describe("OpenAPI document", () => {
         "GET /v1/models/{model}/versions/{version}/{shard}",
         "POST /v1/models/{model}/masks",
         "GET /v1/models/{model}/masks/{file}",
+        "GET /v1/models/{model}/latent",
         ...["generate", "resample", "interpolate"].flatMap((k) => [`GET /v1/models/{model}/${k}`, `POST /v1/models/{model}/${k}`]),
       ].sort(),
     );

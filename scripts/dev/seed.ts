@@ -6,7 +6,8 @@
  * - D1: the jobs schema (`wrangler d1 migrations apply --local`).
  * - .dev.vars: random local secrets (WEBHOOK_SECRETS, AGENT_TOKEN, ADMIN_TOKEN) if the file is absent.
  *
- * Usage: npm run dev:seed [-- --persist-to DIR]  (npm run dev runs it first)
+ * Usage: npm run dev:seed [-- --persist-to DIR] [--with-fixture]  (npm run dev runs it first)
+ *   --with-fixture  also seed the tiny fixture (as "tiny-fixture") when weights/ has models
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -31,14 +32,16 @@ async function modelDirs(root: string): Promise<string[]> {
 // A copy with its own ArrayBuffer: Node's Buffers share a pool, which the proxy cannot serialize.
 const bytes = (b: Buffer) => new Uint8Array(b);
 
+const { values: args } = parseArgs({ options: { "persist-to": { type: "string" }, "with-fixture": { type: "boolean", default: false } } });
+const persistTo = args["persist-to"];
+
 let dirs = await modelDirs("weights");
+if (args["with-fixture"] && dirs.length > 0) dirs.push("test/fixtures/tiny-model");
 if (dirs.length === 0) {
   console.warn("[seed] weights/ holds no model yet; seeding the tiny test fixture (random weights, renders noise)");
   dirs = ["test/fixtures/tiny-model"];
 }
 
-const { values: args } = parseArgs({ options: { "persist-to": { type: "string" } } });
-const persistTo = args["persist-to"];
 
 if (!(await stat(".dev.vars").catch(() => null))) {
   const secret = () => randomBytes(24).toString("base64url");

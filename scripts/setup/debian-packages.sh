@@ -4,6 +4,9 @@
 #
 #   sh scripts/setup/debian-packages.sh                    Mesa llvmpipe through OpenGL ES (the fast path)
 #   sh scripts/setup/debian-packages.sh --with-swiftshader also SwiftShader Vulkan (the fallback; chromium, ~80 MB)
+#   sh scripts/setup/debian-packages.sh --with-chromium    also chromium, for the browser tests (test/browser/,
+#                                                          playwright-core drives /usr/bin/chromium; `npx playwright
+#                                                          install` cannot download a browser on these machines)
 #
 # Why these (checked with LD_DEBUG on Debian 12):
 #   libegl-dev       Dawn dlopens the unversioned "libEGL.so", which only the -dev package provides
@@ -18,7 +21,8 @@ packages="libegl-dev libegl-mesa0 libgl1-mesa-dri"
 for arg in "$@"; do
   case "$arg" in
     --with-swiftshader) packages="$packages libvulkan1 chromium" ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --with-chromium) packages="$packages chromium" ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "debian-packages.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done

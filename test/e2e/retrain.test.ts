@@ -14,7 +14,7 @@ const secrets = { WEBHOOK_SECRETS: "e2e-webhook-secret", AGENT_TOKEN: "e2e-agent
 let dev: DevServer;
 
 beforeAll(async () => {
-  await run("node", ["--import", "tsx", "scripts/dev/seed.ts", "--persist-to", persist], { timeout: 120_000 });
+  await run("node", ["--import", "tsx", "scripts/dev/seed.ts", "--persist-to", persist, "--with-fixture"], { timeout: 120_000 });
   dev = await startWranglerDev("wrangler.toml", { readyPath: "/healthz", args: ["--persist-to", persist, ...Object.entries(secrets).map(([k, v]) => `--var=${k}:${v}`)] });
 }, 180_000);
 

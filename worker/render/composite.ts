@@ -1,4 +1,11 @@
-import type { BinaryMask } from "../../shared/regions/mask.ts";
+import { type BinaryMask, maskArea, rasterizeMask } from "../../shared/regions/mask.ts";
+import type { Region } from "../../shared/regions/schema.ts";
+
+/*
+ * Pure functions shared by the worker (render/service.ts) and the browser client
+ * (worker/client/): what an edit touches and how it is shown over its base image. Nothing here
+ * imports Hono or the Workers runtime, so the client bundle can include it.
+ */
 
 /**
  * Per-pixel blend weights for showing an edit over its base image: 1 inside the mask, falling
@@ -52,4 +59,53 @@ export function unionMasks(size: number, masks: readonly BinaryMask[]): BinaryMa
   const data = new Uint8Array(size * size);
   for (const m of masks) for (let i = 0; i < data.length; i++) data[i] = data[i]! | m.data[i]!;
   return { size, data };
+}
+
+/** A region is covered by an uploaded mask when a quarter of it, or a quarter of the mask, overlaps. */
+export const COVER_FRACTION = 0.25;
+
+/**
+ * The regions an uploaded (or painted) mask selects: those it covers by at least
+ * `COVER_FRACTION` of the region's area or of the mask's. Candidates carry their rasterized mask
+ * (from `rasterizeMask`, or a region's mask PNG in the client's remote mode).
+ *
+ * @example
+ * regionsCoveredBy(fixedRegions.map((r) => ({ region: r, mask: rasterizeMask(r.mask, 64) })), painted); // [{ region: mouth, … }]
+ */
+export function regionsCoveredBy<T extends { mask: BinaryMask }>(candidates: readonly T[], mask: BinaryMask): T[] {
+  const area = maskArea(mask);
+  if (area === 0) return [];
+  return candidates.filter((c) => {
+    let overlap = 0;
+    for (let i = 0; i < c.mask.data.length; i++) overlap += c.mask.data[i]! & mask.data[i]!;
+    return overlap >= COVER_FRACTION * maskArea(c.mask) || overlap >= COVER_FRACTION * area;
+  });
+}
+
+/** Rasterized masks of a model's fixed (non-semantic) regions, the candidates of `regionsCoveredBy`. */
+export function fixedRegionMasks(regions: readonly Region[], resolution: number): { region: Region; mask: BinaryMask }[] {
+  return regions.filter((r) => r.mask.kind !== "semantic").map((region) => ({ region, mask: rasterizeMask(region.mask, resolution) }));
+}
+
+/**
+ * How an edit's frames are shown: each raw render composited over the base with the feathered
+ * mask's weights, or raw when `alpha` is undefined (`composite=false`). A frame whose code is the
+ * base code itself is the base image (not rendered again).
+ *
+ * @example
+ * const frames = await editFrames(interpolate(w, edited, 5), w, baseRgba, (code) => renderRgba(code), featherWeights(mask, 2));
+ */
+export async function editFrames(
+  codes: readonly Float32Array[],
+  baseW: Float32Array,
+  baseImg: Uint8Array,
+  renderRgba: (w: Float32Array) => Promise<Uint8Array>,
+  alpha: Float32Array | undefined,
+): Promise<Uint8Array[]> {
+  const images: Uint8Array[] = [];
+  for (const code of codes) {
+    const raw = code === baseW ? baseImg : await renderRgba(code);
+    images.push(alpha ? composite(baseImg, raw, alpha) : raw);
+  }
+  return images;
 }

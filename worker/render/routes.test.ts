@@ -157,6 +157,20 @@ describe("resample", () => {
   });
 });
 
+describe("latent", () => {
+  it("returns the w a seed maps to; rendering that w with the seed's noise gives the seed's image", async () => {
+    const res = await api("/latent?seed=7&truncation=0.7");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { w: string; noise: number; version: string };
+    expect(body.noise).toBe(7);
+    expect(body.version).toBe(v1);
+    const byW = await pixels(await api(`/generate?w=${body.w}&noise=7`));
+    const bySeed = await pixels(await api("/generate?seed=7&truncation=0.7"));
+    expect(byW.rgba).toEqual(bySeed.rgba);
+    expect((await api("/latent?seed=7&truncation=0.7&w=AAAA")).status).toBe(400);
+  });
+});
+
 describe("versions", () => {
   it("switching the active version changes every key and the image; nothing stale is served", async () => {
     const before = await api("/generate?seed=303");

@@ -10,7 +10,7 @@ import { readMask } from "../masks/routes.ts";
 import { withModel } from "../models/registry.ts";
 import { resolveVersion } from "../models/store.ts";
 import { renderKey } from "./key.ts";
-import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, fromBody, fromQuery } from "./params.ts";
+import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, encodeLatent, fromBody, fromQuery } from "./params.ts";
 import { editPng, editTarget, generatePng, resolveBase } from "./service.ts";
 
 /**
@@ -97,3 +97,35 @@ for (const kind of ["generate", "resample", "interpolate"] as const) {
     (async (c: any) => answer(c, c.req.valid("param").model, fromBody(c.req.valid("json"), kind !== "generate"), kind)) as never,
   );
 }
+
+/**
+ * The w code a base maps to, for clients that edit in W themselves (the browser widget in remote
+ * mode chains edits by sending the edited w back as `w`, which needs the starting w).
+ */
+const LatentResponse = z
+  .object({
+    model: z.string(),
+    version: z.string(),
+    w: z.string().openapi({ description: "base64url of little-endian float32 (the `w` parameter's spelling)" }),
+    noise: z.union([z.number().int(), z.literal("zeros")]).openapi({ description: "The noise the base renders with" }),
+  })
+  .openapi("Latent");
+render.use("/v1/models/:model/latent", rateLimit);
+render.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/models/{model}/latent",
+    tags: ["render"],
+    summary: "The w code of a seed or z (after truncation), as the w parameter of the render endpoints takes it",
+    request: { params: modelParam, query: GenerateQuery.omit({ scale: true }) },
+    responses: { 200: { content: { "application/json": { schema: LatentResponse } }, description: "The code" }, ...errorResponses },
+  }),
+  async (c) => {
+    const { model } = c.req.valid("param");
+    const req = fromQuery(c.req.valid("query"), false);
+    const version = await resolveVersion(c.env, model, req.version);
+    const base = await withModel(c.env, model, version, (m) => resolveBase(m, req));
+    const cache = req.version !== undefined ? "public, max-age=31536000, immutable" : "public, max-age=60, must-revalidate";
+    return c.json({ model, version, w: encodeLatent(base.w), noise: base.noise }, 200, { "Cache-Control": cache, "X-Model-Version": version });
+  },
+);

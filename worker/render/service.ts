@@ -9,7 +9,7 @@ import { ByteLru } from "../cache/lru.ts";
 import type { Rendered } from "../cache/tiers.ts";
 import { ApiError } from "../http/errors.ts";
 import type { LiveModel } from "../models/registry.ts";
-import { composite, featherFor, featherWeights, unionMasks } from "./composite.ts";
+import { COVER_FRACTION, editFrames, featherFor, featherWeights, fixedRegionMasks, regionsCoveredBy, unionMasks } from "./composite.ts";
 import type { RenderRequest } from "./params.ts";
 
 /**
@@ -54,7 +54,7 @@ export interface EditTarget {
 }
 
 /** A region is covered by an uploaded mask when a quarter of it, or a quarter of the mask, overlaps. */
-export const COVER_FRACTION = 0.25;
+export { COVER_FRACTION };
 
 export function editTarget(m: LiveModel, names: string[], uploaded: BinaryMask | undefined): EditTarget {
   const res = m.manifest.generator.resolution;
@@ -67,20 +67,10 @@ export function editTarget(m: LiveModel, names: string[], uploaded: BinaryMask |
   }
   const masks = chosen.map((r) => rasterizeMask(r.mask, res));
   if (uploaded) {
-    const area = maskArea(uploaded);
-    if (area === 0) throw new ApiError(422, "empty_mask", "mask: no pixel is inside", "mask");
-    let covered = 0;
-    for (const r of m.manifest.regions) {
-      if (r.mask.kind === "semantic") continue;
-      const rm = rasterizeMask(r.mask, res);
-      let overlap = 0;
-      for (let i = 0; i < rm.data.length; i++) overlap += rm.data[i]! & uploaded.data[i]!;
-      if (overlap >= COVER_FRACTION * maskArea(rm) || overlap >= COVER_FRACTION * area) {
-        covered++;
-        if (!chosen.includes(r)) chosen.push(r);
-      }
-    }
-    if (covered === 0) throw new ApiError(422, "mask_covers_no_region", `mask: covers no linked region (each needs ${COVER_FRACTION * 100}% overlap); regions: ${m.manifest.regions.map((r) => r.name).join(", ")}`, "mask");
+    if (maskArea(uploaded) === 0) throw new ApiError(422, "empty_mask", "mask: no pixel is inside", "mask");
+    const covered = regionsCoveredBy(fixedRegionMasks(m.manifest.regions, res), uploaded).map((c) => c.region);
+    if (covered.length === 0) throw new ApiError(422, "mask_covers_no_region", `mask: covers no linked region (each needs ${COVER_FRACTION * 100}% overlap); regions: ${m.manifest.regions.map((r) => r.name).join(", ")}`, "mask");
+    for (const r of covered) if (!chosen.includes(r)) chosen.push(r);
     masks.push(uploaded);
   }
   return { regions: chosen, mask: unionMasks(res, masks) };
@@ -121,11 +111,7 @@ export async function editPng(m: LiveModel, base: ResolvedBase, req: RenderReque
   const baseImg = await baseRgba(m, base);
   const alpha = e.composite ? featherWeights(target.mask, featherFor(res)) : undefined;
   const codes = frames === 1 ? [edited] : interpolate(base.w, edited, frames);
-  const images: Uint8Array[] = [];
-  for (const code of codes) {
-    const raw = code === base.w ? baseImg : await renderRgba(m, code, base.noise);
-    images.push(alpha ? composite(baseImg, raw, alpha) : raw);
-  }
+  const images = await editFrames(codes, base.w, baseImg, (code) => renderRgba(m, code, base.noise), alpha);
   const strip = sideBySide(images, res);
   return png(upscale(strip, res * images.length, req.scale), res * images.length * req.scale);
 }

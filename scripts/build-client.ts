@@ -1,0 +1,83 @@
+/**
+ * Builds the browser bundles into dist/client/ (served by the worker as static assets):
+ *   linkgan-client.js   the client library (ES module)
+ *   linkgan-editor.js   the <linkgan-editor> custom element (includes the client)
+ * Prints each entry's minified and gzip size and fails when one is over its gzip budget.
+ *
+ * Usage: npm run build:client [-- --metafile]   (writes dist/client/meta.json for esbuild's analyzer)
+ */
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
+import { type Plugin, build } from "esbuild";
+
+const OUT = "dist/client";
+
+/**
+ * gzip budgets in KiB, about 15% above the sizes measured when they were set (README, "The browser
+ * client and widget"). Most of the weight is TensorFlow.js: core plus the webgpu, webgl and cpu
+ * backends. Raise a budget only with a reason in the commit message.
+ */
+export const BUDGET_KIB: Record<string, number> = {
+  "linkgan-client.js": 376,
+  "linkgan-editor.js": 385,
+};
+
+const entries = {
+  "linkgan-client": "worker/client/client.ts",
+  "linkgan-editor": "worker/client/widget/editor.ts",
+};
+
+/**
+ * zod re-exports its 60-odd locales as a namespace (`z.locales`), which esbuild cannot tree-shake
+ * (~200 KiB minified). The client never switches locale (English messages are built in), so the
+ * namespace becomes empty.
+ */
+const noZodLocales: Plugin = {
+  name: "no-zod-locales",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (args.importer.includes("/zod/") ? { path: "zod-locales", namespace: "empty" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "empty" }, () => ({ contents: "export {};", loader: "js" }));
+  },
+};
+
+await rm(OUT, { recursive: true, force: true });
+await mkdir(OUT, { recursive: true });
+const result = await build({
+  entryPoints: entries,
+  outdir: OUT,
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  sourcemap: false,
+  legalComments: "eof",
+  metafile: process.argv.includes("--metafile"),
+  logLevel: "warning",
+  plugins: [noZodLocales],
+  define: { "process.env.NODE_ENV": '"production"' },
+});
+if (result.metafile) await writeFile(`${OUT}/meta.json`, JSON.stringify(result.metafile));
+// Pages on any origin may load the modules (module scripts are fetched with CORS); a deploy
+// revalidates them, since their names carry no hash.
+await writeFile(`${OUT}/_headers`, "/*.js\n  Access-Control-Allow-Origin: *\n  Cache-Control: public, max-age=300, must-revalidate\n");
+
+let over = 0;
+console.log("entry               minified    gzip      budget (gzip)");
+for (const name of Object.keys(entries)) {
+  const file = `${name}.js`;
+  const bytes = await readFile(`${OUT}/${file}`);
+  const gz = gzipSync(bytes, { level: 9 }).length;
+  const budget = BUDGET_KIB[file]!;
+  const ok = gz <= budget * 1024;
+  if (!ok) over++;
+  console.log(`${file.padEnd(19)} ${kib(bytes.length).padStart(9)} ${kib(gz).padStart(9)}   ${`${budget} KiB`.padStart(9)} ${ok ? "ok" : "OVER BUDGET"}`);
+}
+if (over) {
+  console.error(`build-client: ${over} entr${over === 1 ? "y is" : "ies are"} over the gzip budget (scripts/build-client.ts, BUDGET_KIB)`);
+  process.exit(1);
+}
+
+function kib(n: number): string {
+  return `${(n / 1024).toFixed(1)} KiB`;
+}

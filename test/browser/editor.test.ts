@@ -1,0 +1,246 @@
+/**
+ * The client bundle and <linkgan-editor> in Debian's chromium against `wrangler dev` (see
+ * harness.ts). Works with whatever model is seeded: the tiny fixture until weights/ holds one.
+ */
+import type { BrowserContext, Page, Request } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodePng } from "../../shared/png/png.ts";
+import { ARTIFACTS, type Harness, canvasPixels, events, firstFixedRegion, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
+
+let h: Harness;
+let ctx: BrowserContext;
+let page: Page;
+const weightRequests: string[] = [];
+const isWeights = (r: Request) => /\/versions\/v[0-9a-f]{16}\/(manifest\.json|[^/]+\.bin)$/.test(new URL(r.url()).pathname);
+
+beforeAll(async () => {
+  h = await startHarness();
+  ctx = await h.browser.newContext();
+  ctx.on("request", (r) => {
+    if (isWeights(r)) weightRequests.push(new URL(r.url()).pathname);
+  });
+  page = await ctx.newPage();
+  await recordEvents(page);
+}, 240_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Max |a − b| over every channel. */
+function maxDiff(a: Uint8Array, b: Uint8Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe("the demo page, local mode on WebGPU", () => {
+  it("loads, reports the webgpu backend, downloads the weights once and shows an image", async () => {
+    await page.goto(`${h.url}/`);
+    const [ready] = await waitForEvents(page, "ready", 1);
+    // auto mode tries webgpu, then webgl, never cpu (it falls back to remote instead).
+    expect(ready).toMatchObject({ mode: "local", backend: { chosen: "webgpu", skipped: [{ name: "cpu", reason: "not in the requested order" }] }, model: h.model.name, version: h.model.version });
+    expect((ready!.weights as { shardsFetched: number }).shardsFetched).toBeGreaterThan(0);
+    const progress = (await events(page, "progress")).map((e) => e.fraction as number);
+    expect(progress.at(-1)).toBe(1);
+    await waitForEvents(page, "render", 1);
+    const px = await canvasPixels(page);
+    expect(px.length).toBe(h.model.resolution ** 2 * 4);
+    expect(new Set(px.filter((_, i) => i % 4 !== 3)).size, "the image is not one flat colour").toBeGreaterThan(8);
+    // The image matches the API's render of the demo's seed (7, ψ 0.7) within 1/255.
+    const api = decodePng(new Uint8Array(await (await fetch(`${h.url}/v1/models/${h.model.name}/generate?seed=7&truncation=0.7&version=${h.model.version}`)).arrayBuffer()));
+    expect(maxDiff(px, api.rgba)).toBeLessThanOrEqual(1);
+    await expect(page.locator("linkgan-editor canvas.image").getAttribute("aria-label")).resolves.toMatch(/seed 7/);
+    await expect(page.locator("linkgan-editor .status").textContent()).resolves.toMatch(/Rendered here on webgpu/);
+    await page.screenshot({ path: `${ARTIFACTS}/demo-webgpu.png` });
+  });
+
+  it("hovering shows the region; clicking it changes pixels inside and none outside the feathered mask; undo and redo are exact", async () => {
+    // The smallest region: the editor picks the smallest region under the pointer.
+    const fixed = h.model.regions.filter((r) => r.kind !== "semantic");
+    const geos = await Promise.all(fixed.map(async (r) => ({ name: r.name, ...(await regionGeometry(h.url, h.model, r.name)) })));
+    const area = (m: Uint8Array) => m.reduce((a, b) => a + b, 0);
+    const { name: region, ...geo } = geos.sort((a, b) => area(a.mask.data) - area(b.mask.data))[0]!;
+    await waitForEvents(page, "render", 1);
+    const before = await canvasPixels(page);
+    const at = await pagePoint(page, h.model.resolution, geo.centre);
+    await page.mouse.move(at.x, at.y);
+    const overlay = await page.evaluate(() => {
+      const c = document.querySelector("linkgan-editor")!.shadowRoot!.querySelector("canvas.overlay") as HTMLCanvasElement;
+      return Array.from(c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 3));
+    });
+    expect(overlay.map((a) => (a > 0 ? 1 : 0))).toEqual(Array.from(geo.mask.data));
+
+    await page.mouse.click(at.x, at.y);
+    const renders = await waitForEvents(page, "render", 2);
+    expect(renders[1]).toMatchObject({ regions: [region], historyIndex: 1 });
+    const after = await canvasPixels(page);
+    let changedInside = 0;
+    for (let i = 0; i < geo.alpha.length; i++) {
+      const same = [0, 1, 2, 3].every((c) => after[i * 4 + c] === before[i * 4 + c]);
+      if (geo.alpha[i] === 0) expect(same, `pixel ${i} is outside the feathered mask of ${region}`).toBe(true);
+      else if (geo.mask.data[i] && !same) changedInside++;
+    }
+    expect(changedInside).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}/demo-after-click.png` });
+
+    await page.locator("linkgan-editor canvas.image").focus();
+    await page.keyboard.press("Control+z");
+    await waitForEvents(page, "render", 3);
+    expect(await canvasPixels(page)).toEqual(before);
+    await page.locator("linkgan-editor button[data-action=redo]").click();
+    await waitForEvents(page, "render", 4);
+    expect(await canvasPixels(page)).toEqual(after);
+  });
+
+  it("pressing a region's key resamples it; the client's pixels match the API's within 1/255 for the same seed and edit", async () => {
+    await page.locator("linkgan-editor canvas.image").focus();
+    await page.keyboard.press("1");
+    const renders = await waitForEvents(page, "render", 5);
+    expect(renders[4]).toMatchObject({ regions: [firstFixedRegion(h.model)], historyIndex: 2 });
+
+    const region = firstFixedRegion(h.model);
+    const local = await page.evaluate(
+      async ([r]) => {
+        const c = document.querySelector("linkgan-editor")!.client!;
+        const g = await c.generate({ seed: 11, truncation: 0.7 });
+        const e = await c.resample({ seed: 11, truncation: 0.7, regions: [r!], resampleSeed: 5 });
+        const p = await c.resample({ seed: 11, truncation: 0.7, regions: [r!], resampleSeed: 4, mode: "perturb", alpha: 1.5, composite: false });
+        return [g, e, p].map((x) => Array.from(x.rgba));
+      },
+      [region],
+    );
+    const q = `version=${h.model.version}`;
+    const urls = [`generate?seed=11&truncation=0.7&${q}`, `resample?seed=11&truncation=0.7&regions=${region}&resampleSeed=5&${q}`, `resample?seed=11&truncation=0.7&regions=${region}&resampleSeed=4&mode=perturb&alpha=1.5&composite=false&${q}`];
+    for (const [i, u] of urls.entries()) {
+      const api = decodePng(new Uint8Array(await (await fetch(`${h.url}/v1/models/${h.model.name}/${u}`)).arrayBuffer()));
+      expect(maxDiff(Uint8Array.from(local[i]!), api.rgba), u).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("repeated edits do not grow the number of live tensors", async () => {
+    const region = firstFixedRegion(h.model);
+    const counts = await page.evaluate(async ([r]) => {
+      const c = document.querySelector("linkgan-editor")!.client!;
+      await c.interpolate({ seed: 3, regions: [r!], resampleSeed: 1, frames: 2 }); // warm-up: kernels, caches
+      const start = c.numTensors;
+      for (let i = 0; i < 3; i++) await c.resample({ seed: 3, regions: [r!], resampleSeed: 10 + i });
+      return [start, c.numTensors];
+    }, [region]);
+    expect(counts[1]).toBe(counts[0]);
+  });
+
+  it("a second page load fetches no weights: manifest and shards come from Cache Storage", async () => {
+    const firstVisit = weightRequests.length;
+    expect(firstVisit).toBeGreaterThan(0);
+    await page.reload();
+    const ready = await waitForEvents(page, "ready", 1);
+    expect(ready[0]).toMatchObject({ mode: "local", weights: { manifestFromCache: true, shardsFetched: 0, bytesFetched: 0 } });
+    expect((ready[0]!.weights as { shardsFromCache: number }).shardsFromCache).toBeGreaterThan(0);
+    await waitForEvents(page, "render", 1);
+    expect(weightRequests.slice(firstVisit)).toEqual([]);
+  });
+});
+
+describe("without WebGPU, and in remote mode", () => {
+  it("falls back to the next backend and says why webgpu was skipped", async () => {
+    const c = await h.browser.newContext();
+    try {
+      await c.addInitScript(() => {
+        // WebGPU unavailable, as in a browser without it.
+        Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined, configurable: true });
+      });
+      const p = await c.newPage();
+      await recordEvents(p);
+      await p.goto(`${h.url}/?mode=local`);
+      const [ready] = await waitForEvents(p, "ready", 1);
+      const backend = ready!.backend as { chosen: string; skipped: { name: string; reason: string }[] };
+      expect(backend.chosen).not.toBe("webgpu");
+      expect(backend.skipped[0]).toEqual({ name: "webgpu", reason: expect.stringMatching(/navigator\.gpu is undefined/) });
+      await waitForEvents(p, "render", 1);
+      await expect(p.locator("linkgan-editor .status").textContent()).resolves.toMatch(new RegExp(`Rendered here on ${backend.chosen} \\(webgpu skipped: navigator\\.gpu is undefined`));
+      expect(new Set(await canvasPixels(p)).size).toBeGreaterThan(8);
+      await p.screenshot({ path: `${ARTIFACTS}/fallback-${backend.chosen}.png` });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("remote mode renders through the API with no model download, and uploads a painted mask", async () => {
+    const c = await h.browser.newContext();
+    const requests: string[] = [];
+    c.on("request", (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    try {
+      const p = await c.newPage();
+      await recordEvents(p);
+      await p.goto(`${h.url}/?mode=remote&seed=9`);
+      const [ready] = await waitForEvents(p, "ready", 1);
+      expect(ready).toMatchObject({ mode: "remote" });
+      await waitForEvents(p, "render", 1);
+      const before = await canvasPixels(p);
+      const api = decodePng(new Uint8Array(await (await fetch(`${h.url}/v1/models/${h.model.name}/generate?seed=9&truncation=0.7&version=${h.model.version}`)).arrayBuffer()));
+      expect(before).toEqual(api.rgba);
+
+      // Paint over a region with the brush, then resample what the mask covers.
+      const geo = await regionGeometry(h.url, h.model, firstFixedRegion(h.model));
+      await p.locator("linkgan-editor button[data-action=brush]").click();
+      const at = await pagePoint(p, h.model.resolution, geo.centre);
+      await p.mouse.move(at.x, at.y);
+      await p.mouse.down();
+      await p.mouse.move(at.x + 4, at.y + 2);
+      await p.mouse.up();
+      await p.locator("linkgan-editor button[data-action=apply]").click();
+      const renders = await waitForEvents(p, "render", 2);
+      expect(renders[1]!.regions).toContain(firstFixedRegion(h.model));
+      expect(requests).toContain(`POST /v1/models/${h.model.name}/masks`);
+      expect(requests.some((r) => r.startsWith(`GET /v1/models/${h.model.name}/interpolate`))).toBe(true);
+      expect(requests.filter((r) => /\/versions\//.test(r))).toEqual([]);
+      expect(await canvasPixels(p)).not.toEqual(before);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("is labelled and keyboard-operable, refuses bad attributes with an error event, and respects hidden", async () => {
+    const c = await h.browser.newContext();
+    try {
+      const p = await c.newPage();
+      await recordEvents(p);
+      await p.goto(`${h.url}/?mode=remote&seed=9`);
+      await waitForEvents(p, "render", 1);
+      await expect(p.getByRole("img", { name: /seed 9/ }).count()).resolves.toBe(1);
+      for (const name of ["Undo", "Redo", "New seed", "Brush", "Resample painted", "Clear mask", "Download PNG"]) {
+        await expect(p.getByRole("button", { name, exact: true }).count(), name).resolves.toBe(1);
+      }
+      const first = h.model.regions.find((r) => r.kind !== "semantic")!;
+      await expect(p.getByRole("button", { name: `Resample ${first.label ?? first.name} (key 1)` }).count()).resolves.toBe(1);
+
+      // Keyboard: Tab reaches the image first, with a visible focus ring; N shows a new seed.
+      await p.keyboard.press("Tab");
+      const focus = await p.evaluate(() => {
+        const root = document.querySelector("linkgan-editor")!.shadowRoot!;
+        const el = root.activeElement as HTMLElement;
+        return { cls: el?.className, outline: el && getComputedStyle(el).outlineStyle };
+      });
+      expect(focus).toEqual({ cls: "image", outline: "solid" });
+      await p.keyboard.press("n");
+      const renders = await waitForEvents(p, "render", 2);
+      expect(renders[1]!.seed).not.toBe(9);
+
+      // A bad attribute is refused: the property keeps its value and an error event names the field.
+      const seedBefore = await p.evaluate(() => document.querySelector("linkgan-editor")!.seed);
+      await p.evaluate(() => document.querySelector("linkgan-editor")!.setAttribute("seed", "not-a-number"));
+      const [err] = await waitForEvents(p, "error", 1);
+      expect(err).toMatchObject({ code: "invalid_attribute", field: "seed" });
+      expect(await p.evaluate(() => document.querySelector("linkgan-editor")!.seed)).toBe(seedBefore);
+
+      await p.evaluate(() => {
+        document.querySelector("linkgan-editor")!.hidden = true;
+      });
+      expect(await p.locator("linkgan-editor").boundingBox()).toBeNull();
+    } finally {
+      await c.close();
+    }
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * What the browser tests run against, all real: the client bundles (built if missing), wrangler's
+ * local R2/KV seeded by scripts/dev/seed.ts (weights/, or the tiny fixture while weights/ is
+ * empty), `wrangler dev`, and Debian's chromium driven by playwright-core (WebGPU through
+ * SwiftShader with --enable-unsafe-webgpu). One harness per test file: a launch takes seconds.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { featherFor, featherWeights } from "../../worker/render/composite.ts";
+import { decodePng } from "../../shared/png/png.ts";
+import type { BinaryMask } from "../../shared/regions/mask.ts";
+import { type DevServer, startWranglerDev } from "../../scripts/lib/wrangler-dev.ts";
+import { ModelList, type ModelSummary } from "../../worker/client/api.ts";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const ARTIFACTS = "tmp/browser-artifacts";
+
+export interface Harness {
+  url: string;
+  browser: Browser;
+  model: ModelSummary;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run \`sh scripts/setup/debian-packages.sh --with-chromium\` as root (npm ci's postinstall does), or set CHROMIUM_PATH`);
+  }
+  if (!existsSync("dist/client/linkgan-editor.js")) execFileSync("node", ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts"], { stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  await mkdir(ARTIFACTS, { recursive: true });
+  // playwright gives each launch a fresh temporary profile (it refuses --user-data-dir in launch()).
+  const [devR, browserR] = await Promise.allSettled([
+    startWranglerDev("wrangler.toml", { readyPath: "/healthz" }),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--enable-unsafe-webgpu", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    }),
+  ]);
+  if (devR.status === "rejected" || browserR.status === "rejected") {
+    if (devR.status === "fulfilled") await devR.value.stop();
+    if (browserR.status === "fulfilled") await browserR.value.close();
+    throw devR.status === "rejected" ? devR.reason : (browserR as PromiseRejectedResult).reason;
+  }
+  const dev: DevServer = devR.value;
+  const browser = browserR.value;
+  const list = ModelList.parse(await (await fetch(`${dev.url}/v1/models`)).json());
+  const defaultModel = list.models.find((m) => m.name === "faces64") ?? list.models[0];
+  if (!defaultModel) throw new Error("the seeded API serves no model");
+  return {
+    url: dev.url,
+    browser,
+    model: defaultModel,
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await dev.stop();
+    },
+  };
+}
+
+// ---- in-page helpers ----
+
+declare global {
+  interface Window {
+    __linkgan: { type: string; detail: Record<string, unknown> }[];
+  }
+}
+
+/** Record the editor's events (they do not bubble; a capturing listener on document sees them). */
+export async function recordEvents(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    window.__linkgan = [];
+    for (const type of ["ready", "progress", "render", "error"]) {
+      document.addEventListener(type, (e) => window.__linkgan.push({ type, detail: (e as CustomEvent).detail }), true);
+    }
+  });
+}
+
+export async function events(page: Page, type: string): Promise<Record<string, unknown>[]> {
+  return page.evaluate((t) => window.__linkgan.filter((e) => e.type === t).map((e) => JSON.parse(JSON.stringify(e.detail))), type);
+}
+
+/** Wait until `count` events of `type` have arrived; an `error` event fails at once with its message. */
+export async function waitForEvents(page: Page, type: string, count: number): Promise<Record<string, unknown>[]> {
+  await page.waitForFunction(
+    ([t, n]) => {
+      const err = window.__linkgan.find((e) => e.type === "error" && t !== "error");
+      if (err) throw new Error(`editor error: ${JSON.stringify(err.detail)}`);
+      return window.__linkgan.filter((e) => e.type === t).length >= (n as number);
+    },
+    [type, count] as const,
+    { timeout: 240_000 },
+  );
+  return events(page, type);
+}
+
+/** The pixels on the editor's image canvas (RGBA at the model's resolution). */
+export async function canvasPixels(page: Page): Promise<Uint8Array> {
+  const data = await page.evaluate(() => {
+    const c = document.querySelector("linkgan-editor")!.shadowRoot!.querySelector("canvas.image") as HTMLCanvasElement;
+    return Array.from(c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data);
+  });
+  return Uint8Array.from(data);
+}
+
+/** A region's mask from the API's mask preview, the feather weights the editor composites with, and a pixel inside. */
+export async function regionGeometry(url: string, model: ModelSummary, name: string): Promise<{ mask: BinaryMask; alpha: Float32Array; centre: { x: number; y: number } }> {
+  const res = model.resolution;
+  const png = decodePng(new Uint8Array(await (await fetch(`${url}/v1/models/${model.name}/regions/${name}/mask.png?version=${model.version}`)).arrayBuffer()));
+  const mask: BinaryMask = { size: res, data: png.gray.map((g) => (g >= 128 ? 1 : 0)) };
+  let sx = 0;
+  let sy = 0;
+  let n = 0;
+  mask.data.forEach((v, i) => {
+    if (v) {
+      sx += i % res;
+      sy += Math.floor(i / res);
+      n++;
+    }
+  });
+  const centre = { x: Math.round(sx / n), y: Math.round(sy / n) };
+  if (!mask.data[centre.y * res + centre.x]) throw new Error(`region ${name}: its centroid is outside its mask`);
+  return { mask, alpha: featherWeights(mask, featherFor(res)), centre };
+}
+
+/** Page coordinates of model pixel (x, y) on the editor's canvas. */
+export async function pagePoint(page: Page, res: number, p: { x: number; y: number }): Promise<{ x: number; y: number }> {
+  const box = (await page.locator("linkgan-editor canvas.image").boundingBox())!;
+  return { x: box.x + ((p.x + 0.5) / res) * box.width, y: box.y + ((p.y + 0.5) / res) * box.height };
+}
+
+/** The first region with a fixed mask (what tests click). */
+export function firstFixedRegion(model: ModelSummary): string {
+  const r = model.regions.find((x) => x.kind !== "semantic");
+  if (!r) throw new Error(`model ${model.name} has no fixed region`);
+  return r.name;
+}

@@ -1,0 +1,27 @@
+import { SELF } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MODEL, seedTinyModel } from "../testing.ts";
+
+beforeAll(async () => {
+  await seedTinyModel(1);
+});
+
+describe("demo page", () => {
+  it("embeds the editor with the default model, falling back to the first stored one", async () => {
+    const res = await SELF.fetch("http://api.test/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/linkgan-editor.js"></script>');
+    // DEFAULT_MODEL (faces64) is not stored here, so the page uses the first stored model.
+    expect(html).toContain(`<linkgan-editor model="${MODEL}" seed="7"></linkgan-editor>`);
+  });
+
+  it("passes valid model, mode and seed query parameters to the element and ignores invalid ones", async () => {
+    const html = await (await SELF.fetch("http://api.test/?mode=remote&seed=9")).text();
+    expect(html).toContain(`<linkgan-editor model="${MODEL}" mode="remote" seed="9"></linkgan-editor>`);
+    const bad = await (await SELF.fetch('http://api.test/?mode=<script>&seed=x"')).text();
+    expect(bad).toContain(`<linkgan-editor model="${MODEL}" seed="7"></linkgan-editor>`);
+    expect(bad).not.toContain("<script>&");
+  });
+});

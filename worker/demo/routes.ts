@@ -1,0 +1,61 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { listModelNames } from "../models/store.ts";
+
+/**
+ * The demo page at `/`: the `<linkgan-editor>` widget with the default model (env DEFAULT_MODEL,
+ * or the first stored model when that one is not stored). The widget's bundle is a static asset
+ * (dist/client, built by `npm run build:client`, served through the ASSETS binding).
+ * Query parameters `model`, `mode` and `seed` set the widget's attributes.
+ */
+export const demo = new Hono<AppEnv>();
+
+const DemoQuery = z.object({
+  model: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/).optional(),
+  mode: z.enum(["local", "remote", "auto"]).optional(),
+  seed: z.string().regex(/^\d{1,10}$/).optional(),
+});
+
+demo.get("/", async (c) => {
+  const q = DemoQuery.safeParse(c.req.query());
+  const query = q.success ? q.data : {};
+  const names = await listModelNames(c.env);
+  const model = query.model ?? (names.includes(c.env.DEFAULT_MODEL) ? c.env.DEFAULT_MODEL : names[0]);
+  const attrs = [model && `model="${model}"`, query.mode && `mode="${query.mode}"`, `seed="${query.seed ?? "7"}"`].filter(Boolean).join(" ");
+  return c.html(page(attrs, model, new URL(c.req.url).origin), 200, { "Cache-Control": "no-cache" });
+});
+
+function page(attrs: string, model: string | undefined, origin: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>LinkGAN editor</title>
+<script type="module" src="/linkgan-editor.js"></script>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; padding: 0 1rem; color: #1d2330; }
+  linkgan-editor { --linkgan-accent: #3554d1; --linkgan-size: min(384px, 90vw); }
+  code { background: #eef0f5; padding: 0 .25em; border-radius: 3px; }
+  #log { font: 12px/1.4 ui-monospace, monospace; color: #555; white-space: pre-wrap; }
+</style>
+</head>
+<body>
+<h1>LinkGAN editor</h1>
+<p>Hover the image to see its linked regions; click one (or press its key) to resample only that region.
+Paint a mask with the brush to resample the regions it covers. ${model ? `Model: <code>${model}</code>.` : "No model is stored yet: run <code>npm run dev:seed</code>."}</p>
+<linkgan-editor ${attrs}></linkgan-editor>
+<p>Embed it: <code>&lt;script type="module" src="${origin}/linkgan-editor.js"&gt;&lt;/script&gt;</code> and
+<code>&lt;linkgan-editor api-origin="${origin}" model="${model ?? "…"}"&gt;&lt;/linkgan-editor&gt;</code>. API reference: <a href="/docs">/docs</a>.</p>
+<div id="log" aria-live="off"></div>
+<script type="module">
+  const log = document.getElementById("log");
+  const editor = document.querySelector("linkgan-editor");
+  for (const type of ["ready", "render", "error"]) {
+    editor.addEventListener(type, (e) => { log.textContent += type + " " + JSON.stringify(e.detail, (k, v) => (k === "w" ? undefined : v)) + "\\n"; });
+  }
+</script>
+</body>
+</html>`;
+}
