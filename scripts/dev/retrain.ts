@@ -1,5 +1,8 @@
 /**
- * npm run retrain -- [--api URL] [--model M] [--preset P] [--mode scratch|fine-tune] [--kimg K] [--body FILE]
+ * npm run retrain -- [--api URL] [--model M] [--preset P|recorded] [--mode scratch|fine-tune] [--kimg K] [--body FILE]
+ *
+ * e.g. fine-tune the shipped model for 2 kimg with the config its active version records:
+ *   npm run retrain -- --model faces64 --mode fine-tune --preset recorded --kimg 2
  *
  * Sends a signed retraining webhook, as CI or a data pipeline would: the body (built from the flags,
  * or --body FILE) is signed with the first secret in WEBHOOK_SECRETS ($WEBHOOK_SECRETS or .dev.vars)
@@ -33,7 +36,7 @@ const body = a.body
   : JSON.stringify({
       model: a.model,
       mode: a.mode,
-      preset: a.preset,
+      ...(a.preset === "recorded" ? {} : { preset: a.preset }),
       dataset: { kind: "dicebear", style: "adventurer", count: 64, seed: 0 },
       config: a.kimg ? { totalKimg: Number(a.kimg) } : {},
     });
