@@ -122,24 +122,7 @@ export function normalize(p: Partial<z.output<typeof InterpolateParams>>, withEd
   return out;
 }
 
-/** Little-endian float32 → base64url: how the API's GET form spells a latent. */
-export function latentToParam(v: Float32Array): string {
-  const bytes = new Uint8Array(v.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (const [i, x] of v.entries()) view.setFloat32(i * 4, x, true);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** The inverse of `latentToParam`. */
-export function latentFromParam(s: string): Float32Array {
-  const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  const view = new DataView(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-  return Float32Array.from({ length: bin.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
-}
+export { latentFromParam, latentToParam } from "../../shared/latent-param.ts";
 
 /** COCO-style uncompressed run-length of a binary mask (the API's JSON mask upload). */
 export function maskToRle(m: { size: number; data: Uint8Array }): { width: number; height: number; counts: number[] } {

@@ -1,5 +1,5 @@
 import type { D1Database } from "@cloudflare/workers-types/index.ts";
-import { type Job, type JobState, type RetrainRequest } from "./schema.ts";
+import type { Job, JobState, RetrainRequest } from "./schema.ts";
 
 /**
  * The job store on D1 (SQLite: a single writer, so every conditional UPDATE below is atomic). States:

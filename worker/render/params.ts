@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_SEED } from "../../shared/random/prng.ts";
-import { base64ToBytes } from "../../shared/regions/mask.ts";
+import { latentFromParam } from "../../shared/latent-param.ts";
 import { ApiError } from "../http/errors.ts";
 import { MASK_ID } from "../masks/canonical.ts";
 
@@ -148,30 +148,17 @@ function finish(
 /** base64url (or base64) little-endian float32 → values, checked finite and bounded. */
 export function decodeLatent(s: string | undefined, field: "z" | "w"): Float32Array | undefined {
   if (s === undefined || s === "") return undefined;
-  let bytes: Uint8Array;
+  let values: Float32Array;
   try {
-    const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
-    bytes = base64ToBytes(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  } catch {
-    throw new ApiError(400, "invalid_request", `${field}: not base64url`, field);
+    values = latentFromParam(s);
+  } catch (e) {
+    throw new ApiError(400, "invalid_request", `${field}: not base64url float32 values (${(e as Error).message})`, field);
   }
-  if (bytes.length === 0 || bytes.length % 4 !== 0) throw new ApiError(400, "invalid_request", `${field}: ${bytes.length} bytes is not a whole number of float32 values`, field);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(bytes.length / 4);
-  for (let i = 0; i < out.length; i++) {
-    const v = view.getFloat32(i * 4, true);
+  for (const [i, v] of values.entries()) {
     if (!Number.isFinite(v) || Math.abs(v) > MAX_LATENT_ABS) throw new ApiError(400, "invalid_request", `${field}[${i}]: ${v} is not a finite number within ±${MAX_LATENT_ABS}`, field);
-    out[i] = v;
   }
-  return out;
+  return values;
 }
 
 /** The inverse of decodeLatent, for clients and tests. */
-export function encodeLatent(v: Float32Array): string {
-  const bytes = new Uint8Array(v.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (const [i, x] of v.entries()) view.setFloat32(i * 4, x, true);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+export { latentToParam as encodeLatent } from "../../shared/latent-param.ts";
