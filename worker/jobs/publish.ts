@@ -1,4 +1,4 @@
-import { versionOf } from "../../shared/weights/content-id.ts";
+import { sha256Hex, versionOf } from "../../shared/weights/content-id.ts";
 import { Manifest } from "../../shared/weights/manifest.ts";
 import { describeZodError } from "../../shared/validation.ts";
 import type { Env } from "../env.ts";
@@ -55,10 +55,6 @@ export function runGate(gate: Gate, candidate: CardMetrics, active: CardMetrics 
   return { passed: failures.length === 0, against, failures, candidate, active };
 }
 
-async function sha256(bytes: ArrayBuffer): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Verify and store the staged version of `job`; activate it if it passes the gate. */
 export async function publish(env: Env, job: Job): Promise<{ version: string; gate: GateResult }> {
   const staging = stagingPrefix(job);
@@ -81,7 +77,7 @@ export async function publish(env: Env, job: Job): Promise<{ version: string; ga
     if (!o) throw new PublishError(`shard ${s.path} was not uploaded`);
     const bytes = await o.arrayBuffer();
     if (bytes.byteLength !== s.bytes) throw new PublishError(`shard ${s.path}: ${bytes.byteLength} bytes, the manifest says ${s.bytes} (truncated or padded upload)`);
-    if ((await sha256(bytes)) !== s.sha256) throw new PublishError(`shard ${s.path}: SHA-256 does not match the manifest (corrupt upload)`);
+    if ((await sha256Hex(new Uint8Array(bytes))) !== s.sha256) throw new PublishError(`shard ${s.path}: SHA-256 does not match the manifest (corrupt upload)`);
     shards.push([s.path, bytes]);
   }
   const prefix = modelPrefix(m.name, m.version);

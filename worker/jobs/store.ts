@@ -1,3 +1,4 @@
+import { sha256Hex } from "../../shared/weights/content-id.ts";
 import type { D1Database } from "@cloudflare/workers-types/index.ts";
 import type { Job, JobState, RetrainRequest } from "./schema.ts";
 
@@ -44,8 +45,7 @@ const toJob = (r: Row): Job => ({
 
 /** The job id of a delivery: the same delivery always names the same job. */
 export async function jobIdFor(deliveryId: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`delivery:${deliveryId}`));
-  return `job_${[...new Uint8Array(digest)].slice(0, 10).map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `job_${(await sha256Hex(`delivery:${deliveryId}`)).slice(0, 20)}`;
 }
 
 /** Record a job once; a redelivered message (same delivery id) changes nothing. Returns whether it was new. */
