@@ -36,7 +36,7 @@ export function fileSource(dir: string): WeightSource {
  * Write a packed model to `dir` atomically: files go to a temporary sibling folder that is renamed
  * into place, so a reader never sees a half-written model.
  */
-export async function writeModelDir(dir: string, packed: PackedModel): Promise<void> {
+export async function writeModelDir(dir: string, packed: { manifest: object; shards: PackedModel["shards"] }): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });

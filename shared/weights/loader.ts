@@ -1,8 +1,9 @@
-import type { GeneratorConfig } from "../generator/config.ts";
-import { type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
+import type { z } from "zod";
+import { type ParamSpec, type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
+import { segmenterParamSpecs } from "../segmenter/params.ts";
 import { describeZodError } from "../validation.ts";
 import { sha256Hex, versionOf } from "./content-id.ts";
-import { FORMAT, FORMAT_VERSION, Manifest, type WeightEntry } from "./manifest.ts";
+import { FORMAT, FORMAT_VERSION, Manifest, SegmenterManifest, type WeightEntry } from "./manifest.ts";
 import { bytesPerValue, decodeFloat16, dequantizeInt8 } from "./quantize.ts";
 
 /**
@@ -18,8 +19,8 @@ export interface WeightSource {
   shard(path: string): Promise<ReadableStream<Uint8Array>>;
 }
 
-export interface LoadedModel {
-  manifest: Manifest;
+export interface LoadedModel<M = Manifest> {
+  manifest: M;
   /** Dequantized float32 parameters by name, in the generator's parameter order. */
   values: ParamValues;
 }
@@ -48,7 +49,27 @@ export class WeightFormatError extends Error {
  *   { onProgress: (f) => (bar.value = f) });
  * const g = Generator.fromValues(model.manifest.generator, model.values);
  */
-export async function loadModel(source: WeightSource, opts: LoadOptions = {}): Promise<LoadedModel> {
+export function loadModel(source: WeightSource, opts: LoadOptions = {}): Promise<LoadedModel> {
+  return loadWeights(source, Manifest, (m) => [...generatorParamSpecs(m.generator), ...(m.segmenter ? segmenterParamSpecs(m.segmenter) : [])], opts);
+}
+
+/**
+ * Load a segmenter exported on its own (a `SegmenterManifest`), with the same checks as `loadModel`.
+ *
+ * @example
+ * const { manifest, values } = await loadSegmenter(fileSource("weights/faces64-parts"));
+ * const s = Segmenter.fromValues(manifest.segmenter, values);
+ */
+export function loadSegmenter(source: WeightSource, opts: LoadOptions = {}): Promise<LoadedModel<SegmenterManifest>> {
+  return loadWeights(source, SegmenterManifest, (m) => segmenterParamSpecs(m.segmenter), opts);
+}
+
+async function loadWeights<S extends z.ZodType<{ version: string; weightsManifest: { paths: string[]; weights: WeightEntry[] }[]; shards: { path: string; bytes: number; sha256: string }[] }>>(
+  source: WeightSource,
+  schema: S,
+  specsOf: (m: z.output<S>) => ParamSpec[],
+  opts: LoadOptions,
+): Promise<LoadedModel<z.output<S>>> {
   const where = source.location;
   let raw: unknown;
   try {
@@ -56,14 +77,14 @@ export async function loadModel(source: WeightSource, opts: LoadOptions = {}): P
   } catch (e) {
     throw new WeightFormatError(`${where}: manifest could not be read: ${(e as Error).message}`);
   }
-  const manifest = parseManifest(raw, where);
+  const manifest = parseManifest(raw, schema, where);
   const declared = await versionOf(raw as object);
   if (declared !== manifest.version) {
     throw new WeightFormatError(`${where}: manifest version ${manifest.version} does not match its content (${declared}); it was edited after packing`);
   }
   const group = manifest.weightsManifest[0]!;
   if (manifest.weightsManifest.length !== 1) throw new WeightFormatError(`${where}: weightsManifest must have exactly one group, got ${manifest.weightsManifest.length}`);
-  checkEntriesAgainstConfig(group.weights, manifest.generator, where);
+  checkEntriesAgainstSpecs(group.weights, specsOf(manifest), where);
 
   const shardInfo = new Map(manifest.shards.map((s) => [s.path, s]));
   for (const p of group.paths) if (!shardInfo.has(p)) throw new WeightFormatError(`${where}: weightsManifest path ${p} has no entry in shards (size and hash unknown)`);
@@ -117,13 +138,13 @@ export async function loadModel(source: WeightSource, opts: LoadOptions = {}): P
   return { manifest, values };
 }
 
-function parseManifest(raw: unknown, where: string): Manifest {
+function parseManifest<S extends z.ZodType>(raw: unknown, schema: S, where: string): z.output<S> {
   const obj = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
   if (obj.format !== FORMAT) throw new WeightFormatError(`${where}: not a ${FORMAT} manifest (format is ${JSON.stringify(obj.format)})`);
   if (obj.formatVersion !== FORMAT_VERSION) {
     throw new WeightFormatError(`${where}: unsupported format version ${JSON.stringify(obj.formatVersion)}; this loader reads version ${FORMAT_VERSION}`);
   }
-  const r = Manifest.safeParse(raw);
+  const r = schema.safeParse(raw);
   if (!r.success) throw new WeightFormatError(`${where}: invalid manifest: ${describeZodError(r.error)}`);
   return r.data;
 }
@@ -140,20 +161,19 @@ function decodeEntry(e: WeightEntry, bytes: Uint8Array): Float32Array {
   return dequantizeInt8(bytes, q.scales);
 }
 
-function checkEntriesAgainstConfig(entries: WeightEntry[], cfg: GeneratorConfig, where: string): void {
-  const specs = generatorParamSpecs(cfg);
+function checkEntriesAgainstSpecs(entries: WeightEntry[], specs: ParamSpec[], where: string): void {
   const byName = new Map(entries.map((e) => [e.name, e]));
   if (byName.size !== entries.length) throw new WeightFormatError(`${where}: weight names repeat`);
   for (const s of specs) {
     const e = byName.get(s.name);
-    if (!e) throw new WeightFormatError(`${where}: weight ${s.name} is missing (required by the generator config)`);
+    if (!e) throw new WeightFormatError(`${where}: weight ${s.name} is missing (required by the manifest's network config)`);
     if (e.shape.length !== s.shape.length || e.shape.some((d, i) => d !== s.shape[i])) {
-      throw new WeightFormatError(`${where}: weight ${s.name} has shape [${e.shape}], the generator config needs [${s.shape}]`);
+      throw new WeightFormatError(`${where}: weight ${s.name} has shape [${e.shape}], the network config needs [${s.shape}]`);
     }
   }
   const known = new Set(specs.map((s) => s.name));
   const extra = entries.find((e) => !known.has(e.name));
-  if (extra) throw new WeightFormatError(`${where}: weight ${extra.name} is not a parameter of this generator config`);
+  if (extra) throw new WeightFormatError(`${where}: weight ${extra.name} is not a parameter of the manifest's network config`);
 }
 
 /**

@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { GeneratorConfig } from "../generator/config.ts";
 import { regionsSchema } from "../regions/schema.ts";
+import { SegmenterConfig } from "../segmenter/config.ts";
 
 export const FORMAT = "linkgan-weights";
 export const FORMAT_VERSION = 1;
@@ -101,20 +102,30 @@ export const Provenance = z
   })
   .strict();
 
+/** Fields every model file has, whatever network it holds. */
+const common = {
+  format: z.literal(FORMAT),
+  formatVersion: z.literal(FORMAT_VERSION),
+  /** Model name (the stable id users address, e.g. "faces64"). */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
+  /** Content-derived version id: see `versionOf`. */
+  version: z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits'),
+  card: ModelCard,
+  provenance: Provenance,
+  weightsManifest: z.array(WeightGroup).min(1),
+  shards: z.array(ShardInfo).min(1),
+};
+
+/**
+ * A generator model. With semantic regions it carries the segmenter that draws their masks
+ * (`segmenter`, weights named `segmenter.*` in the same shards), so one version pins both.
+ */
 export const Manifest = z
   .object({
-    format: z.literal(FORMAT),
-    formatVersion: z.literal(FORMAT_VERSION),
-    /** Model name (the stable id users address, e.g. "faces64"). */
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
-    /** Content-derived version id: see `versionOf`. */
-    version: z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits'),
+    ...common,
     generator: GeneratorConfig,
+    segmenter: SegmenterConfig.optional(),
     regions: z.array(z.unknown()),
-    card: ModelCard,
-    provenance: Provenance,
-    weightsManifest: z.array(WeightGroup).min(1),
-    shards: z.array(ShardInfo).min(1),
   })
   .strict()
   .transform((m, ctx) => {
@@ -123,7 +134,21 @@ export const Manifest = z
       for (const i of r.error.issues) ctx.addIssue({ ...i, path: ["regions", ...i.path] } as never);
       return z.NEVER;
     }
+    for (const [i, region] of r.data.entries()) {
+      if (region.mask.kind !== "semantic") continue;
+      if (!m.segmenter) {
+        ctx.addIssue({ code: "custom", path: ["regions", i, "mask"], message: `semantic region "${region.name}" needs a segmenter in the manifest` });
+      } else if (!m.segmenter.classes.includes(region.mask.class)) {
+        ctx.addIssue({ code: "custom", path: ["regions", i, "mask", "class"], message: `"${region.mask.class}" is not a segmenter class (${m.segmenter.classes.join(", ")})` });
+      } else if (m.segmenter.resolution !== m.generator.resolution) {
+        ctx.addIssue({ code: "custom", path: ["segmenter", "resolution"], message: `must equal the generator's resolution (${m.generator.resolution})` });
+      }
+    }
     return { ...m, regions: r.data };
   });
 export type Manifest = z.output<typeof Manifest>;
 export type ManifestInput = z.input<typeof Manifest>;
+
+/** A segmenter on its own (what `npm run segmenter -- export` writes), with its own card and IoU figures. */
+export const SegmenterManifest = z.object({ ...common, segmenter: SegmenterConfig }).strict();
+export type SegmenterManifest = z.output<typeof SegmenterManifest>;

@@ -1,13 +1,17 @@
 import type { GeneratorConfig } from "../generator/config.ts";
-import { type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
+import { type ParamSpec, type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
 import type { Region } from "../regions/schema.ts";
+import type { SegmenterConfig } from "../segmenter/config.ts";
+import { segmenterParamSpecs } from "../segmenter/params.ts";
 import { sha256Hex, versionOf } from "./content-id.ts";
-import { FORMAT, FORMAT_VERSION, type Manifest, type ModelCard, type WeightEntry } from "./manifest.ts";
+import { FORMAT, FORMAT_VERSION, type Manifest, type ModelCard, type SegmenterManifest, type WeightEntry } from "./manifest.ts";
 import { type WeightDtype, encodeFloat16, quantizeInt8 } from "./quantize.ts";
 
 export interface PackInput {
   name: string;
   generator: GeneratorConfig;
+  /** The segmenter of the model's semantic regions; its `segmenter.*` values go in the same shards. */
+  segmenter?: SegmenterConfig;
   regions: Region[];
   card: ModelCard;
   provenance: Manifest["provenance"];
@@ -32,10 +36,54 @@ export interface PackedModel {
  *   provenance: { trainer: "linkgan-web 0.1.0" }, values, dtype: "int8" });
  */
 export async function packModel(input: PackInput): Promise<PackedModel> {
+  const specs = [...generatorParamSpecs(input.generator), ...(input.segmenter ? segmenterParamSpecs(input.segmenter) : [])];
+  const { weightsManifest, shards, shardInfo } = await packWeights(specs, input);
+  const manifest = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    name: input.name,
+    version: "",
+    generator: input.generator,
+    ...(input.segmenter ? { segmenter: input.segmenter } : {}),
+    regions: input.regions,
+    card: input.card,
+    provenance: input.provenance,
+    weightsManifest,
+    shards: shardInfo,
+  } satisfies Manifest;
+  manifest.version = await versionOf(manifest);
+  return { manifest, shards };
+}
+
+/**
+ * Encode a segmenter on its own (its card carries its IoU figures).
+ *
+ * @example
+ * const { manifest, shards } = await packSegmenter({ name: "faces64-parts", segmenter: cfg, card,
+ *   provenance: { trainer: "linkgan-web 0.1.0" }, values, dtype: "int8" });
+ */
+export async function packSegmenter(input: Omit<PackInput, "generator" | "regions" | "segmenter"> & { segmenter: SegmenterConfig }): Promise<{ manifest: SegmenterManifest; shards: PackedModel["shards"] }> {
+  const { weightsManifest, shards, shardInfo } = await packWeights(segmenterParamSpecs(input.segmenter), input);
+  const manifest = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    name: input.name,
+    version: "",
+    segmenter: input.segmenter,
+    card: input.card,
+    provenance: input.provenance,
+    weightsManifest,
+    shards: shardInfo,
+  } satisfies SegmenterManifest;
+  manifest.version = await versionOf(manifest);
+  return { manifest, shards };
+}
+
+async function packWeights(specs: ParamSpec[], input: { values: ParamValues; dtype: WeightDtype; shardBytes?: number }) {
   const shardBytes = input.shardBytes ?? 4 * 1024 * 1024;
   const entries: WeightEntry[] = [];
   const chunks: Uint8Array[] = [];
-  for (const spec of generatorParamSpecs(input.generator)) {
+  for (const spec of specs) {
     const v = input.values.get(spec.name);
     if (!v || v.length !== sizeOf(spec.shape)) throw new Error(`packModel: parameter ${spec.name} missing or of wrong size`);
     const entry: WeightEntry = { name: spec.name, shape: spec.shape, dtype: "float32" };
@@ -63,18 +111,9 @@ export async function packModel(input: PackInput): Promise<PackedModel> {
     path: `group1-shard${i + 1}of${count}.bin`,
     bytes: all.slice(i * shardBytes, Math.min(all.length, (i + 1) * shardBytes)),
   }));
-  const manifest = {
-    format: FORMAT,
-    formatVersion: FORMAT_VERSION,
-    name: input.name,
-    version: "",
-    generator: input.generator,
-    regions: input.regions,
-    card: input.card,
-    provenance: input.provenance,
+  return {
+    shards,
     weightsManifest: [{ paths: shards.map((s) => s.path), weights: entries }],
-    shards: await Promise.all(shards.map(async (s) => ({ path: s.path, bytes: s.bytes.length, sha256: await sha256Hex(s.bytes) }))),
-  } satisfies Manifest;
-  manifest.version = await versionOf(manifest);
-  return { manifest, shards };
+    shardInfo: await Promise.all(shards.map(async (s) => ({ path: s.path, bytes: s.bytes.length, sha256: await sha256Hex(s.bytes) }))),
+  };
 }

@@ -133,7 +133,7 @@ describe("loader", () => {
     const m = await withManifest(p, (m) => {
       m.weightsManifest[0].weights[0].shape = [16, 64];
     });
-    await reject(memorySource(m, {}), /weight mapping\.fc0\.weight has shape \[16,64\], the generator config needs \[32,32\]/);
+    await reject(memorySource(m, {}), /weight mapping\.fc0\.weight has shape \[16,64\], the network config needs \[32,32\]/);
   });
 
   it("refuses NaN (null in JSON), zero and negative scales, naming the entry", async () => {

@@ -380,6 +380,7 @@ export function openDicebearDataset(opts: { style?: string; count: number; seed?
   const parts = styleParts(style);
   const cache = count * n * 3 <= CACHE_BYTES ? new Uint8Array(count * n * 3) : undefined;
   const cached = cache ? new Uint8Array(count) : undefined;
+  let lastMasks: { index: number; masks: Face["masks"] } | undefined;
   const check = (idx: number) => {
     if (!Number.isInteger(idx) || idx < 0 || idx >= count) throw new RangeError(`dicebear dataset: index ${idx} outside [0, ${count})`);
   };
@@ -412,7 +413,9 @@ export function openDicebearDataset(opts: { style?: string; count: number; seed?
       const out = new Uint8Array(indices.length * n);
       for (const [j, idx] of indices.entries()) {
         check(idx);
-        out.set(renderFace({ style, seed, index: idx, size: res }).masks[part as PartName]!, j * n);
+        // One render gives every part: keep the last, so asking part after part of one image renders it once.
+        if (lastMasks?.index !== idx) lastMasks = { index: idx, masks: renderFace({ style, seed, index: idx, size: res }).masks };
+        out.set(lastMasks.masks[part as PartName]!, j * n);
       }
       return out;
     },

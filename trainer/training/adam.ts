@@ -14,7 +14,8 @@ export class Adam {
   t = 0;
 
   constructor(
-    readonly lr: number,
+    /** Mutable so a schedule can change it between steps. */
+    public lr: number,
     readonly beta1: number,
     readonly beta2: number,
     readonly eps = 1e-8,

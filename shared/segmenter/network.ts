@@ -1,0 +1,55 @@
+/**
+ * The segmenter's forward pass: a pure function of a parameter record (variables in the trainer,
+ * loaded tensors in the worker and the browser), like the generator's. It knows nothing of losses.
+ */
+import { upsample2x } from "../generator/layers.ts";
+import { tf } from "../tf.ts";
+import type { SegmenterConfig } from "./config.ts";
+import { SEGMENTER_PREFIX, segmenterConvs } from "./params.ts";
+
+export type SegmenterParams = Record<string, tf.Tensor>;
+
+function param(params: SegmenterParams, name: string): tf.Tensor {
+  const t = params[name];
+  if (!t) throw new Error(`segmenter parameter missing: ${name}`);
+  return t;
+}
+
+function conv(params: SegmenterParams, name: string, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
+  const y = tf.add(tf.conv2d(x, param(params, `${name}.weight`) as tf.Tensor4D, 1, "same"), param(params, `${name}.bias`)) as tf.Tensor4D;
+  return relu ? tf.relu(y) : y;
+}
+
+/**
+ * Per-pixel class logits: images [N, H, W, 3] in [−1, 1] → [N, H, W, classes].
+ *
+ * @example
+ * const logits = segmenterLogits(params, cfg, images); // argmax over the last axis = class index
+ */
+export function segmenterLogits(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tensor4D): tf.Tensor4D {
+  const [, h, w, c] = images.shape;
+  if (h !== cfg.resolution || w !== cfg.resolution || c !== 3) {
+    throw new Error(`segmenter input: expected [N, ${cfg.resolution}, ${cfg.resolution}, 3], got [${images.shape}]`);
+  }
+  return tf.tidy(() => {
+    const { down, up } = segmenterConvs(cfg);
+    const skips: tf.Tensor4D[] = [];
+    let x = images;
+    for (const [l, [c0, c1]] of down.entries()) {
+      if (l > 0) x = tf.maxPool(x, 2, 2, "valid");
+      x = conv(params, c1!.name, conv(params, c0!.name, x, true), true);
+      skips.push(x);
+    }
+    for (const [i, [c0, c1]] of up.entries()) {
+      const skip = skips[skips.length - 2 - i]!;
+      x = tf.concat([upsample2x(x), skip], 3) as tf.Tensor4D;
+      x = conv(params, c1!.name, conv(params, c0!.name, x, true), true);
+    }
+    return conv(params, `${SEGMENTER_PREFIX}head`, x, false);
+  });
+}
+
+/** Class index per pixel, [N, H, W] int32 (ties go to the lower index, as argMax does). */
+export function segmenterLabels(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => tf.argMax(segmenterLogits(params, cfg, images), 3) as tf.Tensor3D);
+}

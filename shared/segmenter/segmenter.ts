@@ -1,0 +1,69 @@
+import type { FloatImage } from "../generator/generator.ts";
+import type { ParamValues } from "../generator/params.ts";
+import { sizeOf } from "../generator/params.ts";
+import type { BinaryMask } from "../regions/mask.ts";
+import { tf } from "../tf.ts";
+import type { SegmenterConfig } from "./config.ts";
+import { type SegmenterParams, segmenterLabels } from "./network.ts";
+import { segmenterParamSpecs } from "./params.ts";
+
+/**
+ * A segmenter ready for inference on the active tfjs backend: the worker, the browser client, the
+ * trainer's metrics and LinkGAN's semantic masks all segment through this class.
+ *
+ * @example
+ * const s = Segmenter.fromValues(manifest.segmenter, loaded.values);
+ * const [img] = await g.render([w], [7]);
+ * const [hair] = await s.masks([img], "hair"); // 1 inside the hair of this image
+ */
+export class Segmenter {
+  private constructor(
+    readonly config: SegmenterConfig,
+    readonly params: SegmenterParams,
+  ) {}
+
+  /** Checks every parameter's presence and size, then uploads them as tensors (extra values, e.g. a generator's, are ignored). */
+  static fromValues(config: SegmenterConfig, values: ParamValues): Segmenter {
+    const specs = segmenterParamSpecs(config);
+    for (const s of specs) {
+      const v = values.get(s.name);
+      if (!v) throw new Error(`segmenter parameter missing: ${s.name}`);
+      if (v.length !== sizeOf(s.shape)) throw new Error(`segmenter parameter ${s.name}: expected ${sizeOf(s.shape)} values for shape [${s.shape}], got ${v.length}`);
+    }
+    const params: SegmenterParams = {};
+    for (const s of specs) params[s.name] = tf.tensor(values.get(s.name)!, s.shape, "float32");
+    return new Segmenter(config, params);
+  }
+
+  /** The index of `className`, or an error naming the classes there are. */
+  classIndex(className: string): number {
+    const i = this.config.classes.indexOf(className);
+    if (i < 0) throw new Error(`segmenter has no class "${className}" (classes: ${this.config.classes.join(", ")})`);
+    return i;
+  }
+
+  /** Class index per pixel of each image (H×W bytes). */
+  async labels(images: FloatImage[]): Promise<Uint8Array[]> {
+    const res = this.config.resolution;
+    for (const [i, img] of images.entries()) {
+      if (img.width !== res || img.height !== res) throw new Error(`image ${i}: the segmenter takes ${res}×${res}, got ${img.width}×${img.height}`);
+    }
+    if (images.length === 0) return [];
+    const flat = new Float32Array(images.length * res * res * 3);
+    for (const [i, img] of images.entries()) flat.set(img.data, i * res * res * 3);
+    const labels = tf.tidy(() => segmenterLabels(this.params, this.config, tf.tensor4d(flat, [images.length, res, res, 3])));
+    const data = await labels.data();
+    labels.dispose();
+    return images.map((_, i) => Uint8Array.from(data.subarray(i * res * res, (i + 1) * res * res)));
+  }
+
+  /** The binary mask of `className` in each image. */
+  async masks(images: FloatImage[], className: string): Promise<BinaryMask[]> {
+    const k = this.classIndex(className);
+    return (await this.labels(images)).map((l) => ({ size: this.config.resolution, data: l.map((v) => (v === k ? 1 : 0)) }));
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.params)) t.dispose();
+  }
+}
