@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { Generator } from "../shared/generator/generator.ts";
 import type { GeneratorConfig } from "../shared/generator/config.ts";
 import type { ParamValues } from "../shared/generator/params.ts";
+import type { SegmenterConfig } from "../shared/segmenter/config.ts";
+import { SEGMENTER_PREFIX } from "../shared/segmenter/params.ts";
 import { loadModel, memorySource } from "../shared/weights/loader.ts";
 import type { ModelCard } from "../shared/weights/manifest.ts";
 import { writeModelDir } from "../shared/weights/file-source.ts";
@@ -22,12 +24,15 @@ export interface ExportInput {
   dtype?: WeightDtype;
   card: ModelCard;
   provenance: { backend: string; run: string; steps: number; kimg: number; parent?: string };
+  /** The segmenter of the config's semantic regions (`config.segmenter`, loaded): bundled into the model. */
+  segmenter?: { config: SegmenterConfig; values: ParamValues };
 }
 
 export async function exportModel(input: ExportInput): Promise<PackedModel> {
   const packed = await packModel({
     name: input.name,
     generator: input.config.generator,
+    ...(input.segmenter ? { segmenter: input.segmenter.config } : {}),
     regions: input.config.regions,
     card: input.card,
     provenance: {
@@ -38,7 +43,7 @@ export async function exportModel(input: ExportInput): Promise<PackedModel> {
       ...(input.provenance.parent ? { parent: input.provenance.parent } : {}),
       config: { ...input.config, steps: input.provenance.steps, kimg: input.provenance.kimg } as Record<string, unknown>,
     },
-    values: input.values,
+    values: input.segmenter ? new Map([...input.values, ...[...input.segmenter.values].filter(([k]) => k.startsWith(SEGMENTER_PREFIX))]) : input.values,
     dtype: input.dtype ?? "int8",
   });
   await writeModelDir(input.dir, packed);
@@ -124,8 +129,14 @@ export function modelCardMarkdown(p: PackedModel): string {
     "",
     "| region | W axes | mask |",
     "|---|---|---|",
-    ...m.regions.map((r) => `| ${r.label ?? r.name} (\`${r.name}\`) | [${r.axes.start}, ${r.axes.end}) | ${JSON.stringify(r.mask)} |`),
+    ...m.regions.map((r) => `| ${r.label ?? r.name} (\`${r.name}\`) | [${r.axes.start}, ${r.axes.end}) | ${r.mask.kind === "semantic" ? `semantic: the segmenter's \`${r.mask.class}\` in each image` : JSON.stringify(r.mask)} |`),
     "",
+    ...(m.segmenter
+      ? [
+          `Semantic masks come from the bundled segmenter (\`segmenter.*\` weights in the same shards): a U-Net at ${m.segmenter.resolution} px, channels [${m.segmenter.channels.join(", ")}], classes ${m.segmenter.classes.map((k) => `\`${k}\``).join(", ")}${(m.provenance.config as { segmenter?: { path: string; version: string } } | undefined)?.segmenter ? `, exported on its own as \`${(m.provenance.config as { segmenter: { path: string; version: string } }).segmenter.path}\` (\`${(m.provenance.config as { segmenter: { path: string; version: string } }).segmenter.version}\`; its held-out IoU is in its card)` : ""}.`,
+          "",
+        ]
+      : []),
     ...(c.intendedUse ? ["## Intended use", "", c.intendedUse, ""] : []),
     ...(c.limitations ? ["## Limitations", "", c.limitations, ""] : []),
     "## Data and licences",

@@ -2,8 +2,12 @@ import { describe, expect, it } from "vitest";
 import { TINY, TINY_CARD, TINY_REGIONS, tinyValues } from "../../test/fixtures/tiny.ts";
 import { Generator } from "../generator/generator.ts";
 import { canonicalJson, sha256Hex, versionOf } from "./content-id.ts";
-import { WeightFormatError, loadModel, memorySource } from "./loader.ts";
-import { type PackedModel, packModel } from "./pack.ts";
+import { WeightFormatError, loadModel, loadSegmenter, memorySource } from "./loader.ts";
+import { initParams } from "../generator/params.ts";
+import { SegmenterConfig } from "../segmenter/config.ts";
+import { segmenterParamSpecs } from "../segmenter/params.ts";
+import { Segmenter } from "../segmenter/segmenter.ts";
+import { type PackedModel, packModel, packSegmenter } from "./pack.ts";
 import { type WeightDtype, fromHalfBits, toHalfBits } from "./quantize.ts";
 
 // Runs in Node and inside workerd: packing, hashing and loading are the same code everywhere.
@@ -183,5 +187,56 @@ describe("loader", () => {
       m.shards[0].sha256 = hash;
     });
     await reject(memorySource(m2, { [s.path]: bad }), /weight mapping\.fc0\.weight holds a non-finite value at index 0/);
+  });
+});
+
+describe("segmenters in the weight format", () => {
+  const reject = async (source: ReturnType<typeof memorySource>, pattern: RegExp) => {
+    const err = await loadModel(source).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WeightFormatError);
+    expect((err as Error).message).toMatch(pattern);
+  };
+  const segCfg = SegmenterConfig.parse({ resolution: TINY.resolution, classes: ["other", "blob"], channels: [4, 8] });
+  const segValues = initParams(segmenterParamSpecs(segCfg), 11);
+  const hair = { name: "blob", axes: { start: 24, end: 32 }, mask: { kind: "semantic", class: "blob" } } as const;
+  const bundled = () =>
+    packModel({ name: "tiny-semantic", generator: TINY, segmenter: segCfg, regions: [...TINY_REGIONS, hair], card: TINY_CARD, provenance: { trainer: "test" }, values: new Map([...tinyValues(1), ...segValues]), dtype: "int8" });
+
+  it("a generator bundles its segmenter: one version, one load, both networks", async () => {
+    const p = await bundled();
+    const model = await loadModel(sourceOf(p));
+    expect(model.manifest.segmenter).toEqual(segCfg);
+    expect(model.manifest.regions[3]!.mask).toEqual({ kind: "semantic", class: "blob" });
+    const g = Generator.fromValues(model.manifest.generator, model.values);
+    const s = Segmenter.fromValues(model.manifest.segmenter!, model.values);
+    const imgs = await g.render(await g.mapSeeds([1, 2], 1), [1, 2]);
+    const labels = await s.labels(imgs);
+    expect(labels).toHaveLength(2);
+    expect(labels[0]!.length).toBe(TINY.resolution ** 2);
+    expect(labels[0]!.every((v) => v === 0 || v === 1)).toBe(true);
+    g.dispose();
+    s.dispose();
+  });
+
+  it("refuses a semantic region without a segmenter, or with a class the segmenter lacks, naming the field", async () => {
+    const p = await bundled();
+    const noSeg = await withManifest(p, (m) => {
+      delete m.segmenter;
+    });
+    await reject(memorySource(noSeg, {}), /regions\[3\]\.mask: semantic region "blob" needs a segmenter in the manifest/);
+    const badClass = await withManifest(p, (m) => {
+      m.regions[3].mask.class = "sky";
+    });
+    await reject(memorySource(badClass, {}), /regions\[3\]\.mask\.class: "sky" is not a segmenter class \(other, blob\)/);
+  });
+
+  it("a segmenter exported on its own loads with loadSegmenter; loadModel refuses it (no generator)", async () => {
+    const card = { title: "parts", description: "", datasets: [], metrics: { heldOutIou: { blob: 0.5 } } };
+    const p = await packSegmenter({ name: "tiny-parts", segmenter: segCfg, card, provenance: { trainer: "test" }, values: segValues, dtype: "float32" });
+    const src = memorySource(p.manifest, Object.fromEntries(p.shards.map((s) => [s.path, s.bytes])));
+    const loaded = await loadSegmenter(src);
+    expect([...loaded.values.keys()]).toEqual(segmenterParamSpecs(segCfg).map((s) => s.name));
+    expect(loaded.values.get("segmenter.head.weight")).toEqual(segValues.get("segmenter.head.weight"));
+    await reject(src, /invalid manifest: .*generator/);
   });
 });

@@ -12,6 +12,7 @@ import { ModelCard } from "../../shared/weights/manifest.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { selectBackend } from "../backends.ts";
 import { exportModel, quantizationPsnr } from "../export.ts";
+import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
 import { TrainConfig } from "../training/config.ts";
 import { fail, parseFlags, readJson } from "./args.ts";
@@ -61,6 +62,14 @@ const metrics: Record<string, unknown> = {
   quantization: { dtype: f.dtype, psnrDb: Number(psnrDb.toFixed(2)), against: "float32", seeds: 16, pixelRange: "[-1, 1], peak-to-peak 2", command: `npm run export -- --run ${f.run} --name ${f.name} --dtype ${f.dtype}` },
 };
 const out = f.out ?? join("weights", f.name);
+const segmenter = config.segmenter
+  ? await openPinnedSegmenter(config.segmenter)
+      .then(({ segmenter: s, values: v }) => {
+        s.dispose();
+        return { config: s.config, values: v };
+      })
+      .catch((e: Error) => fail("export", e.message))
+  : undefined;
 const sessions = (await readFile(join(f.run, "sessions.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l).backend as string);
 const backend = f.backend ?? ([...new Set(sessions)].join("+") || "unknown");
 const packed = await exportModel({
@@ -79,6 +88,7 @@ const packed = await exportModel({
     metrics,
   },
   provenance: { backend, run: f.run, steps: meta.step as number, kimg: meta.kimg as number },
+  ...(segmenter ? { segmenter } : {}),
 }).catch((e: Error) => fail("export", e.message));
 console.log(`quantization: ${f.dtype} PSNR ${psnrDb.toFixed(2)} dB against float32 (16 seeds)`);
 console.log(`${out}: ${packed.manifest.name} ${packed.manifest.version}, ${f.dtype}, ${packed.shards.reduce((a, s) => a + s.bytes.length, 0).toLocaleString("en")} bytes, step ${meta.step}`);

@@ -1,7 +1,8 @@
 /**
  * npm run metrics -- weights/faces64 [--samples 1000] [--swd-images 1024] [--out metrics.json]
  *
- * Locality per linked fixed region (masked MSE, both of the paper's definitions; images in [−1, 1])
+ * Locality per linked region (masked MSE, both of the paper's definitions; images in [−1, 1]; a
+ * semantic region's inside and outside come from the segmenter's mask of each base image)
  * and SWD against the model's training dataset (from its provenance, or --dataset CONFIG.json).
  */
 import { writeFile } from "node:fs/promises";
@@ -14,6 +15,7 @@ import { loadModel } from "../../shared/weights/loader.ts";
 import { selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
 import { DatasetSpec } from "../data/spec.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { measureLocality } from "../metrics/masked-mse.ts";
 import { features, frechetDistance, loadFeatureNet } from "../metrics/fid.ts";
 import { generatedImages, realImages } from "../metrics/image-sets.ts";
@@ -29,6 +31,8 @@ const HELP = `Usage: npm run metrics -- DIR [options]
   --fid-images N       generated and real images for FID (default 1000)
   --dataset FILE       JSON dataset spec to compare against (default: the one the model was trained on)
   --backend NAME       auto | tensorflow | webgpu | cpu
+  --regions-from DIR   measure the regions (and semantic masks, with its segmenter) of another model,
+                       e.g. a baseline trained without links on the linked model's regions
   --out FILE           also write the results as JSON`;
 
 const Flags = z.object({
@@ -41,18 +45,25 @@ const Flags = z.object({
   "fid-images": z.coerce.number().int().min(2).default(1000),
   backend: z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto"),
   out: z.string().optional(),
+  "regions-from": z.string().optional(),
 });
 
-const f = parseFlags("metrics", Flags, ["model", "samples", "swd-images", "dataset", "inception", "inception-range", "fid-images", "backend", "out"], HELP, "model");
+const f = parseFlags("metrics", Flags, ["model", "samples", "swd-images", "dataset", "inception", "inception-range", "fid-images", "backend", "out", "regions-from"], HELP, "model");
 const backend = await selectBackend(f.backend).catch((e: Error) => fail("metrics", e.message));
 console.error(`backend: ${backend.name}`);
 const model = await loadModel(fileSource(f.model)).catch((e: Error) => fail("metrics", e.message));
 const { manifest } = model;
 const g = Generator.fromValues(manifest.generator, model.values);
+const regionSource = f["regions-from"] ? await loadModel(fileSource(f["regions-from"])).catch((e: Error) => fail("metrics", `--regions-from: ${e.message}`)) : model;
+if (regionSource.manifest.generator.wDim !== manifest.generator.wDim || regionSource.manifest.generator.resolution !== manifest.generator.resolution) {
+  fail("metrics", `--regions-from ${f["regions-from"]}: its W size or resolution differs from ${f.model}'s`);
+}
+const regions = regionSource.manifest.regions;
+const segmenter = regionSource.manifest.segmenter ? Segmenter.fromValues(regionSource.manifest.segmenter, regionSource.values) : undefined;
 
 const bar = new cliProgress.SingleBar({ format: "{task} |{bar}| {value}/{total} | ETA {eta_formatted}", noTTYOutput: true, notTTYSchedule: 30_000, formatTime }, cliProgress.Presets.shades_classic);
 bar.start(f.samples, 0, { task: "locality" });
-const locality = await measureLocality(g, manifest.regions, { samples: f.samples, onProgress: (d) => bar.update(d) });
+const locality = await measureLocality(g, regions, { samples: f.samples, segmenter, onProgress: (d) => bar.update(d) });
 bar.stop();
 
 /** n real images (spread over the dataset) and n generated ones (fixed seeds; see image-sets.ts). */
@@ -88,5 +99,5 @@ if (swd) {
   console.log(`\nSWD ×10³ vs the dataset (${f["swd-images"]} images each): ${swd.levels.map((l) => `${l.size} px ${l.swd.toFixed(2)}`).join(", ")}; mean ${swd.mean.toFixed(2)}`);
 }
 if (fid !== null) console.log(`\nFID vs the dataset (${f["fid-images"]} images each, network ${f.inception}): ${fid.toFixed(2)}`);
-const result = { model: manifest.name, version: manifest.version, samples: f.samples, pixelRange: "[-1, 1]", locality, swd, fid, command: `npm run metrics -- --model ${f.model} --samples ${f.samples} --swd-images ${f["swd-images"]}` };
+const result = { model: manifest.name, version: manifest.version, samples: f.samples, pixelRange: "[-1, 1]", locality, swd, fid, command: `npm run metrics -- --model ${f.model} --samples ${f.samples} --swd-images ${f["swd-images"]}${f["regions-from"] ? ` --regions-from ${f["regions-from"]}` : ""}` };
 if (f.out) await writeFile(f.out, `${JSON.stringify(result, null, 2)}\n`);

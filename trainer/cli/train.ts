@@ -9,6 +9,9 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { canonicalJson } from "../../shared/weights/content-id.ts";
+import { fileSource } from "../../shared/weights/file-source.ts";
+import { loadModel } from "../../shared/weights/loader.ts";
 import { listCheckpoints } from "../training/checkpoint.ts";
 import { selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
@@ -21,6 +24,7 @@ const HELP = `Usage: npm run train -- --config FILE --run DIR [options]
   --run DIR              run folder (created, or resumed if it has checkpoints)
   --backend NAME         auto | tensorflow | webgpu | cpu (default auto: tensorflow if installed)
   --fine-tune-from DIR   start from the newest checkpoint of another run (a run folder or a checkpoint)
+  --from-model DIR       start from an exported model's generator (e.g. weights/faces64), with a fresh D
   --steps N              train at most N steps now, then save and exit (resume later)
 Exit status: 0 when the run has finished, 3 when it paused (run the same command to continue).`;
 
@@ -29,10 +33,11 @@ const Flags = z.object({
   run: z.string().min(1),
   backend: z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto"),
   "fine-tune-from": z.string().optional(),
+  "from-model": z.string().optional(),
   steps: z.coerce.number().int().min(1).optional(),
 });
 
-const flags = parseFlags("train", Flags, ["config", "run", "backend", "fine-tune-from", "steps"], HELP);
+const flags = parseFlags("train", Flags, ["config", "run", "backend", "fine-tune-from", "from-model", "steps"], HELP);
 const config = await readJson("train", flags.config, TrainConfig);
 if (!config.dataset) fail("train", `${flags.config}: dataset: required to train`);
 const backend = await selectBackend(flags.backend).catch((e: Error) => fail("train", e.message));
@@ -41,6 +46,11 @@ let fineTuneFrom: string | undefined;
 if (flags["fine-tune-from"]) {
   const ckpts = await listCheckpoints(flags["fine-tune-from"]);
   fineTuneFrom = ckpts.at(-1) ?? flags["fine-tune-from"];
+}
+if (flags["fine-tune-from"] && flags["from-model"]) fail("train", "--fine-tune-from and --from-model: give one starting point, not both");
+const fromModel = flags["from-model"] ? await loadModel(fileSource(flags["from-model"])).catch((e: Error) => fail("train", e.message)) : undefined;
+if (fromModel && canonicalJson(fromModel.manifest.generator) !== canonicalJson(config.generator)) {
+  fail("train", `--from-model ${flags["from-model"]}: its generator config differs from ${flags.config}'s`);
 }
 const data = await openDataset(config.dataset, config.generator.resolution).catch((e: Error) => fail("train", e.message));
 console.error(`dataset: ${config.dataset.kind}, ${data.size} images at ${data.resolution} px`);
@@ -58,6 +68,7 @@ const { finished } = await runTraining({
   config,
   data,
   ...(fineTuneFrom ? { fineTuneFrom } : {}),
+  ...(fromModel ? { fineTuneFromWeights: fromModel.values } : {}),
   ...(flags.steps ? { maxSteps: flags.steps } : {}),
 });
 process.exit(finished ? 0 : 3);

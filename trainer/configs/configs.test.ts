@@ -1,6 +1,7 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SegmenterTrainConfig } from "../segmenter/config.ts";
 import { TrainConfig } from "../training/config.ts";
 
 describe("shipped training configs", async () => {
@@ -8,9 +9,19 @@ describe("shipped training configs", async () => {
   const files = (await readdir(dir)).filter((f) => f.endsWith(".json"));
   it("exist", () => expect(files.length).toBeGreaterThanOrEqual(3));
   for (const f of files) {
-    it(`${f} is a valid TrainConfig with a dataset`, async () => {
-      const c = TrainConfig.parse(JSON.parse(await readFile(join(dir, f), "utf8")));
+    // A segmenter config says so by its "segmenter" network config (generator configs pin one by path).
+    it(`${f} is a valid TrainConfig with a dataset, or a SegmenterTrainConfig`, async () => {
+      const raw = JSON.parse(await readFile(join(dir, f), "utf8"));
+      if (raw.segmenter?.classes) {
+        SegmenterTrainConfig.parse(raw);
+        return;
+      }
+      const c = TrainConfig.parse(raw);
       expect(c.dataset).toBeDefined();
+      if (c.segmenter) {
+        const m = JSON.parse(await readFile(join(c.segmenter.path, "manifest.json"), "utf8"));
+        expect(m.version, `${f}: the pinned segmenter ${c.segmenter.path} is shipped at that version`).toBe(c.segmenter.version);
+      }
     });
   }
 });

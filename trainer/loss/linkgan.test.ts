@@ -7,7 +7,10 @@ import { TINY, tinyValues } from "../../test/fixtures/tiny.ts";
 import { DiscriminatorConfig, discriminatorParamSpecs } from "../networks/discriminator.ts";
 import { initParams } from "../../shared/generator/params.ts";
 import { tf } from "../tf-node.ts";
-import { LinkGanConfig, linkganTerms } from "./linkgan.ts";
+import { SegmenterConfig } from "../../shared/segmenter/config.ts";
+import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import { LinkGanConfig, linkganTerms, semanticMask } from "./linkgan.ts";
 import { type Nets, type StepRandom, gMainLoss } from "./stylegan2.ts";
 
 const cfg = LinkGanConfig.parse({ alpha: 1, lambdaIn: 1, lambdaOut: 1, interval: 8 });
@@ -78,5 +81,28 @@ describe("LinkGAN regularizer", () => {
       expect(g, s.name).toBeDefined();
       expect(Array.from(g!.dataSync()).every(Number.isFinite), s.name).toBe(true);
     }
+  });
+
+  it("a semantic region uses the segmenter's mask of each unperturbed image, with no gradient through the segmenter", () => {
+    const segCfg = SegmenterConfig.parse({ resolution: 16, classes: ["other", "blob"], channels: [4, 4] });
+    const segmenter = Segmenter.fromValues(segCfg, initParams(segmenterParamSpecs(segCfg), 9));
+    const fn = semanticMask(segmenter, "blob");
+    const pIn = p();
+    const pOut = p();
+    const x = render(w);
+    const perImage = fn(x);
+    expect(perImage.shape).toEqual([n, 16, 16, 1]);
+    const inside = Array.from(perImage.dataSync()).reduce((a, b) => a + b, 0);
+    expect(inside).toBeGreaterThan(0); // both terms are then non-trivial
+    expect(inside).toBeLessThan(n * 256);
+    // The same terms as with the per-sample mask given as a tensor.
+    const viaFn = linkganTerms(render, w, [{ name: "s", axes: { start: 0, end: 8 }, mask: fn }], pIn, pOut, cfg).perRegion[0]!;
+    const viaTensor = linkganTerms(render, w, [{ name: "s", axes: { start: 0, end: 8 }, mask: perImage }], pIn, pOut, cfg).perRegion[0]!;
+    expect(viaFn.lIn.dataSync()[0]).toBeCloseTo(viaTensor.lIn.dataSync()[0]!, 6);
+    expect(viaFn.lOut.dataSync()[0]).toBeCloseTo(viaTensor.lOut.dataSync()[0]!, 6);
+    // d(mask)/dx is zero: the generator learns only through the masked differences.
+    const gx = tf.grad((img: tf.Tensor) => tf.sum(tf.mul(fn(img as tf.Tensor4D), 3)))(x);
+    expect(Array.from(gx.dataSync()).every((v) => v === 0)).toBe(true);
+    segmenter.dispose();
   });
 });

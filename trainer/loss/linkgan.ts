@@ -9,10 +9,16 @@
  * All images share the noise maps, so only w differs. Squared norms are averaged over pixels and
  * channels (‖·‖²/(H·W·3)) and over the batch, so λ does not depend on resolution (the paper gives no
  * normalisation). The perturbed images are returned for the discriminator to see as fakes.
+ *
+ * Semantic regions: M_i is the segmenter's mask of the unperturbed image x, per sample, computed
+ * without gradient through the segmenter (`semanticMask`), so the region follows each image's hair
+ * (say) while the generator alone is trained.
  */
 import { z } from "zod";
 import { axisMask } from "../../shared/editing/edit.ts";
 import type { AxisRange } from "../../shared/regions/schema.ts";
+import { segmenterLabels } from "../../shared/segmenter/network.ts";
+import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { tf } from "../../shared/tf.ts";
 
 export const LinkGanConfig = z
@@ -32,8 +38,27 @@ export type LinkGanConfig = z.infer<typeof LinkGanConfig>;
 export interface LinkedRegion {
   name: string;
   axes: AxisRange;
-  /** Binary mask on output pixels, [1, H, W, 1] (fixed: broadcast) or [N, H, W, 1] (semantic, per sample). */
-  mask: tf.Tensor4D;
+  /** Binary mask on output pixels: fixed, [1, H, W, 1] (broadcast); or semantic, a function of the unperturbed images x [N, H, W, 3] giving [N, H, W, 1]. */
+  mask: tf.Tensor4D | ((x: tf.Tensor4D) => tf.Tensor4D);
+}
+
+/**
+ * A semantic region's mask function: 1 where the segmenter labels `className`. Its gradient is zero
+ * by definition (customGrad), so backprop never runs through the segmenter.
+ *
+ * @example
+ * const hair: LinkedRegion = { name: "hair", axes: { start: 96, end: 128 }, mask: semanticMask(segmenter, "hair") };
+ */
+export function semanticMask(segmenter: Segmenter, className: string): (x: tf.Tensor4D) => tf.Tensor4D {
+  const k = segmenter.classIndex(className);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor4D;
+    return {
+      value: tf.expandDims(tf.cast(tf.equal(segmenterLabels(segmenter.params, segmenter.config, x), k), "float32"), 3),
+      gradFunc: () => tf.zerosLike(x),
+    };
+  });
+  return (x) => f(x) as tf.Tensor4D;
 }
 
 export interface LinkGanTerms {
@@ -82,8 +107,9 @@ export function linkganTerms(
   regions.forEach((r, i) => {
     const x1 = part(1 + i);
     const x2 = part(1 + k + i);
-    const lOut = tf.mean(tf.square(tf.mul(tf.sub(1, r.mask), tf.sub(x1, x)))) as tf.Scalar;
-    const lIn = tf.mean(tf.square(tf.mul(r.mask, tf.sub(x2, x)))) as tf.Scalar;
+    const mask = typeof r.mask === "function" ? r.mask(x) : r.mask;
+    const lOut = tf.mean(tf.square(tf.mul(tf.sub(1, mask), tf.sub(x1, x)))) as tf.Scalar;
+    const lIn = tf.mean(tf.square(tf.mul(mask, tf.sub(x2, x)))) as tf.Scalar;
     perRegion.push({ name: r.name, lIn, lOut });
     loss = tf.add(loss, tf.add(tf.mul(lIn, cfg.lambdaIn), tf.mul(lOut, cfg.lambdaOut))) as tf.Scalar;
   });

@@ -1,6 +1,7 @@
 /**
  * LinkGAN's locality metrics (masked MSE, from LowRankGAN; PAPER.md Tables 2 and 3), on images in
- * [−1, 1], for each fixed region with mask M:
+ * [−1, 1], for each region with mask M (fixed: rasterized once; semantic: the segmenter's mask of
+ * each base image, so inside and outside follow that image's hair, say):
  *   editing (Table 2):  resample the region's axes  → MSE_i = mean change inside M, MSE_o = outside
  *   leakage (Table 3):  resample every *other* axis → MSE_in_unlinked = mean change inside M;
  *                       MSE_out_linked is the editing MSE_o
@@ -10,6 +11,7 @@ import { resampleReplace } from "../../shared/editing/edit.ts";
 import type { Generator } from "../../shared/generator/generator.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import type { AxisRange, Region } from "../../shared/regions/schema.ts";
+import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 
 export interface RegionLocality {
   region: string;
@@ -29,6 +31,8 @@ export interface LocalityOptions {
   /** Seeds base..base+samples−1 are the images; resample seeds are offset by 10⁶. */
   baseSeed?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Draws semantic regions' masks; without one, semantic regions are skipped. */
+  segmenter?: Segmenter | undefined;
 }
 
 function complement(dim: number, r: AxisRange): AxisRange[] {
@@ -40,9 +44,9 @@ function complement(dim: number, r: AxisRange): AxisRange[] {
 
 export async function measureLocality(g: Generator, regions: Region[], opts: LocalityOptions): Promise<RegionLocality[]> {
   const { resolution: res, wDim } = g.config;
-  const fixed = regions.filter((r) => r.mask.kind !== "semantic");
-  const masks = fixed.map((r) => rasterizeMask(r.mask, res).data);
-  const acc = fixed.map(() => ({ inside: 0, outside: 0, unlinked: 0 }));
+  const measured = regions.filter((r) => r.mask.kind !== "semantic" || opts.segmenter);
+  const fixedMasks = measured.map((r) => (r.mask.kind === "semantic" ? null : rasterizeMask(r.mask, res).data));
+  const acc = measured.map(() => ({ inside: 0, outside: 0, unlinked: 0 }));
   const batch = opts.batch ?? 16;
   const base = opts.baseSeed ?? 0;
   const psi = opts.truncation ?? 1;
@@ -51,11 +55,13 @@ export async function measureLocality(g: Generator, regions: Region[], opts: Loc
     const ws = await g.mapSeeds(seeds, psi);
     const wNew = await g.mapSeeds(seeds.map((s) => s + 1_000_000), psi);
     const xs = await g.render(ws, seeds);
-    for (const [ri, r] of fixed.entries()) {
+    const labels = opts.segmenter && measured.some((r) => r.mask.kind === "semantic") ? await opts.segmenter.labels(xs) : [];
+    for (const [ri, r] of measured.entries()) {
       const edited = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, [r.axes])), seeds);
       const others = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, complement(wDim, r.axes))), seeds);
-      const m = masks[ri]!;
+      const semantic = r.mask.kind === "semantic" ? opts.segmenter!.classIndex(r.mask.class) : -1;
       for (let j = 0; j < seeds.length; j++) {
+        const m = fixedMasks[ri] ?? labels[j]!.map((v) => (v === semantic ? 1 : 0));
         const x = xs[j]!.data;
         const e = edited[j]!.data;
         const o = others[j]!.data;
@@ -82,7 +88,7 @@ export async function measureLocality(g: Generator, regions: Region[], opts: Loc
     }
     opts.onProgress?.(start + seeds.length, opts.samples);
   }
-  return fixed.map((r, i) => {
+  return measured.map((r, i) => {
     const mseIn = acc[i]!.inside / opts.samples;
     const mseOut = acc[i]!.outside / opts.samples;
     return { region: r.name, mseIn, mseOut, ratio: mseOut / mseIn, mseInUnlinked: acc[i]!.unlinked / opts.samples };

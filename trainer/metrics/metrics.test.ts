@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { Generator } from "../../shared/generator/generator.ts";
 import { Prng } from "../../shared/random/prng.ts";
 import { TINY, TINY_REGIONS, tinyValues } from "../../test/fixtures/tiny.ts";
+import { initParams } from "../../shared/generator/params.ts";
+import { SegmenterConfig } from "../../shared/segmenter/config.ts";
+import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { measureLocality } from "./masked-mse.ts";
 import { laplacianPyramid, slicedWasserstein } from "./swd.ts";
 import "../tf-node.ts";
@@ -48,5 +52,25 @@ describe("masked MSE", () => {
       expect(r.mseInUnlinked).toBeGreaterThan(0);
     }
     expect(res[3]!.mseOut).toBe(0);
+  });
+
+  it("a semantic region is measured with each image's segmenter mask: a segmenter that labels every pixel equals a whole-image box", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(1));
+    const segCfg = SegmenterConfig.parse({ resolution: TINY.resolution, classes: ["other", "all"], channels: [4, 4] });
+    const values = initParams(segmenterParamSpecs(segCfg), 3);
+    values.set("segmenter.head.bias", Float32Array.of(0, 1e4)); // "all" wins everywhere
+    const segmenter = Segmenter.fromValues(segCfg, values);
+    const axes = { start: 24, end: 32 };
+    const box = { name: "box", axes, mask: { kind: "box", x: 0, y: 0, width: 1, height: 1 } } as const;
+    const semantic = { name: "sem", axes, mask: { kind: "semantic", class: "all" } } as const;
+    const [b, sem] = await measureLocality(g, [box, semantic], { samples: 4, batch: 2, segmenter });
+    expect(sem!.region).toBe("sem");
+    expect(sem!.mseIn).toBeGreaterThan(0);
+    expect(sem!.mseIn).toBeCloseTo(b!.mseIn, 10);
+    expect(sem!.mseInUnlinked).toBeCloseTo(b!.mseInUnlinked, 10);
+    // Without a segmenter, semantic regions are skipped rather than guessed.
+    expect((await measureLocality(g, [box, semantic], { samples: 2 })).map((r) => r.region)).toEqual(["box"]);
+    segmenter.dispose();
+    g.dispose();
   });
 });

@@ -16,6 +16,11 @@ export const TrainConfig = z
     discriminator: DiscriminatorConfig.omit({ resolution: true }),
     /** Linked regions; with links off (pretraining, baseline) they are still recorded. */
     regions: z.array(Region).default([]),
+    /**
+     * The segmenter that draws semantic regions' masks (an exported folder, see `npm run segmenter`),
+     * pinned by version; export bundles it with the generator.
+     */
+    segmenter: z.object({ path: z.string().min(1), version: z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits') }).strict().optional(),
     /** "off": plain StyleGAN2 (pretraining or the baseline); "on": add the LinkGAN regularizer. */
     links: z.enum(["off", "on"]),
     linkgan: LinkGanConfig.default(LinkGanConfig.parse({})),
@@ -40,7 +45,12 @@ export const TrainConfig = z
     /** Seed of everything random in the run (init, data order, z, noise, p). */
     seed: z.number().int().min(0).max(0xffffffff).default(0),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    c.regions.forEach((r, i) => {
+      if (r.mask.kind === "semantic" && !c.segmenter) ctx.addIssue({ code: "custom", path: ["regions", i, "mask"], message: `semantic region "${r.name}" needs "segmenter": { path, version }` });
+    });
+  });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 export type TrainConfigInput = z.input<typeof TrainConfig>;
 

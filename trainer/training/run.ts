@@ -17,6 +17,7 @@ import type { ParamValues } from "../../shared/generator/params.ts";
 import { listCheckpoints } from "./checkpoint.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema } from "./config.ts";
 import { curvesSvg } from "./curves.ts";
+import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { regionGrid, seedGrid } from "./samples.ts";
 import { Trainer, type TrainingData } from "./trainer.ts";
 
@@ -53,13 +54,14 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   }
 
   const ckpts = await listCheckpoints(runDir);
+  const segmenter = config.segmenter ? (await openPinnedSegmenter(config.segmenter)).segmenter : undefined;
   const trainer = ckpts.length
-    ? await Trainer.resume(ckpts.at(-1)!, config, opts.data)
+    ? await Trainer.resume(ckpts.at(-1)!, config, opts.data, { ...(segmenter ? { segmenter } : {}) })
     : opts.fineTuneFrom
-      ? await Trainer.resume(opts.fineTuneFrom, config, opts.data, { fineTune: true })
+      ? await Trainer.resume(opts.fineTuneFrom, config, opts.data, { fineTune: true, ...(segmenter ? { segmenter } : {}) })
       : opts.fineTuneFromWeights
-        ? Trainer.fromGenerator(config, opts.data, opts.fineTuneFromWeights)
-        : Trainer.create(config, opts.data);
+        ? Trainer.fromGenerator(config, opts.data, opts.fineTuneFromWeights, segmenter)
+        : Trainer.create(config, opts.data, segmenter);
   const totalSteps = Math.ceil((config.totalKimg * 1000) / config.batch);
   const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
   log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : opts.fineTuneFromWeights ? "fine-tuning from a published generator" : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
@@ -97,10 +99,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     const values = await trainer.emaValues();
     const tag = `step-${pad(trainer.step)}`;
     await writeFile(join(runDir, "samples", `${tag}-seeds.png`), await seedGrid(config.generator, values, Array.from({ length: 32 }, (_, i) => i)));
-    if (config.regions.some((r) => r.mask.kind !== "semantic")) {
-      const fixed = config.regions.filter((r) => r.mask.kind !== "semantic");
-      await writeFile(join(runDir, "samples", `${tag}-regions.png`), await regionGrid(config.generator, values, fixed, [0, 1]));
-    }
+    if (config.regions.length) await writeFile(join(runDir, "samples", `${tag}-regions.png`), await regionGrid(config.generator, values, config.regions, [0, 1], { segmenter }));
     const lines = (await readFile(join(runDir, "metrics.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
     const svg = curvesSvg(lines, runDir);
     await writeFile(join(runDir, "curves.svg"), svg);

@@ -9,6 +9,7 @@ import type { ParamValues } from "../../shared/generator/params.ts";
 import { encodePng } from "../../shared/png/png.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import type { Region } from "../../shared/regions/schema.ts";
+import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 
 /** Tile RGBA images (all the same size) into `cols` columns with a 1-px gap, upscaled by `scale`. */
 export function gridPng(images: Uint8Array[], size: number, cols: number, scale = 1): Uint8Array {
@@ -54,9 +55,17 @@ export async function seedGrid(cfg: GeneratorConfig, values: ParamValues, seeds:
 
 /**
  * One row per (base seed, region): the base with the region outlined, then `count` resamples of
- * that region (replace mode, resample seeds 1…count).
+ * that region (replace mode, resample seeds 1…count). A semantic region is outlined where the
+ * segmenter finds its class in that base image.
  */
-export async function regionGrid(cfg: GeneratorConfig, values: ParamValues, regions: Region[], baseSeeds: number[], count = 7, truncation = 1): Promise<Uint8Array> {
+export async function regionGrid(
+  cfg: GeneratorConfig,
+  values: ParamValues,
+  regions: Region[],
+  baseSeeds: number[],
+  opts: { count?: number; truncation?: number; segmenter?: Segmenter | undefined } = {},
+): Promise<Uint8Array> {
+  const { count = 7, truncation = 1, segmenter } = opts;
   const g = Generator.fromValues(cfg, values);
   try {
     const tiles: Uint8Array[] = [];
@@ -69,7 +78,7 @@ export async function regionGrid(cfg: GeneratorConfig, values: ParamValues, regi
           const edited = await resampleRegions(g, w!, [r], { seed: 1000 * base + s, mode: "replace", truncation });
           edits.push(...(await g.render([edited], [base])));
         }
-        const mask = r.mask.kind === "semantic" ? null : rasterizeMask(r.mask, cfg.resolution).data;
+        const mask = r.mask.kind !== "semantic" ? rasterizeMask(r.mask, cfg.resolution).data : segmenter ? (await segmenter.masks([baseImg!], r.mask.class))[0]!.data : null;
         const first = toRgba8(baseImg!);
         tiles.push(mask ? outline(first, mask, cfg.resolution, [255, 0, 64]) : first, ...edits.map(toRgba8));
       }

@@ -4,6 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Prng } from "../../shared/random/prng.ts";
 import { GeneratorConfig } from "../../shared/generator/config.ts";
+import { initParams } from "../../shared/generator/params.ts";
+import { SegmenterConfig } from "../../shared/segmenter/config.ts";
+import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { TrainConfig } from "./config.ts";
 import { Trainer, type TrainingData } from "./trainer.ts";
 
@@ -84,5 +88,22 @@ describe("Trainer", () => {
     const ft = await Trainer.resume(join(dir, "ckpt"), config, data, { fineTune: true });
     expect(ft.step).toBe(0);
     ft.dispose();
+  }, 60_000);
+
+  it("a semantic region trains with the segmenter's per-image masks; without a segmenter the config is refused", async () => {
+    const segCfg = SegmenterConfig.parse({ resolution: 8, classes: ["other", "blob"], channels: [4, 4] });
+    const segmenter = Segmenter.fromValues(segCfg, initParams(segmenterParamSpecs(segCfg), 4));
+    const semantic = { name: "blob", axes: { start: 8, end: 12 }, mask: { kind: "semantic", class: "blob" } } as const;
+    const bad = TrainConfig.safeParse({ ...config, regions: [...REGIONS, semantic] });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.path).toEqual(["regions", 2, "mask"]);
+    const cfg = TrainConfig.parse({ ...config, regions: [...REGIONS, semantic], segmenter: { path: "unused-here", version: "v0000000000000000" } });
+    expect(() => Trainer.create(cfg, data)).toThrow(/semantic mask needs the config's segmenter/);
+    const t = Trainer.create(cfg, data, segmenter);
+    const m = await t.trainStep(); // step 0 is a link step
+    expect(Number.isFinite(m["link/blob/in"]!)).toBe(true);
+    expect(Number.isFinite(m["link/blob/out"]!)).toBe(true);
+    t.dispose();
+    segmenter.dispose();
   }, 60_000);
 });

@@ -8,7 +8,8 @@ import { type ParamSpec, type ParamValues, generatorParamSpecs, initParams } fro
 import { Prng, type PrngState } from "../../shared/random/prng.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
-import type { LinkedRegion } from "../loss/linkgan.ts";
+import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import { type LinkedRegion, semanticMask } from "../loss/linkgan.ts";
 import { type LossConfig, type Nets, type StepRandom, dMainLoss, dRegLoss, gMainLoss, gPlLoss, mixedWs } from "../loss/stylegan2.ts";
 import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/discriminator.ts";
 import { tf } from "../tf-node.ts";
@@ -46,6 +47,7 @@ export class Trainer {
     private rng: Prng,
     gValues: ParamValues,
     dValues: ParamValues,
+    segmenter?: Segmenter,
   ) {
     const c = config;
     if (data.resolution !== c.generator.resolution) throw new Error(`dataset resolution ${data.resolution} ≠ generator resolution ${c.generator.resolution}`);
@@ -65,26 +67,30 @@ export class Trainer {
     this.optG = new Adam(c.lr * cG, 0, 0.99 ** cG);
     this.optD = new Adam(c.lr * cD, 0, 0.99 ** cD);
     this.masks = c.regions.map((r) => {
-      if (r.mask.kind === "semantic") throw new Error(`region ${r.name}: semantic masks need a segmenter (issue #7)`);
+      if (r.mask.kind === "semantic") {
+        if (!segmenter) throw new Error(`region ${r.name}: a semantic mask needs the config's segmenter, loaded (openPinnedSegmenter)`);
+        if (segmenter.config.resolution !== c.generator.resolution) throw new Error(`segmenter resolution ${segmenter.config.resolution} ≠ generator resolution ${c.generator.resolution}`);
+        return { name: r.name, axes: r.axes, mask: semanticMask(segmenter, r.mask.class) };
+      }
       const m = rasterizeMask(r.mask, c.generator.resolution);
       return { name: r.name, axes: r.axes, mask: tf.keep(tf.tensor4d(Float32Array.from(m.data), [1, m.size, m.size, 1])) };
     });
   }
 
   /** A fresh run: parameters initialised from the config's seed. */
-  static create(config: TrainConfig, data: TrainingData): Trainer {
+  static create(config: TrainConfig, data: TrainingData, segmenter?: Segmenter): Trainer {
     const g = initParams(generatorParamSpecs(config.generator), config.seed);
     const d = initParams(discriminatorParamSpecs({ ...config.discriminator, resolution: config.generator.resolution }), config.seed + 1);
-    return new Trainer(config, data, new Prng(config.seed, 1), g, d);
+    return new Trainer(config, data, new Prng(config.seed, 1), g, d, segmenter);
   }
 
   /**
    * Fine-tune a published generator (e.g. the active version of a model): G and its EMA start from
    * `gValues`, D is initialised fresh from the config's seed.
    */
-  static fromGenerator(config: TrainConfig, data: TrainingData, gValues: ParamValues): Trainer {
+  static fromGenerator(config: TrainConfig, data: TrainingData, gValues: ParamValues, segmenter?: Segmenter): Trainer {
     const d = initParams(discriminatorParamSpecs({ ...config.discriminator, resolution: config.generator.resolution }), config.seed + 1);
-    return new Trainer(config, data, new Prng(config.seed, 1), gValues, d);
+    return new Trainer(config, data, new Prng(config.seed, 1), gValues, d, segmenter);
   }
 
   /**
@@ -92,11 +98,11 @@ export class Trainer {
    * own config, e.g. links on after pretraining with links off); otherwise everything does, and the
    * config must be the one that wrote it.
    */
-  static async resume(dir: string, config: TrainConfig, data: TrainingData, opts: { fineTune?: boolean } = {}): Promise<Trainer> {
+  static async resume(dir: string, config: TrainConfig, data: TrainingData, opts: { fineTune?: boolean; segmenter?: Segmenter } = {}): Promise<Trainer> {
     const { meta, tensors } = await loadCheckpoint(dir);
     const take = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.data]));
     const useEma = opts.fineTune === true;
-    const t = new Trainer(config, data, opts.fineTune ? new Prng(config.seed, 1) : Prng.fromState(meta.rng as PrngState), take(useEma ? "Gema/" : "G/"), take("D/"));
+    const t = new Trainer(config, data, opts.fineTune ? new Prng(config.seed, 1) : Prng.fromState(meta.rng as PrngState), take(useEma ? "Gema/" : "G/"), take("D/"), opts.segmenter);
     if (opts.fineTune) return t;
     if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json, or fine-tune from it`);
     t.step = meta.step as number;
@@ -280,7 +286,7 @@ export class Trainer {
   }
 
   dispose(): void {
-    tf.dispose([...Object.values(this.nets.G), ...Object.values(this.nets.D), ...Object.values(this.emaG), ...this.masks.map((m) => m.mask)]);
+    tf.dispose([...Object.values(this.nets.G), ...Object.values(this.nets.D), ...Object.values(this.emaG), ...this.masks.flatMap((m) => (typeof m.mask === "function" ? [] : [m.mask]))]);
     this.optG.dispose();
     this.optD.dispose();
   }
