@@ -1,10 +1,10 @@
 /**
  * Test helpers for the worker, run inside workerd: the real local R2 and KV bindings, seeded with
- * the tiny fixture model packed by the same code the trainer's export uses.
+ * the tiny fixture models packed by the same code the trainer's export uses.
  */
 import { env } from "cloudflare:test";
 import { packModel } from "../shared/weights/pack.ts";
-import { TINY, TINY_CARD, TINY_REGIONS, tinyValues } from "../test/fixtures/tiny.ts";
+import { TINY, TINY_CARD, TINY_REGIONS, tinySemanticPackInput, tinyValues } from "../test/fixtures/tiny.ts";
 import type { Env } from "./env.ts";
 import { putModel, setActiveVersion } from "./models/store.ts";
 
@@ -27,3 +27,16 @@ export async function seedTinyModel(paramSeed = 1, activate = true): Promise<str
 }
 
 export const activate = (version: string) => setActiveVersion(testEnv, MODEL, version);
+
+/** The semantic fixture's model name (TINY plus a segmenter and the semantic region "blob"). */
+export const SEMANTIC_MODEL = "tiny-semantic";
+
+/**
+ * Pack and store the semantic fixture (the same bytes as test/fixtures/tiny-semantic-model) and make
+ * it active; returns its version.
+ */
+export async function seedTinySemanticModel(): Promise<string> {
+  const packed = await packModel({ name: SEMANTIC_MODEL, provenance: { trainer: "scripts/make-fixtures.ts (random init, not trained)" }, ...tinySemanticPackInput(1) });
+  await putModel(testEnv, packed, { activate: true });
+  return packed.manifest.version;
+}

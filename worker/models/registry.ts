@@ -1,4 +1,5 @@
 import { Generator } from "../../shared/generator/generator.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
 import type { Manifest } from "../../shared/weights/manifest.ts";
 import type { Env } from "../env.ts";
@@ -10,6 +11,8 @@ export interface LiveModel {
   version: string;
   manifest: Manifest;
   generator: Generator;
+  /** The segmenter that masks the model's semantic regions per image (#7), when the manifest has one. */
+  segmenter?: Segmenter;
 }
 
 interface Entry {
@@ -43,7 +46,10 @@ export async function withModel<T>(env: Env, name: string, version: string, fn: 
   } else {
     const model = (async () => {
       const loaded = await loadModel(r2Source(env, name, version));
-      return { name, version, manifest: loaded.manifest, generator: Generator.fromValues(loaded.manifest.generator, loaded.values) };
+      const { manifest, values } = loaded;
+      // One version pins both networks: the segmenter's `segmenter.*` weights are in the same shards.
+      const segmenter = manifest.segmenter ? Segmenter.fromValues(manifest.segmenter, values) : undefined;
+      return { name, version, manifest, generator: Generator.fromValues(manifest.generator, values), segmenter };
     })();
     e = { model, users: 0, evicted: false };
     model.catch(() => live.delete(key));
@@ -69,7 +75,12 @@ function evictBeyondLimit(): void {
 }
 
 function dispose(e: Entry): void {
-  e.model.then((m) => m.generator.dispose()).catch(() => {});
+  e.model
+    .then((m) => {
+      m.generator.dispose();
+      m.segmenter?.dispose();
+    })
+    .catch(() => {});
 }
 
 /** Which versions this isolate holds (for /healthz and tests). */

@@ -1,13 +1,19 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { encodePng } from "../../shared/png/png.ts";
-import { rasterizeMask } from "../../shared/regions/mask.ts";
+import { type BinaryMask, rasterizeMask } from "../../shared/regions/mask.ts";
 import { AxisRange } from "../../shared/regions/schema.ts";
 import { ModelCard } from "../../shared/weights/manifest.ts";
 import type { Manifest } from "../../shared/weights/manifest.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
 import { pngResponse, validationHook } from "../http/openapi.ts";
-import { upscale } from "../render/service.ts";
+import { cached } from "../cache/tiers.ts";
+import { rateLimit } from "../http/rate-limit.ts";
+import { semanticMask } from "../render/base.ts";
+import { semanticMaskKey } from "../render/key.ts";
+import { GenerateQuery, fromQuery } from "../render/params.ts";
+import { resolveBase, upscale } from "../render/service.ts";
+import { withModel } from "./registry.ts";
 import { activeVersion, listModelNames, listVersions, modelPrefix, readManifest, resolveVersion } from "./store.ts";
 
 /** Models: what is served, its regions (with mask previews) and its weights for browser clients. */
@@ -19,9 +25,19 @@ const RegionInfo = z
     label: z.string().optional().openapi({ example: "Left eye" }),
     kind: z.enum(["box", "ellipse", "image", "semantic"]),
     axes: AxisRange,
-    maskUrl: z.string().optional().openapi({ description: "Preview of a fixed region's mask (white inside, transparent outside)." }),
+    class: z.string().optional().openapi({ description: "Semantic regions: the segmenter class whose pixels are the region in each image.", example: "hair" }),
+    maskUrl: z.string().openapi({
+      description: "The region's mask as PNG (white inside, transparent outside). A semantic region's mask depends on the image: add its base code (seed, z or w, with truncation and noise, as for generate).",
+    }),
   })
   .openapi("Region");
+
+const SegmenterInfo = z
+  .object({
+    resolution: z.number().int(),
+    classes: z.array(z.string()).openapi({ example: ["other", "background", "skin", "hair"] }),
+  })
+  .openapi("Segmenter", { description: "The segmenter bundled with the model version: it masks the semantic regions of each image." });
 
 const ModelSummary = z
   .object({
@@ -32,6 +48,7 @@ const ModelSummary = z
     zDim: z.number().int(),
     wDim: z.number().int(),
     regions: z.array(RegionInfo),
+    segmenter: SegmenterInfo.optional(),
     weightsUrl: z.string().openapi({ description: "Folder of manifest.json and shards for `loadModel(fetchSource(url))`." }),
   })
   .openapi("ModelSummary");
@@ -65,8 +82,10 @@ function summary(m: Manifest, base: string): z.infer<typeof ModelSummary> {
       label: r.label,
       kind: r.mask.kind,
       axes: r.axes,
-      maskUrl: r.mask.kind === "semantic" ? undefined : `${url}/regions/${r.name}/mask.png?version=${m.version}`,
+      ...(r.mask.kind === "semantic" ? { class: r.mask.class } : {}),
+      maskUrl: `${url}/regions/${r.name}/mask.png?version=${m.version}`,
     })),
+    ...(m.segmenter ? { segmenter: { resolution: m.segmenter.resolution, classes: m.segmenter.classes } } : {}),
     weightsUrl: `${url}/versions/${m.version}/`,
   };
 }
@@ -105,36 +124,60 @@ models.openapi(
   },
 );
 
+models.use("/v1/models/:model/regions/:region/mask.png", rateLimit);
 models.openapi(
   createRoute({
     method: "get",
     path: "/v1/models/{model}/regions/{region}/mask.png",
     tags: ["models"],
-    summary: "Preview of a fixed region's mask: white inside, transparent outside",
-    request: {
-      params: modelParam.extend({ region: z.string().openapi({ param: { name: "region", in: "path" }, example: "mouth" }) }),
-      query: z.object({
-        version: z.string().regex(/^v[0-9a-f]{16}$/).optional(),
-        scale: z.preprocess((v) => (v === undefined ? undefined : Number(v)), z.number().int().min(1).max(8).optional()).openapi({ type: "string" }),
-      }),
+    summary: "A region's mask: white inside, transparent outside",
+    description:
+      "A fixed region (box, ellipse, image) has one mask; the base code is not needed and is ignored. A semantic region's mask is the segmenter's mask of one image: give that image's base code with the parameters of generate (seed, z or w, truncation, noise); the response is cached like a render, keyed by the code.",
+    request: { params: modelParam.extend({ region: z.string().openapi({ param: { name: "region", in: "path" }, example: "mouth" }) }), query: GenerateQuery },
+    responses: {
+      200: { content: { "image/png": { schema: z.string().openapi({ format: "binary" }) } }, description: "Mask PNG" },
+      304: { description: "Not modified (If-None-Match matched the ETag; semantic masks)" },
+      ...errors,
+      429: { content: { "application/json": { schema: ErrorBody } }, description: "Rate limited" },
     },
-    responses: { 200: { content: { "image/png": { schema: z.string().openapi({ format: "binary" }) } }, description: "Mask PNG" }, ...errors },
   }),
   async (c) => {
     const { model, region } = c.req.valid("param");
-    const { version: pinned, scale = 1 } = c.req.valid("query");
+    const query = c.req.valid("query");
+    const { version: pinned, scale = 1 } = query;
     const version = await resolveVersion(c.env, model, pinned);
     const m = await readManifest(c.env, model, version);
     const r = m.regions.find((x) => x.name === region);
-    if (!r) throw new ApiError(404, "unknown_region", `model "${model}" has no region "${region}"`, "region");
-    if (r.mask.kind === "semantic") throw new ApiError(404, "no_fixed_mask", `region "${region}" is semantic: its mask depends on the image`, "region");
+    if (!r) throw new ApiError(404, "unknown_region", `model "${model}" has no region "${region}" (it has: ${m.regions.map((x) => x.name).join(", ")})`, "region");
     const res = m.generator.resolution;
-    const mask = rasterizeMask(r.mask, res);
-    const rgba = new Uint8Array(res * res * 4);
-    for (const [i, v] of mask.data.entries()) if (v) rgba.fill(255, i * 4, i * 4 + 4);
-    return pngResponse(encodePng(upscale(rgba, res, scale), res * scale, res * scale, 4), pinned !== undefined);
+    if (r.mask.kind !== "semantic") return pngResponse(maskPng(rasterizeMask(r.mask, res), scale), pinned !== undefined);
+
+    if (query.seed === undefined && !query.z && !query.w) {
+      throw new ApiError(
+        400,
+        "missing_base_code",
+        `seed: region "${region}" is semantic (class "${r.mask.class}"), so its mask depends on the image: give the image's base code (seed, z or w, with truncation and noise as for generate)`,
+        "seed",
+      );
+    }
+    const req = fromQuery(query, false);
+    const answer = await withModel(c.env, model, version, async (live) => {
+      const base = await resolveBase(live, req);
+      const key = semanticMaskKey(model, version, base, r.mask.kind === "semantic" ? r.mask.class : "", scale);
+      return cached(c, key, pinned !== undefined, async () => ({ body: maskPng(await semanticMask(live, base, r), scale), type: "image/png" }));
+    });
+    answer.headers.set("X-Model-Version", version);
+    return answer;
   },
 );
+
+/** White (opaque) inside, transparent outside, upscaled (nearest) by `scale`. */
+function maskPng(mask: BinaryMask, scale: number): Uint8Array {
+  const res = mask.size;
+  const rgba = new Uint8Array(res * res * 4);
+  for (const [i, v] of mask.data.entries()) if (v) rgba.fill(255, i * 4, i * 4 + 4);
+  return encodePng(upscale(rgba, res, scale), res * scale, res * scale, 4);
+}
 
 const immutable = "public, max-age=31536000, immutable";
 

@@ -1,5 +1,4 @@
-import { type BinaryMask, maskArea, rasterizeMask } from "../../shared/regions/mask.ts";
-import type { Region } from "../../shared/regions/schema.ts";
+import { type BinaryMask, maskArea } from "../../shared/regions/mask.ts";
 
 /*
  * Pure functions shared by the worker (render/service.ts) and the browser client
@@ -66,11 +65,12 @@ export const COVER_FRACTION = 0.25;
 
 /**
  * The regions an uploaded (or painted) mask selects: those it covers by at least
- * `COVER_FRACTION` of the region's area or of the mask's. Candidates carry their rasterized mask
- * (from `rasterizeMask`, or a region's mask PNG in the client's remote mode).
+ * `COVER_FRACTION` of the region's area or of the mask's. Candidates carry their mask in the image
+ * being edited: a fixed region's rasterized mask (`rasterizeMask`, or its mask PNG in the client's
+ * remote mode), a semantic region's segmenter mask of that image.
  *
  * @example
- * regionsCoveredBy(fixedRegions.map((r) => ({ region: r, mask: rasterizeMask(r.mask, 64) })), painted); // [{ region: mouth, … }]
+ * regionsCoveredBy(regions.map((r) => ({ region: r, mask: rasterizeMask(r.mask, 64) })), painted); // [{ region: mouth, … }]
  */
 export function regionsCoveredBy<T extends { mask: BinaryMask }>(candidates: readonly T[], mask: BinaryMask): T[] {
   const area = maskArea(mask);
@@ -80,11 +80,6 @@ export function regionsCoveredBy<T extends { mask: BinaryMask }>(candidates: rea
     for (let i = 0; i < c.mask.data.length; i++) overlap += c.mask.data[i]! & mask.data[i]!;
     return overlap >= COVER_FRACTION * maskArea(c.mask) || overlap >= COVER_FRACTION * area;
   });
-}
-
-/** Rasterized masks of a model's fixed (non-semantic) regions, the candidates of `regionsCoveredBy`. */
-export function fixedRegionMasks(regions: readonly Region[], resolution: number): { region: Region; mask: BinaryMask }[] {
-  return regions.filter((r) => r.mask.kind !== "semantic").map((region) => ({ region, mask: rasterizeMask(region.mask, resolution) }));
 }
 
 /**

@@ -23,3 +23,15 @@ export function renderKey(model: string, version: string, base: ResolvedBase, re
   parts.push(`x${req.scale}`);
   return parts.join("/");
 }
+
+/**
+ * The cache key of a semantic region's mask in one image: the base code's key part (w hash and
+ * noise), the segmenter class and the scale. Every spelling of the same image shares it.
+ *
+ * @example
+ * semanticMaskKey("faces64-hair", "v0123456789abcdef", base, "hair", 4)
+ * // "/faces64-hair/v0123456789abcdef/w=…/n=7/mask/class=hair/x4"
+ */
+export function semanticMaskKey(model: string, version: string, base: ResolvedBase, className: string, scale: number): string {
+  return ["", model, version, base.key, "mask", `class=${className}`, `x${scale}`].join("/");
+}

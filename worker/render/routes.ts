@@ -11,7 +11,7 @@ import { withModel } from "../models/registry.ts";
 import { resolveVersion } from "../models/store.ts";
 import { renderKey } from "./key.ts";
 import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, encodeLatent, fromBody, fromQuery } from "./params.ts";
-import { editPng, editTarget, generatePng, resolveBase } from "./service.ts";
+import { checkRegionNames, editPng, editTarget, generatePng, resolveBase } from "./service.ts";
 
 /**
  * Rendering: generate, resample regions, interpolate. Each has a GET form (the cacheable URL) and a
@@ -46,8 +46,9 @@ async function answer(c: Context<AppEnv>, model: string, req: RenderRequest, kin
     const key = renderKey(model, version, base, req, kind);
     if (kind === "generate") return cached(c, key, req.version !== undefined, () => generatePng(m, base, req.scale));
     const uploaded = req.edit!.mask ? await readMask(c.env, m.manifest.generator.resolution, req.edit!.mask) : undefined;
-    const target = editTarget(m, req.edit!.regions, uploaded);
-    return cached(c, key, req.version !== undefined, () => editPng(m, base, req, target, kind === "interpolate" ? req.frames : 1));
+    checkRegionNames(m, req.edit!.regions);
+    // The target is computed on a miss only: a semantic region's mask needs the base image segmented.
+    return cached(c, key, req.version !== undefined, async () => editPng(m, base, req, await editTarget(m, base, req.edit!.regions, uploaded), kind === "interpolate" ? req.frames : 1));
   });
   res.headers.set("X-Model-Version", version);
   return res;

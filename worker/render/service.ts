@@ -5,11 +5,11 @@ import type { Region } from "../../shared/regions/schema.ts";
 import { resampleRegions } from "../../shared/editing/resample.ts";
 import { interpolate } from "../../shared/editing/edit.ts";
 import { sha256Hex } from "../../shared/weights/content-id.ts";
-import { ByteLru } from "../cache/lru.ts";
 import type { Rendered } from "../cache/tiers.ts";
 import { ApiError } from "../http/errors.ts";
 import type { LiveModel } from "../models/registry.ts";
-import { COVER_FRACTION, editFrames, featherFor, featherWeights, fixedRegionMasks, regionsCoveredBy, unionMasks } from "./composite.ts";
+import { baseRgba, semanticMask } from "./base.ts";
+import { COVER_FRACTION, editFrames, featherFor, featherWeights, regionsCoveredBy, unionMasks } from "./composite.ts";
 import type { RenderRequest } from "./params.ts";
 
 /**
@@ -56,36 +56,39 @@ export interface EditTarget {
 /** A region is covered by an uploaded mask when a quarter of it, or a quarter of the mask, overlaps. */
 export { COVER_FRACTION };
 
-export function editTarget(m: LiveModel, names: string[], uploaded: BinaryMask | undefined): EditTarget {
-  const res = m.manifest.generator.resolution;
+/** The model's regions of these names, or a 404 naming the first unknown one and the regions there are. */
+export function checkRegionNames(m: LiveModel, names: readonly string[]): Region[] {
   const byName = new Map(m.manifest.regions.map((r) => [r.name, r]));
-  const chosen: Region[] = [];
-  for (const n of names) {
+  return names.map((n) => {
     const r = byName.get(n);
     if (!r) throw new ApiError(404, "unknown_region", `model "${m.name}" has no region "${n}" (it has: ${[...byName.keys()].join(", ")})`, "regions");
-    chosen.push(r);
-  }
-  const masks = chosen.map((r) => rasterizeMask(r.mask, res));
+    return r;
+  });
+}
+
+/**
+ * The regions an edit resamples and the pixels it shows: the named regions and those an uploaded
+ * mask covers, with the union of their masks (and the uploaded one). A semantic region's mask is
+ * that of the base image (the segmenter's, `semanticMask`), both for showing the edit and for
+ * deciding whether an uploaded mask covers it.
+ *
+ * @example
+ * const { regions, mask } = await editTarget(m, base, ["hair", "mouth"], undefined);
+ */
+export async function editTarget(m: LiveModel, base: ResolvedBase, names: string[], uploaded: BinaryMask | undefined): Promise<EditTarget> {
+  const res = m.manifest.generator.resolution;
+  const chosen = checkRegionNames(m, names);
+  const maskOf = (r: Region) => (r.mask.kind === "semantic" ? semanticMask(m, base, r) : Promise.resolve(rasterizeMask(r.mask, res)));
+  const masks = await Promise.all(chosen.map(maskOf));
   if (uploaded) {
     if (maskArea(uploaded) === 0) throw new ApiError(422, "empty_mask", "mask: no pixel is inside", "mask");
-    const covered = regionsCoveredBy(fixedRegionMasks(m.manifest.regions, res), uploaded).map((c) => c.region);
+    const candidates = await Promise.all(m.manifest.regions.map(async (region) => ({ region, mask: await maskOf(region) })));
+    const covered = regionsCoveredBy(candidates, uploaded).map((c) => c.region);
     if (covered.length === 0) throw new ApiError(422, "mask_covers_no_region", `mask: covers no linked region (each needs ${COVER_FRACTION * 100}% overlap); regions: ${m.manifest.regions.map((r) => r.name).join(", ")}`, "mask");
     for (const r of covered) if (!chosen.includes(r)) chosen.push(r);
     masks.push(uploaded);
   }
   return { regions: chosen, mask: unionMasks(res, masks) };
-}
-
-const baseRenders = new ByteLru<Uint8Array>(4 * 1024 * 1024, (v) => v.byteLength);
-
-/** RGBA8 of a base code, from this isolate's memory when it rendered the same key before. */
-async function baseRgba(m: LiveModel, base: ResolvedBase): Promise<Uint8Array> {
-  const key = `${m.name}/${m.version}/${base.key}`;
-  const hit = baseRenders.get(key);
-  if (hit) return hit;
-  const rgba = await renderRgba(m, base.w, base.noise);
-  baseRenders.set(key, rgba);
-  return rgba;
 }
 
 async function renderRgba(m: LiveModel, w: Float32Array, noise: number | "zeros"): Promise<Uint8Array> {
