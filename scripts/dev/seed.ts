@@ -1,13 +1,16 @@
 /**
  * Prepares wrangler's local state (what `wrangler dev` uses, under .wrangler/state or --persist-to):
- * - R2 and KV: every model in weights/, verified with the shared loader, stored as an immutable
- *   version and made active. Without a model in weights/ it seeds the tiny test fixture instead,
- *   and says so.
+ * - R2 and KV: every model in weights/ (a generator, with its segmenter when it bundles one),
+ *   verified with the shared loader, stored as an immutable version and made active. A standalone
+ *   segmenter folder (no generator; the trainer reads it, the API does not serve it) is skipped with
+ *   a note. Without a model in weights/ it seeds the tiny test fixtures instead, and says so.
  * - D1: the jobs schema (`wrangler d1 migrations apply --local`).
  * - .dev.vars: random local secrets (WEBHOOK_SECRETS, AGENT_TOKEN, ADMIN_TOKEN) if the file is absent.
  *
- * Usage: npm run dev:seed [-- --persist-to DIR] [--with-fixture]  (npm run dev runs it first)
- *   --with-fixture  also seed the tiny fixture (as "tiny-fixture") when weights/ has models
+ * Usage: npm run dev:seed [-- --persist-to DIR] [--weights DIR] [--with-fixture]  (npm run dev runs it first)
+ *   --weights DIR   the folder of model folders (default weights/)
+ *   --with-fixture  also seed the tiny fixtures ("tiny-fixture", and "tiny-semantic" with a semantic
+ *                   region) when weights/ has models
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,29 +20,48 @@ import { parseArgs } from "node:util";
 import { getPlatformProxy } from "wrangler";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
+import { SegmenterManifest } from "../../shared/weights/manifest.ts";
 import type { Env } from "../../worker/env.ts";
 import { modelPrefix, setActiveVersion } from "../../worker/models/store.ts";
 
 async function modelDirs(root: string): Promise<string[]> {
   const out: string[] = [];
-  for (const name of await readdir(root).catch(() => [])) {
+  for (const name of (await readdir(root).catch(() => [])).sort()) {
     const dir = join(root, name);
-    if ((await stat(join(dir, "manifest.json")).catch(() => null))?.isFile()) out.push(dir);
+    if (!(await stat(join(dir, "manifest.json")).catch(() => null))?.isFile()) continue;
+    if (await isStandaloneSegmenter(dir)) {
+      console.log(`[seed] ${dir}: a standalone segmenter (no generator), not a servable model; skipped`);
+      continue;
+    }
+    out.push(dir);
   }
   return out;
 }
 
+/** A folder holding a segmenter exported on its own (`SegmenterManifest`): it has no generator to serve. */
+async function isStandaloneSegmenter(dir: string): Promise<boolean> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
+  } catch {
+    return false; // the loader reports it below
+  }
+  return SegmenterManifest.safeParse(raw).success;
+}
+
+const FIXTURES = ["test/fixtures/tiny-model", "test/fixtures/tiny-semantic-model"];
+
 // A copy with its own ArrayBuffer: Node's Buffers share a pool, which the proxy cannot serialize.
 const bytes = (b: Buffer) => new Uint8Array(b);
 
-const { values: args } = parseArgs({ options: { "persist-to": { type: "string" }, "with-fixture": { type: "boolean", default: false } } });
+const { values: args } = parseArgs({ options: { "persist-to": { type: "string" }, weights: { type: "string", default: "weights" }, "with-fixture": { type: "boolean", default: false } } });
 const persistTo = args["persist-to"];
 
-let dirs = await modelDirs("weights");
-if (args["with-fixture"] && dirs.length > 0) dirs.push("test/fixtures/tiny-model");
+let dirs = await modelDirs(args.weights);
+if (args["with-fixture"] && dirs.length > 0) dirs.push(...FIXTURES);
 if (dirs.length === 0) {
-  console.warn("[seed] weights/ holds no model yet; seeding the tiny test fixture (random weights, renders noise)");
-  dirs = ["test/fixtures/tiny-model"];
+  console.warn("[seed] weights/ holds no model yet; seeding the tiny test fixtures (random weights, render noise)");
+  dirs = FIXTURES;
 }
 
 
