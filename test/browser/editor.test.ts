@@ -5,7 +5,9 @@
 import type { BrowserContext, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePng } from "../../shared/png/png.ts";
-import { ARTIFACTS, type Harness, canvasPixels, events, firstFixedRegion, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
+import { latentToParam } from "../../shared/latent-param.ts";
+import { featherFor, featherWeights } from "../../worker/render/composite.ts";
+import { ARTIFACTS, type Harness, apiMask, canvasPixels, events, firstFixedRegion, maskDiff, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
 
 let h: Harness;
 let ctx: BrowserContext;
@@ -239,6 +241,74 @@ describe("without WebGPU, and in remote mode", () => {
         document.querySelector("linkgan-editor")!.hidden = true;
       });
       expect(await p.locator("linkgan-editor").boundingBox()).toBeNull();
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe("semantic regions (#7), on the tiny semantic fixture", () => {
+  it("the widget shows the semantic region's mask in the image shown (the API's mask for that code), resamples it inside the feathered mask only, and follows the new image", async () => {
+    const model = h.semanticModel;
+    const blob = model.regions.find((r) => r.kind === "semantic")!;
+    expect(blob).toMatchObject({ name: "blob", class: "blob" });
+    const c = await h.browser.newContext();
+    try {
+      const p = await c.newPage();
+      await recordEvents(p);
+      await p.goto(`${h.url}/?model=${model.name}&mode=local&seed=7`);
+      const [ready] = await waitForEvents(p, "ready", 1);
+      expect(ready).toMatchObject({ mode: "local", backend: { chosen: "webgpu" }, model: model.name });
+      await waitForEvents(p, "render", 1);
+      const key = model.regions.indexOf(blob) + 1;
+      await expect(p.getByRole("button", { name: `Resample ${blob.label} (key ${key})` }).count()).resolves.toBe(1);
+
+      // The mask the widget computed on WebGPU (shared segmenter) vs the API's (tfjs cpu in workerd), seed 7 at ψ 0.7.
+      const shownMask = async () => p.evaluate(async (name) => Array.from((await document.querySelector("linkgan-editor")!.regionMask(name))!.data), blob.name);
+      const local7 = { size: model.resolution, data: Uint8Array.from(await shownMask()) };
+      const api7 = await apiMask(h.url, model, blob.name, "seed=7&truncation=0.7");
+      expect(maskDiff(local7, api7), "pixels where the browser's mask differs from the API's (seed 7)").toBe(0);
+      expect(api7.data.some((v) => v) && api7.data.some((v) => !v), "the mask is neither empty nor full").toBe(true);
+
+      // Hovering the region's button highlights exactly that mask.
+      await p.locator(`linkgan-editor button[data-region="${blob.name}"]`).hover();
+      const overlay = await p.evaluate(() => {
+        const cv = document.querySelector("linkgan-editor")!.shadowRoot!.querySelector("canvas.overlay") as HTMLCanvasElement;
+        return Array.from(cv.getContext("2d")!.getImageData(0, 0, cv.width, cv.height).data.filter((_, i) => i % 4 === 3));
+      });
+      expect(overlay.map((a) => (a > 0 ? 1 : 0))).toEqual(Array.from(api7.data));
+
+      // Resampling it changes pixels inside this image's mask and none outside its feathered mask.
+      const before = await canvasPixels(p);
+      await p.locator(`linkgan-editor button[data-region="${blob.name}"]`).click();
+      const renders = await waitForEvents(p, "render", 2);
+      expect(renders[1]).toMatchObject({ regions: [blob.name] });
+      const after = await canvasPixels(p);
+      const alpha = featherWeights(api7, featherFor(model.resolution));
+      let changedInside = 0;
+      for (let i = 0; i < alpha.length; i++) {
+        const same = [0, 1, 2, 3].every((k) => after[i * 4 + k] === before[i * 4 + k]);
+        if (alpha[i] === 0) expect(same, `pixel ${i} is outside the feathered mask of ${blob.name}`).toBe(true);
+        else if (api7.data[i] && !same) changedInside++;
+      }
+      expect(changedInside).toBeGreaterThan(0);
+
+      // The mask follows the image: now it is the segmenter's mask of the edited code, as the API gives it
+      // (from a remote client in the page, which fetches mask.png with that w).
+      const { w, local, remote } = await p.evaluate(async (name) => {
+        const el = document.querySelector("linkgan-editor")!;
+        const code = el.imageCode!;
+        // The bundle's LinkGanClient class (a dynamic import here would be rewritten by vitest's transform).
+        const LinkGanClient = el.client!.constructor as typeof import("../../worker/client/client.ts").LinkGanClient;
+        const rc = await LinkGanClient.create({ model: el.model, mode: "remote" });
+        const shown = (await el.regionMask(name))!;
+        return { w: Array.from(code.w), local: Array.from(shown.data), remote: Array.from((await rc.regionMask(name, code)).data) };
+      }, blob.name);
+      const apiEdited = await apiMask(h.url, model, blob.name, `w=${latentToParam(Float32Array.from(w))}&noise=7`);
+      expect(Array.from(remote)).toEqual(Array.from(apiEdited.data));
+      expect(maskDiff({ size: model.resolution, data: Uint8Array.from(local) }, apiEdited), "pixels where the browser's mask of the edited image differs from the API's").toBe(0);
+      expect(maskDiff(apiEdited, api7), "the edit changed the image's mask").toBeGreaterThan(0);
+      await p.screenshot({ path: `${ARTIFACTS}/semantic-after-edit.png` });
     } finally {
       await c.close();
     }

@@ -1,7 +1,7 @@
 /**
  * What the browser tests run against, all real: the client bundles (built if missing), wrangler's
- * local R2/KV seeded by scripts/dev/seed.ts (weights/, or the tiny fixture while weights/ is
- * empty), `wrangler dev`, and Debian's chromium driven by playwright-core (WebGPU through
+ * local R2/KV seeded by scripts/dev/seed.ts (weights/ and the tiny fixtures, among them the
+ * semantic one), `wrangler dev`, and Debian's chromium driven by playwright-core (WebGPU through
  * SwiftShader with --enable-unsafe-webgpu). One harness per test file: a launch takes seconds.
  */
 import { execFileSync } from "node:child_process";
@@ -16,11 +16,15 @@ import { ModelList, type ModelSummary } from "../../worker/client/api.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS = "tmp/browser-artifacts";
+/** The semantic fixture's model name (test/fixtures/tiny-semantic-model). */
+export const SEMANTIC_FIXTURE = "tiny-semantic";
 
 export interface Harness {
   url: string;
   browser: Browser;
   model: ModelSummary;
+  /** The tiny semantic fixture (a segmenter and the semantic region "blob"), always seeded. */
+  semanticModel: ModelSummary;
   stop(): Promise<void>;
 }
 
@@ -29,7 +33,7 @@ export async function startHarness(): Promise<Harness> {
     throw new Error(`${CHROMIUM} is missing: run \`sh scripts/setup/debian-packages.sh --with-chromium\` as root (npm ci's postinstall does), or set CHROMIUM_PATH`);
   }
   if (!existsSync("dist/client/linkgan-editor.js")) execFileSync("node", ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
-  execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts"], { stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts", "--with-fixture"], { stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
   await mkdir(ARTIFACTS, { recursive: true });
   // playwright gives each launch a fresh temporary profile (it refuses --user-data-dir in launch()).
   const [devR, browserR] = await Promise.allSettled([
@@ -49,10 +53,13 @@ export async function startHarness(): Promise<Harness> {
   const list = ModelList.parse(await (await fetch(`${dev.url}/v1/models`)).json());
   const defaultModel = list.models.find((m) => m.name === "faces64") ?? list.models[0];
   if (!defaultModel) throw new Error("the seeded API serves no model");
+  const semanticModel = list.models.find((m) => m.name === SEMANTIC_FIXTURE);
+  if (!semanticModel) throw new Error(`the seeded API does not serve the semantic fixture "${SEMANTIC_FIXTURE}"`);
   return {
     url: dev.url,
     browser,
     model: defaultModel,
+    semanticModel,
     async stop() {
       await browser.close().catch(() => undefined);
       await dev.stop();
@@ -137,3 +144,14 @@ export function firstFixedRegion(model: ModelSummary): string {
   if (!r) throw new Error(`model ${model.name} has no fixed region`);
   return r.name;
 }
+
+/** A region's mask PNG from the API (alpha > 0 inside), for `query` (a semantic region needs the image's base code). */
+export async function apiMask(url: string, model: ModelSummary, region: string, query: string): Promise<BinaryMask> {
+  const res = await fetch(`${url}/v1/models/${model.name}/regions/${region}/mask.png?version=${model.version}&${query}`);
+  if (!res.ok) throw new Error(`mask.png ${region} ${query}: HTTP ${res.status} ${await res.text()}`);
+  const png = decodePng(new Uint8Array(await res.arrayBuffer()));
+  return { size: png.width, data: Uint8Array.from({ length: png.width * png.height }, (_, i) => (png.rgba[i * 4 + 3]! > 0 ? 1 : 0)) };
+}
+
+/** Pixels where two masks of one size differ. */
+export const maskDiff = (a: BinaryMask, b: BinaryMask): number => a.data.reduce((n, v, i) => n + (v === b.data[i] ? 0 : 1), 0);

@@ -34,6 +34,8 @@ export const RegionInfo = z.object({
   label: z.string().optional(),
   kind: z.enum(["box", "ellipse", "image", "semantic"]),
   axes: z.object({ start: z.number().int().min(0), end: z.number().int().min(1) }),
+  /** Semantic regions: the segmenter class masking the region in each image. */
+  class: z.string().optional(),
   maskUrl: z.string().optional(),
 });
 export type RegionInfo = z.infer<typeof RegionInfo>;
@@ -46,6 +48,8 @@ export const ModelSummary = z.object({
   zDim: z.number().int().min(1),
   wDim: z.number().int().min(1),
   regions: z.array(RegionInfo),
+  /** The segmenter bundled with the version, when the model has semantic regions. */
+  segmenter: z.object({ resolution: z.number().int(), classes: z.array(z.string()) }).optional(),
   weightsUrl: z.string(),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;

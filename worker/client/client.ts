@@ -7,13 +7,14 @@
  * Local mode runs exactly the worker's code path: shared/ for the model and the edit maths, and
  * worker/render/composite.ts for what an edit touches and how it is shown over the base image.
  */
-import { Generator, toRgba8 } from "../../shared/generator/generator.ts";
+import { type FloatImage, Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import { interpolate, resamplePerturb, resampleReplace } from "../../shared/editing/edit.ts";
 import { resampleRegions } from "../../shared/editing/resample.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import { latentFromSeed } from "../../shared/random/prng.ts";
 import { type BinaryMask, maskArea, rasterizeMask } from "../../shared/regions/mask.ts";
 import type { Region } from "../../shared/regions/schema.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import type { Manifest } from "../../shared/weights/manifest.ts";
 import { z } from "zod";
 import { editFrames, featherFor, featherWeights, regionsCoveredBy, unionMasks } from "../render/composite.ts";
@@ -81,6 +82,15 @@ export interface RenderedImage {
   noise: number | "zeros";
 }
 
+/**
+ * The image a semantic region's mask belongs to: its w code and noise (a `RenderedImage` is one).
+ * The mask is the segmenter's of that code's render, as `GET …/regions/{r}/mask.png?w=…&noise=…` gives it.
+ */
+export interface ImageCode {
+  w: Float32Array;
+  noise: number | "zeros";
+}
+
 /** An edit: the regions its axes came from, and the pixels it shows (the union of their masks and any mask given). */
 export interface EditTarget {
   regions: string[];
@@ -90,7 +100,19 @@ export interface EditTarget {
 interface LocalModel {
   manifest: Manifest;
   generator: Generator;
+  /** The bundled segmenter (semantic regions), built from the same loaded values. */
+  segmenter?: Segmenter;
 }
+
+/** A base render kept in memory: the generator's output, its pixels, and (once needed) its segmenter labels. */
+interface BaseRender {
+  image: FloatImage;
+  rgba: Uint8Array;
+  labels?: Uint8Array;
+}
+
+/** Base renders and semantic masks kept per client (the widget's history revisits a few). */
+const KEEP = 8;
 
 /**
  * A client for one model of a LinkGAN edge API.
@@ -108,8 +130,9 @@ export class LinkGanClient {
   autoReason?: string;
   /** What the weight download took from the network and from Cache Storage (local mode). */
   weights?: WeightsLoadStats;
-  private readonly baseRenders = new Map<string, Uint8Array>();
+  private readonly baseRenders = new Map<string, BaseRender>();
   private readonly regionMasks = new Map<string, Promise<BinaryMask>>();
+  private readonly semanticMasks = new Map<string, Promise<BinaryMask>>();
   private readonly uploadedMasks = new Map<string, Promise<string>>();
   private disposed = false;
 
@@ -158,7 +181,14 @@ export class LinkGanClient {
     }
     try {
       const { model: loaded, stats } = await loadCachedModel(model.weightsUrl, model.version, { onProgress, useCache: opts.cacheWeights, fetch: fetchFn });
-      const client = new LinkGanClient(origin, model, "local", backend, { manifest: loaded.manifest, generator: Generator.fromValues(loaded.manifest.generator, loaded.values) }, fetchFn);
+      const { manifest, values } = loaded;
+      const local = {
+        manifest,
+        generator: Generator.fromValues(manifest.generator, values),
+        // One version pins both networks: the segmenter's weights come in the same shards.
+        segmenter: manifest.segmenter ? Segmenter.fromValues(manifest.segmenter, values) : undefined,
+      };
+      const client = new LinkGanClient(origin, model, "local", backend, local, fetchFn);
       client.weights = stats;
       return client;
     } catch (e) {
@@ -179,7 +209,7 @@ export class LinkGanClient {
     const req = normalize(parseOr(GenerateParams, params, "generate"), false);
     if (this.local) {
       const w = await this.localW(req);
-      return this.image(await this.baseRgba(w, req.noise), w, req.noise);
+      return this.image((await this.baseRender(w, req.noise)).rgba, w, req.noise);
     }
     const [png, w] = await Promise.all([this.remotePng("generate", req), this.remoteW(req)]);
     return this.image(png.rgba, w, req.noise);
@@ -212,12 +242,15 @@ export class LinkGanClient {
 
   /**
    * What an edit touches: named regions plus those a mask covers, and the union of their masks
-   * with the mask (the pixels composited from the edit, before feathering).
+   * with the mask (the pixels composited from the edit, before feathering). A semantic region's
+   * mask is that of `image` (the image being edited), which it then needs; so does a mask on a
+   * model with semantic regions, since whether it covers one depends on the image.
    *
    * @example
    * const { regions, mask } = await client.editTarget(["mouth"]);
+   * const hair = await client.editTarget(["hair"], undefined, shown); // shown: a RenderedImage
    */
-  async editTarget(names: readonly string[], mask?: string | BinaryMask): Promise<EditTarget> {
+  async editTarget(names: readonly string[], mask?: string | BinaryMask, image?: ImageCode): Promise<EditTarget> {
     const res = this.model.resolution;
     const known = new Map(this.model.regions.map((r) => [r.name, r]));
     const chosen: string[] = [];
@@ -225,13 +258,12 @@ export class LinkGanClient {
       if (!known.has(n)) throw new LinkGanError("unknown_region", `model "${this.model.name}" has no region "${n}" (it has: ${[...known.keys()].join(", ")})`, "regions");
       chosen.push(n);
     }
-    const masks = await Promise.all(chosen.map((n) => this.regionMask(n)));
+    const masks = await Promise.all(chosen.map((n) => this.regionMask(n, image)));
     if (mask !== undefined) {
       const m = typeof mask === "string" ? await this.fetchMask(mask) : mask;
       if (m.size !== res) throw new LinkGanError("invalid_request", `mask: must be ${res}×${res} (the model's resolution), got ${m.size}×${m.size}`, "mask");
       if (maskArea(m) === 0) throw new LinkGanError("empty_mask", "mask: no pixel is inside", "mask");
-      const fixed = this.model.regions.filter((r) => r.kind !== "semantic");
-      const candidates = await Promise.all(fixed.map(async (r) => ({ name: r.name, mask: await this.regionMask(r.name) })));
+      const candidates = await Promise.all(this.model.regions.map(async (r) => ({ name: r.name, mask: await this.regionMask(r.name, image) })));
       const covered = regionsCoveredBy(candidates, m);
       if (covered.length === 0) throw new LinkGanError("mask_covers_no_region", `mask: covers no linked region; regions: ${this.model.regions.map((r) => r.name).join(", ")}`, "mask");
       for (const c of covered) if (!chosen.includes(c.name)) chosen.push(c.name);
@@ -241,24 +273,56 @@ export class LinkGanClient {
   }
 
   /**
-   * A fixed region's mask at the model's resolution (from the manifest locally, from its mask PNG remotely).
+   * A region's mask at the model's resolution. A fixed region's comes from the manifest locally and
+   * from its mask PNG remotely. A semantic region's is the segmenter's mask of `image` (required):
+   * computed here with the shared segmenter locally, fetched from the API remotely, the same mask
+   * either way.
    *
    * @example
    * const mouth = await client.regionMask("mouth"); // { size: 64, data: Uint8Array(4096) }
+   * const img = await client.generate({ seed: 7, truncation: 0.7 });
+   * const hair = await client.regionMask("hair", img); // this image's hair
    */
-  regionMask(name: string): Promise<BinaryMask> {
+  regionMask(name: string, image?: ImageCode): Promise<BinaryMask> {
+    const info = this.model.regions.find((r) => r.name === name);
+    if (!info) return Promise.reject(new LinkGanError("unknown_region", `model "${this.model.name}" has no region "${name}"`, "regions"));
+    if (info.kind === "semantic") return this.semanticMask(name, image);
     let p = this.regionMasks.get(name);
     if (!p) {
       p = (async () => {
-        const info = this.model.regions.find((r) => r.name === name);
-        if (!info) throw new LinkGanError("unknown_region", `model "${this.model.name}" has no region "${name}"`, "regions");
         const region = this.local?.manifest.regions.find((r) => r.name === name);
         if (region && region.mask.kind !== "semantic") return rasterizeMask(region.mask, this.model.resolution);
-        if (!info.maskUrl) throw new LinkGanError("no_fixed_mask", `region "${name}" is semantic: its mask depends on the image`, "regions");
+        if (!info.maskUrl) throw new LinkGanError("no_mask_url", `the API lists no mask URL for region "${name}"`, "regions");
         return pngMask(await this.getPng(new URL(info.maskUrl, this.apiOrigin).href), this.model.resolution);
       })();
       p.catch(() => this.regionMasks.delete(name));
       this.regionMasks.set(name, p);
+    }
+    return p;
+  }
+
+  private semanticMask(name: string, image: ImageCode | undefined): Promise<BinaryMask> {
+    if (!image) return Promise.reject(new LinkGanError("invalid_request", `region "${name}" is semantic: its mask depends on the image, so give the image (its w and noise)`, "w"));
+    const key = `${name}/${image.noise}/${latentToParam(image.w)}`;
+    let p = this.semanticMasks.get(key);
+    if (!p) {
+      p = (async () => {
+        const res = this.model.resolution;
+        if (this.local) {
+          const region = this.local.manifest.regions.find((r) => r.name === name)!;
+          const s = this.local.segmenter;
+          if (region.mask.kind !== "semantic" || !s) throw new LinkGanError("no_segmenter", `region "${name}" is semantic but the model has no segmenter`, "regions");
+          const k = s.classIndex(region.mask.class);
+          const base = await this.baseRender(image.w, image.noise);
+          if (!base.labels) [base.labels] = (await s.labels([base.image])) as [Uint8Array];
+          return { size: res, data: base.labels.map((v) => (v === k ? 1 : 0)) };
+        }
+        const q = new URLSearchParams({ w: latentToParam(image.w), noise: String(image.noise), version: this.model.version });
+        return pngMask(await this.getPng(`${this.modelUrl()}/regions/${encodeURIComponent(name)}/mask.png?${q}`), res);
+      })();
+      p.catch(() => this.semanticMasks.delete(key));
+      if (this.semanticMasks.size >= 4 * KEEP) this.semanticMasks.delete(this.semanticMasks.keys().next().value!);
+      this.semanticMasks.set(key, p);
     }
     return p;
   }
@@ -294,6 +358,7 @@ export class LinkGanClient {
   dispose(): void {
     this.disposed = true;
     this.local?.generator.dispose();
+    this.local?.segmenter?.dispose();
     this.baseRenders.clear();
   }
 
@@ -319,34 +384,41 @@ export class LinkGanClient {
     return toRgba8(img!);
   }
 
-  /** The base image of a code, from memory when this client rendered it before (as the worker's isolate does). */
-  private async baseRgba(w: Float32Array, noise: number | "zeros"): Promise<Uint8Array> {
+  /** The base render of a code, from memory when this client rendered it before (as the worker's isolate does). */
+  private async baseRender(w: Float32Array, noise: number | "zeros"): Promise<BaseRender> {
     const key = `${noise}/${latentToParam(w)}`;
     const hit = this.baseRenders.get(key);
     if (hit) return hit;
-    const rgba = await this.renderRgba(w, noise);
-    if (this.baseRenders.size >= 8) this.baseRenders.delete(this.baseRenders.keys().next().value!);
-    this.baseRenders.set(key, rgba);
-    return rgba;
+    const [image] = await this.liveGenerator().render([w], noise === "zeros" ? "zeros" : [noise]);
+    const entry = { image: image!, rgba: toRgba8(image!) };
+    if (this.baseRenders.size >= KEEP) this.baseRenders.delete(this.baseRenders.keys().next().value!);
+    this.baseRenders.set(key, entry);
+    return entry;
   }
 
   private async edit(req: NormalizedRequest, frames: number): Promise<RenderedImage[]> {
     const e = req.edit!;
-    const target = await this.editTarget(e.regions, e.mask);
+    const wBase = this.local ? this.localW(req) : this.remoteW(req);
+    wBase.catch(() => undefined); // awaited below; a failure is reported there
+    // Semantic masks (named, or candidates of a mask) belong to the image being edited.
+    const needsImage = e.regions.some((n) => this.model.regions.find((r) => r.name === n)?.kind === "semantic") || (e.mask !== undefined && this.model.regions.some((r) => r.kind === "semantic"));
+    const target = await this.editTarget(e.regions, e.mask, needsImage ? { w: await wBase, noise: req.noise } : undefined);
     if (this.local) {
       const res = this.model.resolution;
-      const w = await this.localW(req);
+      const w = await wBase;
       const regions = target.regions.map((n) => this.local!.manifest.regions.find((r) => r.name === n)!) as Region[];
       const edited = await resampleRegions(this.liveGenerator(), w, regions, { seed: e.resampleSeed, mode: e.mode, alpha: e.alpha, truncation: req.truncation });
       const alpha = e.composite ? featherWeights(target.mask, featherFor(res)) : undefined;
       const codes = frames === 1 ? [edited] : interpolate(w, edited, frames);
-      const images = await editFrames(codes, w, await this.baseRgba(w, req.noise), (code) => this.renderRgba(code, req.noise), alpha);
+      // The edited code's render is kept as a base render: the next edit, and its semantic masks, start from it.
+      const render = async (code: Float32Array) => (code === codes[codes.length - 1] ? (await this.baseRender(code, req.noise)).rgba : this.renderRgba(code, req.noise));
+      const images = await editFrames(codes, w, (await this.baseRender(w, req.noise)).rgba, render, alpha);
       return images.map((rgba, i) => this.image(rgba, codes[i]!, req.noise));
     }
     const maskId = typeof e.mask === "object" ? await this.uploadMask(e.mask) : e.mask;
     const [png, w, wNew] = await Promise.all([
       this.remotePng(frames === 1 ? "resample" : "interpolate", { ...req, edit: { ...e, mask: maskId } }),
-      this.remoteW(req),
+      wBase,
       e.mode === "replace" ? this.remoteW({ code: { kind: "seed", seed: e.resampleSeed }, truncation: req.truncation, noise: "zeros", frames: 1 }) : undefined,
     ]);
     // The edited code, as the API computes it (shared/editing/resample.ts), so edits can be chained.

@@ -10,7 +10,9 @@
  * image is shown: seed, edits, the regions of the last edit), `error` (code, message, field).
  *
  * Hovering shows the linked region under the pointer; clicking it, or pressing its key (1–9),
- * resamples that region with a short animation (interpolated codes). A brush paints a mask whose
+ * resamples that region with a short animation (interpolated codes). A semantic region (#7) shows
+ * its mask in the image shown (the segmenter's, recomputed whenever the image changes) and is
+ * resampled like a fixed one. A brush paints a mask whose
  * covered regions are resampled. Undo/redo, new seed, download PNG. Edits are shown over the
  * current image with the API's feathered mask (worker/render/composite.ts), so pixels outside an
  * edit never change.
@@ -20,7 +22,7 @@ import { encodePng } from "../../../shared/png/png.ts";
 import { MAX_SEED } from "../../../shared/random/prng.ts";
 import type { BinaryMask } from "../../../shared/regions/mask.ts";
 import { composite, featherFor, featherWeights } from "../../render/composite.ts";
-import { type ClientMode, LinkGanClient, LinkGanError, type RenderedImage } from "../client.ts";
+import { type ClientMode, type ImageCode, LinkGanClient, LinkGanError, type RenderedImage } from "../client.ts";
 import { STYLES } from "./styles.ts";
 
 export { LinkGanClient, LinkGanError };
@@ -41,6 +43,8 @@ interface Entry {
   noise: number | "zeros";
   /** Edits since the seed's image: the regions each resampled. */
   edits: string[][];
+  /** Semantic regions' masks in this image (of its code `w`, `noise`), computed once per entry. */
+  semantic?: Promise<Map<string, BinaryMask>>;
 }
 
 /** Most frames of the edit animation (base and result included). */
@@ -82,7 +86,10 @@ export class LinkGanEditor extends HTMLElement {
   #at = -1;
   #busy = false;
   #editCount = 0;
+  /** Fixed regions' masks (the same for every image). */
   #masks = new Map<string, BinaryMask>();
+  /** Semantic regions' masks in the image shown (empty until computed). */
+  #semantic = new Map<string, BinaryMask>();
   #hover: string | undefined;
   #brush = false;
   #paint: Uint8Array | undefined;
@@ -208,6 +215,26 @@ export class LinkGanEditor extends HTMLElement {
     return this.#at < this.#history.length - 1;
   }
 
+  /** The code of the image shown (its w and noise): pass it to the client or the API (`w`, `noise`) to chain from it. */
+  get imageCode(): ImageCode | undefined {
+    const e = this.#history[this.#at];
+    return e && { w: e.w.slice(), noise: e.noise };
+  }
+
+  /**
+   * A region's mask in the image shown (what hovering it highlights): a fixed region's, or a
+   * semantic region's segmenter mask of this image. Undefined before an image is shown.
+   *
+   * @example
+   * const hair = await editor.regionMask("hair"); // { size: 64, data } of the current image
+   */
+  async regionMask(name: string): Promise<BinaryMask | undefined> {
+    const fixed = this.#masks.get(name);
+    if (fixed) return fixed;
+    const e = this.#history[this.#at];
+    return e && (await this.#semanticOf(e)).get(name);
+  }
+
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (old === value) return;
     try {
@@ -248,7 +275,7 @@ export class LinkGanEditor extends HTMLElement {
     this.#setBusy(true);
     try {
       const resampleSeed = (Math.imul(cur.seed ^ 0x9e3779b9, 2654435761) + ++this.#editCount * 40503) >>> 0;
-      const target = await client.editTarget(regions, mask);
+      const target = await client.editTarget(regions, mask, cur);
       const alpha = featherWeights(target.mask, featherFor(client.model.resolution));
       this.#status(`Resampling ${target.regions.map((n) => this.#label(n)).join(", ")}…`);
       const count = Math.max(2, Math.min(16, Math.round(this.animationFrames ?? Math.min(ANIMATION_FRAMES, 1 + Math.floor(ANIMATION_BUDGET_MS / Math.max(1, this.#renderMs))))));
@@ -313,6 +340,7 @@ export class LinkGanEditor extends HTMLElement {
     this.#history = [];
     this.#at = -1;
     this.#masks.clear();
+    this.#semantic = new Map();
     this.#setBusy(true);
     this.#el.progress.hidden = false;
     this.#el.progress.value = 0;
@@ -390,6 +418,14 @@ export class LinkGanEditor extends HTMLElement {
   #present(about: { resampleSeed?: number; regions?: string[] }): void {
     const e = this.#history[this.#at]!;
     this.#draw(e.rgba);
+    this.#semantic = new Map();
+    void this.#semanticOf(e)
+      .then((masks) => {
+        if (this.#history[this.#at] !== e) return;
+        this.#semantic = masks;
+        this.#drawOverlay();
+      })
+      .catch((err) => this.#fail(err));
     const edits = e.edits.map((r) => r.map((n) => this.#label(n)).join(" + "));
     const text = `Generated image from seed ${e.seed}${edits.length ? `, edited: ${edits.join("; ")}` : ""}`;
     this.#el.image.setAttribute("aria-label", `${text} (model ${this.#client?.model.title ?? ""})`);
@@ -408,13 +444,28 @@ export class LinkGanEditor extends HTMLElement {
     image.getContext("2d")!.putImageData(new ImageData(new Uint8ClampedArray(rgba), image.width, image.height), 0, 0);
   }
 
+  /** The semantic regions' masks in entry `e`'s image (from the client: segmented here, or the API's). */
+  #semanticOf(e: Entry): Promise<Map<string, BinaryMask>> {
+    const client = this.#client;
+    if (!e.semantic) {
+      const semantic = client?.model.regions.filter((r) => r.kind === "semantic") ?? [];
+      e.semantic = Promise.all(semantic.map(async (r) => [r.name, await client!.regionMask(r.name, e)] as const)).then((pairs) => new Map(pairs));
+      e.semantic.catch(() => (e.semantic = undefined));
+    }
+    return e.semantic;
+  }
+
+  #maskOf(name: string): BinaryMask | undefined {
+    return this.#masks.get(name) ?? this.#semantic.get(name);
+  }
+
   #drawOverlay(): void {
     const { overlay } = this.#el;
     const ctx = overlay.getContext("2d")!;
     const res = overlay.width;
     const img = ctx.createImageData(res, res);
     const accent = parseColor(getComputedStyle(this).getPropertyValue("--linkgan-accent").trim() || "#3554d1");
-    const hover = this.#hover ? this.#masks.get(this.#hover) : undefined;
+    const hover = this.#hover ? this.#maskOf(this.#hover) : undefined;
     for (let i = 0; i < res * res; i++) {
       const on = (hover?.data[i] ?? 0) || (this.#brush && this.#paint?.[i]);
       if (!on) continue;
@@ -428,8 +479,7 @@ export class LinkGanEditor extends HTMLElement {
   #buildRegionButtons(): void {
     const box = this.#el.regions;
     box.replaceChildren();
-    const regions = this.#client!.model.regions.filter((r) => this.#masks.has(r.name));
-    regions.forEach((r, i) => {
+    this.#client!.model.regions.forEach((r, i) => {
       const b = document.createElement("button");
       b.type = "button";
       b.dataset.region = r.name;
@@ -516,12 +566,12 @@ export class LinkGanEditor extends HTMLElement {
     else if (under && e.button === 0) void this.resample([under]);
   }
 
-  /** The smallest fixed region containing pixel (x, y). */
+  /** The smallest region containing pixel (x, y) in the image shown (fixed, or semantic once its mask is known). */
   #regionAt(x: number, y: number): string | undefined {
     let best: string | undefined;
     let bestArea = Number.POSITIVE_INFINITY;
     const res = this.#el.image.width;
-    for (const [name, m] of this.#masks) {
+    for (const [name, m] of [...this.#masks, ...this.#semantic]) {
       if (!m.data[y * res + x]) continue;
       const area = m.data.reduce((a, b) => a + b, 0);
       if (area < bestArea) {
@@ -554,7 +604,7 @@ export class LinkGanEditor extends HTMLElement {
   }
 
   #setBrush(on: boolean): void {
-    if (!this.#client || this.#masks.size === 0) return;
+    if (!this.#client || this.#client.model.regions.length === 0) return;
     this.#brush = on;
     this.#el.frame.classList.toggle("brush", on);
     this.#el.brush.setAttribute("aria-pressed", String(on));
@@ -588,7 +638,7 @@ export class LinkGanEditor extends HTMLElement {
     redo.disabled = !ready || !this.canRedo;
     newSeed.disabled = !ready;
     download.disabled = !ready;
-    brush.disabled = !ready || this.#masks.size === 0;
+    brush.disabled = !ready || !this.#client?.model.regions.length;
     const painted = !!this.#paint?.some((v) => v);
     apply.disabled = !ready || !this.#brush || !painted;
     clear.disabled = !ready || !painted;
