@@ -5,9 +5,16 @@
 import type { BrowserContext, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePng } from "../../shared/png/png.ts";
+import { existsSync } from "node:fs";
+import "@tensorflow/tfjs-backend-cpu";
+import { Generator } from "../../shared/generator/generator.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import { tf } from "../../shared/tf.ts";
+import { fileSource } from "../../shared/weights/file-source.ts";
+import { loadModel } from "../../shared/weights/loader.ts";
 import { featherFor, featherWeights } from "../../worker/render/composite.ts";
-import { ARTIFACTS, type Harness, apiMask, canvasPixels, events, firstFixedRegion, maskDiff, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
+import { ARTIFACTS, type Harness, SEMANTIC_FIXTURE, apiMask, canvasPixels, events, firstFixedRegion, maskDiff, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
 
 let h: Harness;
 let ctx: BrowserContext;
@@ -309,6 +316,53 @@ describe("semantic regions (#7), on the tiny semantic fixture", () => {
       expect(maskDiff({ size: model.resolution, data: Uint8Array.from(local) }, apiEdited), "pixels where the browser's mask of the edited image differs from the API's").toBe(0);
       expect(maskDiff(apiEdited, api7), "the edit changed the image's mask").toBeGreaterThan(0);
       await p.screenshot({ path: `${ARTIFACTS}/semantic-after-edit.png` });
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe("a shipped model with a semantic region (when weights/ holds one)", () => {
+  it("the semantic mask of seed 7 (ψ 0.7) is the same in Node, in workerd (the API) and in the browser (WebGPU)", async (t) => {
+    const model = h.models.find((m) => m.segmenter && m.name !== SEMANTIC_FIXTURE && existsSync(`weights/${m.name}/manifest.json`));
+    if (!model) return t.skip();
+    const region = model.regions.find((r) => r.kind === "semantic")!;
+
+    // Node: the shared code on tfjs's cpu backend, from the folder dev:seed stored.
+    tf.env().set("PROD", true);
+    await tf.setBackend("cpu");
+    const loaded = await loadModel(fileSource(`weights/${model.name}`));
+    expect(loaded.manifest.version).toBe(model.version);
+    const g = Generator.fromValues(loaded.manifest.generator, loaded.values);
+    const s = Segmenter.fromValues(loaded.manifest.segmenter!, loaded.values);
+    const [img] = await g.render(await g.mapSeeds([7], 0.7), [7]);
+    const [node] = await s.masks([img!], region.class!);
+    g.dispose();
+    s.dispose();
+
+    const api = await apiMask(h.url, model, region.name, "seed=7&truncation=0.7");
+    const c = await h.browser.newContext();
+    try {
+      const p = await c.newPage();
+      await recordEvents(p);
+      await p.goto(`${h.url}/?model=${model.name}&mode=remote&seed=7`);
+      await waitForEvents(p, "ready", 1);
+      const browser = await p.evaluate(async ([name, r]) => {
+        const el = document.querySelector("linkgan-editor")!;
+        const LinkGanClient = el.client!.constructor as typeof import("../../worker/client/client.ts").LinkGanClient;
+        const local = await LinkGanClient.create({ model: name, mode: "local", backends: ["webgpu"] });
+        const image = await local.generate({ seed: 7, truncation: 0.7 });
+        const mask = await local.regionMask(r, image);
+        local.dispose();
+        return { backend: local.backend!.chosen, data: Array.from(mask.data) };
+      }, [model.name, region.name] as const);
+      expect(browser.backend).toBe("webgpu");
+      const inBrowser = { size: model.resolution, data: Uint8Array.from(browser.data) };
+      const area = node!.data.reduce((a, v) => a + v, 0);
+      console.log(`[semantic] ${model.name} ${region.name}, seed 7: ${area} px inside (Node); differ Node–workerd ${maskDiff(node!, api)}, Node–browser ${maskDiff(node!, inBrowser)}, workerd–browser ${maskDiff(api, inBrowser)}`);
+      expect(area).toBeGreaterThan(0);
+      expect(maskDiff(node!, api), "pixels differing, Node vs workerd").toBe(0);
+      expect(maskDiff(api, inBrowser), "pixels differing, workerd vs the browser").toBe(0);
     } finally {
       await c.close();
     }

@@ -25,6 +25,8 @@ export interface Harness {
   model: ModelSummary;
   /** The tiny semantic fixture (a segmenter and the semantic region "blob"), always seeded. */
   semanticModel: ModelSummary;
+  /** Every model the API serves. */
+  models: ModelSummary[];
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startHarness(): Promise<Harness> {
     browser,
     model: defaultModel,
     semanticModel,
+    models: list.models,
     async stop() {
       await browser.close().catch(() => undefined);
       await dev.stop();
