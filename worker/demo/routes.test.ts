@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MODEL, seedTinyModel } from "../testing.ts";
+import { MODEL, SEMANTIC_MODEL, seedTinyModel, seedTinySemanticModel } from "../testing.ts";
 
 beforeAll(async () => {
   await seedTinyModel(1);
@@ -23,5 +23,14 @@ describe("demo page", () => {
     const bad = await (await SELF.fetch('http://api.test/?mode=<script>&seed=x"')).text();
     expect(bad).toContain(`<linkgan-editor model="${MODEL}" seed="7"></linkgan-editor>`);
     expect(bad).not.toContain("<script>&");
+  });
+
+  it("links every other stored model, e.g. one with a semantic region", async () => {
+    await seedTinySemanticModel();
+    const html = await (await SELF.fetch(`http://api.test/?model=${MODEL}`)).text();
+    expect(html).toContain(`Other models: <a href="/?model=${SEMANTIC_MODEL}">${SEMANTIC_MODEL}</a>.`);
+    const other = await (await SELF.fetch(`http://api.test/?model=${SEMANTIC_MODEL}`)).text();
+    expect(other).toContain(`<linkgan-editor model="${SEMANTIC_MODEL}" seed="7"></linkgan-editor>`);
+    expect(other).toContain(`<a href="/?model=${MODEL}">${MODEL}</a>`);
   });
 });

@@ -23,10 +23,12 @@ demo.get("/", async (c) => {
   const names = await listModelNames(c.env);
   const model = query.model ?? (names.includes(c.env.DEFAULT_MODEL) ? c.env.DEFAULT_MODEL : names[0]);
   const attrs = [model && `model="${model}"`, query.mode && `mode="${query.mode}"`, `seed="${query.seed ?? "7"}"`].filter(Boolean).join(" ");
-  return c.html(page(attrs, model, new URL(c.req.url).origin), 200, { "Cache-Control": "no-cache" });
+  return c.html(page(attrs, model, names, new URL(c.req.url).origin), 200, { "Cache-Control": "no-cache" });
 });
 
-function page(attrs: string, model: string | undefined, origin: string): string {
+function page(attrs: string, model: string | undefined, names: string[], origin: string): string {
+  // Names are validated model names (a-z, 0-9, _ and -), safe in HTML and URLs as they are.
+  const others = names.filter((n) => n !== model).map((n) => `<a href="/?model=${n}">${n}</a>`);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -44,7 +46,8 @@ function page(attrs: string, model: string | undefined, origin: string): string 
 <body>
 <h1>LinkGAN editor</h1>
 <p>Hover the image to see its linked regions; click one (or press its key) to resample only that region.
-Paint a mask with the brush to resample the regions it covers. ${model ? `Model: <code>${model}</code>.` : "No model is stored yet: run <code>npm run dev:seed</code>."}</p>
+Paint a mask with the brush to resample the regions it covers. ${model ? `Model: <code>${model}</code>.` : "No model is stored yet: run <code>npm run dev:seed</code>."}
+${others.length ? `Other models: ${others.join(", ")}.` : ""}</p>
 <linkgan-editor ${attrs}></linkgan-editor>
 <p>Embed it: <code>&lt;script type="module" src="${origin}/linkgan-editor.js"&gt;&lt;/script&gt;</code> and
 <code>&lt;linkgan-editor api-origin="${origin}" model="${model ?? "…"}"&gt;&lt;/linkgan-editor&gt;</code>. API reference: <a href="/docs">/docs</a>.</p>
