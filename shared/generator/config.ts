@@ -2,6 +2,14 @@ import { z } from "zod";
 
 const powerOfTwo = (v: number) => Number.isInteger(Math.log2(v));
 
+/** An image side in pixels: a power of two from 8 to 1024 (generators and segmenters alike). */
+export const ImageResolution = z
+  .number()
+  .int()
+  .min(8)
+  .max(1024)
+  .refine(powerOfTwo, { message: "must be a power of two" });
+
 /**
  * The generator's architecture. Everything that changes tensor shapes is here, so a manifest that
  * carries this object fully describes which parameters the weights must contain.
@@ -13,12 +21,7 @@ const powerOfTwo = (v: number) => Number.isInteger(Math.log2(v));
  */
 export const GeneratorConfig = z
   .object({
-    resolution: z
-      .number()
-      .int()
-      .min(8)
-      .max(1024)
-      .refine(powerOfTwo, { message: "must be a power of two" }),
+    resolution: ImageResolution,
     zDim: z.number().int().min(1).max(4096),
     wDim: z.number().int().min(1).max(4096),
     mappingLayers: z.number().int().min(1).max(16),

@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-const powerOfTwo = (v: number) => Number.isInteger(Math.log2(v));
+import { ImageResolution } from "../generator/config.ts";
 
 /**
  * A segmenter's architecture: a small U-Net over RGB images in [−1, 1] that gives every pixel one
@@ -13,12 +12,7 @@ const powerOfTwo = (v: number) => Number.isInteger(Math.log2(v));
  */
 export const SegmenterConfig = z
   .object({
-    resolution: z
-      .number()
-      .int()
-      .min(8)
-      .max(1024)
-      .refine(powerOfTwo, { message: "must be a power of two" }),
+    resolution: ImageResolution,
     /** Class names, one per output channel; a pixel's class is the argmax. */
     classes: z
       .array(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,31}$/, "must be 1–32 chars of letters, digits, _ or -, starting with a letter"))

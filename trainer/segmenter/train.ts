@@ -15,6 +15,8 @@ import { formatTime } from "../cli/format-time.ts";
 import { tf } from "../tf-node.ts";
 import { Adam } from "../training/adam.ts";
 import { type TensorData, listCheckpoints, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { type DataOrder, nextIndices } from "../training/data-order.ts";
+import { catchInterrupt } from "../training/interrupt.ts";
 import type { SegmenterTrainConfig } from "./config.ts";
 import type { PartData } from "./labels.ts";
 
@@ -23,8 +25,7 @@ export class SegmenterTrainer {
   private readonly params: Record<string, tf.Variable>;
   private readonly specs: ParamSpec[];
   private readonly opt: Adam;
-  private order: number[] = [];
-  private orderPos = 0;
+  private dataOrder: DataOrder = { order: [], orderPos: 0 };
 
   /**
    * @param data training images (indices 0…data.size−1 are the training set)
@@ -54,8 +55,7 @@ export class SegmenterTrainer {
     const values: ParamValues = new Map([...tensors].filter(([k]) => k.startsWith("S/")).map(([k, v]) => [k.slice(2), v.data]));
     const t = new SegmenterTrainer(config, data, labels, Prng.fromState(meta.rng as PrngState), values);
     t.step = meta.step as number;
-    t.order = meta.order as number[];
-    t.orderPos = meta.orderPos as number;
+    t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };
     t.opt.load("opt/", tensors);
     return t;
   }
@@ -64,7 +64,7 @@ export class SegmenterTrainer {
     const tensors = new Map<string, TensorData>();
     for (const [k, v] of Object.entries(this.params)) tensors.set(`S/${k}`, { shape: v.shape, data: (await v.data()) as Float32Array });
     for (const [k, v] of await this.opt.state("opt/")) tensors.set(k, v);
-    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.order, orderPos: this.orderPos, configHash: await configHash(this.config) }, tensors);
+    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors);
   }
 
   async values(): Promise<ParamValues> {
@@ -74,19 +74,7 @@ export class SegmenterTrainer {
   }
 
   private nextIndices(n: number): number[] {
-    const out: number[] = [];
-    while (out.length < n) {
-      if (this.orderPos >= this.order.length) {
-        this.order = Array.from({ length: this.data.size }, (_, i) => i);
-        for (let i = this.order.length - 1; i > 0; i--) {
-          const j = Math.floor(this.rng.uniform() * (i + 1));
-          [this.order[i], this.order[j]] = [this.order[j]!, this.order[i]!];
-        }
-        this.orderPos = 0;
-      }
-      out.push(this.order[this.orderPos++]!);
-    }
-    return out;
+    return nextIndices(this.dataOrder, this.data.size, n, this.rng);
   }
 
   /** The learning rate of step `s`: constant, then linear decay to 10 % over the last `decayFraction`. */
@@ -165,14 +153,7 @@ export async function runSegmenterTraining(opts: {
   const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
   log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : "new run"}, ${config.steps} steps, batch ${config.batch}`);
 
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    log("\nstopping after this step (a checkpoint is saved; run again to resume) …");
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupt = catchInterrupt(log);
   const bar = opts.quiet
     ? null
     : new cliProgress.SingleBar(
@@ -188,7 +169,7 @@ export async function runSegmenterTraining(opts: {
   let sums = { loss: 0, accuracy: 0, n: 0 };
   let t0 = performance.now();
   let done = 0;
-  while (trainer.step < config.steps && !stopping && (opts.maxSteps === undefined || done < opts.maxSteps)) {
+  while (trainer.step < config.steps && !interrupt.requested() && (opts.maxSteps === undefined || done < opts.maxSteps)) {
     const m = await trainer.trainStep();
     done++;
     sums = { loss: sums.loss + m.loss, accuracy: sums.accuracy + m.accuracy, n: sums.n + 1 };
@@ -204,8 +185,7 @@ export async function runSegmenterTraining(opts: {
     if (s % config.checkpointEvery === 0) await save();
   }
   bar?.stop();
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  interrupt.release();
   await save();
   const finished = trainer.step >= config.steps;
   log(finished ? `${runDir}: finished at step ${trainer.step}` : `${runDir}: paused at step ${trainer.step}; run the same command to continue`);

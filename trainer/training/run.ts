@@ -17,6 +17,7 @@ import type { ParamValues } from "../../shared/generator/params.ts";
 import { listCheckpoints } from "./checkpoint.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema } from "./config.ts";
 import { curvesSvg } from "./curves.ts";
+import { catchInterrupt } from "./interrupt.ts";
 import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { regionGrid, seedGrid } from "./samples.ts";
 import { Trainer, type TrainingData } from "./trainer.ts";
@@ -66,21 +67,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
   log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : opts.fineTuneFromWeights ? "fine-tuning from a published generator" : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
 
-  let stopping = false;
-  let firstSignalAt = 0;
-  const onSignal = () => {
-    // npm and tsx relay a Ctrl-C to this process within milliseconds of the terminal's own signal;
-    // only a second Ctrl-C after 2 s means "quit now, without a checkpoint".
-    if (stopping) {
-      if (Date.now() - firstSignalAt > 2000) process.exit(130);
-      return;
-    }
-    stopping = true;
-    firstSignalAt = Date.now();
-    log("\nstopping after this step (a checkpoint is saved; run again to resume) …");
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const interrupt = catchInterrupt(log);
 
   const bar = opts.quiet
     ? null
@@ -111,7 +98,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   let t0 = performance.now();
   let imgs = 0;
   let steps = 0;
-  while (trainer.step < totalSteps && !stopping && (opts.maxSteps === undefined || steps < opts.maxSteps)) {
+  while (trainer.step < totalSteps && !interrupt.requested() && (opts.maxSteps === undefined || steps < opts.maxSteps)) {
     const m = await trainer.trainStep();
     opts.afterStep?.();
     steps++;
@@ -138,8 +125,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     if (s % config.checkpointEvery === 0) await saveCheckpoint();
   }
   bar?.stop();
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  interrupt.release();
   const finished = trainer.step >= totalSteps;
   await saveCheckpoint();
   await writeSamples();

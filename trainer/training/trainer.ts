@@ -16,6 +16,7 @@ import { tf } from "../tf-node.ts";
 import { Adam } from "./adam.ts";
 import { type TensorData, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type TrainConfig, r1GammaOf } from "./config.ts";
+import { type DataOrder, nextIndices } from "./data-order.ts";
 
 /** Images for training: RGB floats in [−1, 1], index-addressable so the order is reproducible. */
 export interface TrainingData {
@@ -38,8 +39,7 @@ export class Trainer {
   private readonly optD: Adam;
   private readonly gSpecs: ParamSpec[];
   private readonly masks: LinkedRegion[];
-  private order: number[] = [];
-  private orderPos = 0;
+  private dataOrder: DataOrder = { order: [], orderPos: 0 };
 
   private constructor(
     readonly config: TrainConfig,
@@ -107,8 +107,7 @@ export class Trainer {
     if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json, or fine-tune from it`);
     t.step = meta.step as number;
     t.plMean = meta.plMean as number;
-    t.order = meta.order as number[];
-    t.orderPos = meta.orderPos as number;
+    t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };
     for (const s of t.gSpecs) {
       t.emaG[s.name]!.dispose();
       t.emaG[s.name] = tf.keep(tf.tensor(tensors.get(`Gema/${s.name}`)!.data, s.shape));
@@ -126,7 +125,7 @@ export class Trainer {
     for (const [k, v] of Object.entries(this.emaG)) await put(`Gema/${k}`, v);
     for (const [k, v] of Object.entries(this.nets.D)) await put(`D/${k}`, v);
     for (const [k, v] of [...(await this.optG.state("optG/")), ...(await this.optD.state("optD/"))]) tensors.set(k, v);
-    const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.order, orderPos: this.orderPos, configHash: await configHash(this.config) };
+    const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) };
     await saveCheckpoint(dir, meta, tensors);
   }
 
@@ -142,20 +141,7 @@ export class Trainer {
   }
 
   private nextIndices(n: number): number[] {
-    const out: number[] = [];
-    while (out.length < n) {
-      if (this.orderPos >= this.order.length) {
-        // A new epoch: Fisher–Yates shuffle from the run's PRNG.
-        this.order = Array.from({ length: this.data.size }, (_, i) => i);
-        for (let i = this.order.length - 1; i > 0; i--) {
-          const j = Math.floor(this.rng.uniform() * (i + 1));
-          [this.order[i], this.order[j]] = [this.order[j]!, this.order[i]!];
-        }
-        this.orderPos = 0;
-      }
-      out.push(this.order[this.orderPos++]!);
-    }
-    return out;
+    return nextIndices(this.dataOrder, this.data.size, n, this.rng);
   }
 
   private drawRandom(linkStep: boolean, plStep: boolean): StepRandom {
