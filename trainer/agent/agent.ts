@@ -13,6 +13,7 @@ import { openDataset } from "../data/open.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { exportModel } from "../export.ts";
 import { measureLocality } from "../metrics/masked-mse.ts";
+import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { generatedImages, realImages } from "../metrics/image-sets.ts";
 import { slicedWasserstein } from "../metrics/swd.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
@@ -123,7 +124,10 @@ export async function runJob(o: AgentOptions, c: Claimed): Promise<{ version: st
     const { meta, tensors } = await loadCheckpoint(ckpt);
     const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
     const g = Generator.fromValues(config.generator, values);
-    const locality = await measureLocality(g, config.regions, { samples: o.metricSamples ?? 200 });
+    // Semantic regions: measured with, and bundled with, the segmenter the config pins.
+    const pinned = config.segmenter ? await openPinnedSegmenter(config.segmenter) : undefined;
+    const locality = await measureLocality(g, config.regions, { samples: o.metricSamples ?? 200, segmenter: pinned?.segmenter });
+    pinned?.segmenter.dispose();
     const real = await realImages(data, o.swdImages ?? 256);
     const fake = await generatedImages(g, real.length);
     g.dispose();
@@ -142,6 +146,7 @@ export async function runJob(o: AgentOptions, c: Claimed): Promise<{ version: st
         metrics: { locality, swd, samples: o.metricSamples ?? 200, swdImages: real.length, pixelRange: "[-1, 1]" },
       },
       provenance: { backend: o.backend, run: runDir, steps: meta.step as number, kimg: meta.kimg as number, ...(c.activeVersion ? { parent: c.activeVersion } : {}) },
+      ...(pinned ? { segmenter: { config: pinned.segmenter.config, values: pinned.values } } : {}),
     });
     for (const s of packed.shards) await call(o, "PUT", `/agent/jobs/${job.id}/files/${s.path}`, s.bytes, { "LinkGAN-Agent": o.agentId });
     await call(o, "PUT", `/agent/jobs/${job.id}/files/manifest.json`, new TextEncoder().encode(JSON.stringify(packed.manifest)), { "LinkGAN-Agent": o.agentId });
