@@ -28,7 +28,8 @@ describe("demo page", () => {
   it("links every other stored model, e.g. one with a semantic region", async () => {
     await seedTinySemanticModel();
     const html = await (await SELF.fetch(`http://api.test/?model=${MODEL}`)).text();
-    expect(html).toContain(`Other models: <a href="/?model=${SEMANTIC_MODEL}">${SEMANTIC_MODEL}</a>.`);
+    expect(html).toContain(`<p>Other models: <a href="/?model=${SEMANTIC_MODEL}">${SEMANTIC_MODEL}</a>.</p>`);
+    expect(html.indexOf("Other models")).toBeGreaterThan(html.indexOf("<linkgan-editor")); // Tab reaches the editor first
     const other = await (await SELF.fetch(`http://api.test/?model=${SEMANTIC_MODEL}`)).text();
     expect(other).toContain(`<linkgan-editor model="${SEMANTIC_MODEL}" seed="7"></linkgan-editor>`);
     expect(other).toContain(`<a href="/?model=${MODEL}">${MODEL}</a>`);

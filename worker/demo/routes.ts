@@ -27,7 +27,8 @@ demo.get("/", async (c) => {
 });
 
 function page(attrs: string, model: string | undefined, names: string[], origin: string): string {
-  // Names are validated model names (a-z, 0-9, _ and -), safe in HTML and URLs as they are.
+  // Names are validated model names (a-z, 0-9, _ and -), safe in HTML and URLs as they are. The
+  // links go after the editor, so that Tab reaches the editor first.
   const others = names.filter((n) => n !== model).map((n) => `<a href="/?model=${n}">${n}</a>`);
   return `<!doctype html>
 <html lang="en">
@@ -46,9 +47,9 @@ function page(attrs: string, model: string | undefined, names: string[], origin:
 <body>
 <h1>LinkGAN editor</h1>
 <p>Hover the image to see its linked regions; click one (or press its key) to resample only that region.
-Paint a mask with the brush to resample the regions it covers. ${model ? `Model: <code>${model}</code>.` : "No model is stored yet: run <code>npm run dev:seed</code>."}
-${others.length ? `Other models: ${others.join(", ")}.` : ""}</p>
+Paint a mask with the brush to resample the regions it covers. ${model ? `Model: <code>${model}</code>.` : "No model is stored yet: run <code>npm run dev:seed</code>."}</p>
 <linkgan-editor ${attrs}></linkgan-editor>
+${others.length ? `<p>Other models: ${others.join(", ")}.</p>` : ""}
 <p>Embed it: <code>&lt;script type="module" src="${origin}/linkgan-editor.js"&gt;&lt;/script&gt;</code> and
 <code>&lt;linkgan-editor api-origin="${origin}" model="${model ?? "…"}"&gt;&lt;/linkgan-editor&gt;</code>. API reference: <a href="/docs">/docs</a>.</p>
 <div id="log" aria-live="off"></div>
