@@ -1,6 +1,7 @@
 /**
- * npm run bench: generation time per image (batch 1, cpu backend) for every shipped config, in Node
- * and inside workerd (wrangler dev on loopback), side by side; then the weight bytes per dtype.
+ * npm run bench: generation time per image (batch 1, cpu backend) for every shipped config, and the
+ * part segmenter's time per image, in Node and inside workerd (wrangler dev on loopback), side by
+ * side; then the weight bytes per dtype.
  * Medians over repeated runs after a warm-up: this machine is shared and noisy.
  *
  *   npm run bench -- --runs 9
@@ -11,6 +12,10 @@ import { Generator } from "../../shared/generator/generator.ts";
 import { countParams, generatorParamSpecs, initParams } from "../../shared/generator/params.ts";
 import { packModel } from "../../shared/weights/pack.ts";
 import type { WeightDtype } from "../../shared/weights/quantize.ts";
+import { SegmenterConfig } from "../../shared/segmenter/config.ts";
+import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import parts from "../../trainer/configs/faces64-parts.json";
 import { setupNodeCpu } from "../lib/node-tf.ts";
 import { startWranglerDev } from "../lib/wrangler-dev.ts";
 
@@ -39,7 +44,27 @@ for (const [name, cfg] of Object.entries(CONFIGS)) {
   process.stderr.write(`node ${name}: ${node[name]!.toFixed(1)} ms\n`);
 }
 
+// The part segmenter (#7) on one faces64 image: what a semantic mask adds to a render miss.
+const segCfg = SegmenterConfig.parse(parts.segmenter);
+let nodeSegment: number;
+{
+  const g = Generator.fromValues(CONFIGS.faces64, initParams(generatorParamSpecs(CONFIGS.faces64), 1));
+  const s = Segmenter.fromValues(segCfg, initParams(segmenterParamSpecs(segCfg), 1));
+  const times: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const [img] = await g.render(await g.mapSeeds([i + 1], 1), [i + 1]);
+    const t0 = performance.now();
+    await s.labels([img!]);
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  g.dispose();
+  s.dispose();
+  nodeSegment = median(times);
+  process.stderr.write(`node segmenter: ${nodeSegment.toFixed(1)} ms\n`);
+}
+
 const workerd: Record<string, number> = {};
+let workerdSegment = 0;
 const dev = await startWranglerDev("scripts/bench/wrangler.toml", { readyPath: "/?config=tiny" });
 try {
   for (const name of Object.keys(CONFIGS)) {
@@ -54,6 +79,16 @@ try {
     workerd[name] = median(times);
     process.stderr.write(`workerd ${name}: ${workerd[name]!.toFixed(1)} ms\n`);
   }
+  const withLabels: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${dev.url}/?config=faces64&seed=${i + 1}&segment=1`);
+    if (!res.ok) throw new Error(`workerd segmenter: HTTP ${res.status} ${await res.text()}`);
+    await res.json();
+    if (i > 0) withLabels.push(performance.now() - t0);
+  }
+  workerdSegment = median(withLabels) - workerd.faces64!;
+  process.stderr.write(`workerd segmenter: ${workerdSegment.toFixed(1)} ms\n`);
 } finally {
   await dev.stop();
 }
@@ -66,6 +101,11 @@ for (const [name, cfg] of Object.entries(CONFIGS)) {
   const w = workerd[name]!;
   console.log(`| ${name} | ${cfg.resolution}² | ${countParams(generatorParamSpecs(cfg)).toLocaleString("en")} | ${n.toFixed(1)} | ${w.toFixed(1)} | ${(w / n).toFixed(2)} |`);
 }
+
+console.log(`\nPart segmenter (faces64-parts architecture, ${countParams(segmenterParamSpecs(segCfg)).toLocaleString("en")} params, random weights) on one 64² image, same backend (median of ${runs}; workerd: median of generate+segment minus median of generate)\n`);
+console.log("| network | Node (ms) | workerd (ms) | workerd / Node |");
+console.log("|---|---|---|---|");
+console.log(`| segmenter | ${nodeSegment.toFixed(1)} | ${workerdSegment.toFixed(1)} | ${(workerdSegment / nodeSegment).toFixed(2)} |`);
 
 console.log("\nWeight bytes per dtype (shards; int8 adds its per-channel scales, 4 B each, in the manifest)\n");
 console.log("| config | float32 | float16 | int8 (+scales) | int8 / float32 |");

@@ -7,9 +7,14 @@ import "@tensorflow/tfjs-backend-cpu";
 import { CONFIGS, type ConfigName } from "../../shared/generator/configs.ts";
 import { Generator } from "../../shared/generator/generator.ts";
 import { generatorParamSpecs, initParams } from "../../shared/generator/params.ts";
+import { SegmenterConfig } from "../../shared/segmenter/config.ts";
+import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { tf } from "../../shared/tf.ts";
+import parts from "../../trainer/configs/faces64-parts.json";
 
 const generators = new Map<string, Generator>();
+let segmenter: Segmenter | undefined;
 
 export default {
   async fetch(req: Request): Promise<Response> {
@@ -26,6 +31,12 @@ export default {
     }
     const [w] = await g.mapSeeds([seed], 1);
     const [img] = await g.render([w!], [seed]);
+    if (url.searchParams.get("segment") === "1") {
+      // The faces64 image and then its labels: the client subtracts the generate-only time.
+      segmenter ??= Segmenter.fromValues(SegmenterConfig.parse(parts.segmenter), initParams(segmenterParamSpecs(SegmenterConfig.parse(parts.segmenter)), 1));
+      const [labels] = await segmenter.labels([img!]);
+      return Response.json({ config: name, checksum: labels!.reduce((a, b) => a + b, 0) });
+    }
     return Response.json({ config: name, checksum: img!.data.reduce((a, b) => a + b, 0) });
   },
 };
