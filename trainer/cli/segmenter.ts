@@ -94,13 +94,13 @@ const evaluation = await evaluateSegmenter(segmenter, data.all, data.heldOut, { 
 bar.stop();
 segmenter.dispose();
 
-const command_ = `npm run segmenter -- export --run ${f.run} --name ${f.name} --dtype ${f.dtype}`;
+const measuredBy = `npm run segmenter -- export --run ${f.run} --name ${f.name} --dtype ${f.dtype}`;
 const metrics = {
   heldOutIou: Object.fromEntries(evaluation.iou.map((c) => [c.class, Number(c.iou.toFixed(4))])),
   pixelAccuracy: Number(evaluation.pixelAccuracy.toFixed(4)),
   heldOutImages: evaluation.images,
   evaluatedAs: `${f.dtype} weights through the shared loader, ${backend.name} backend`,
-  command: command_,
+  command: measuredBy,
 };
 const packed = await packSegmenter({
   name: f.name,
@@ -142,7 +142,7 @@ await writeFile(
     "",
     "Rows of `iou.png`: image, ground truth, prediction (two images per row).",
     "",
-    `Measured with \`${command_}\`.`,
+    `Measured with \`${measuredBy}\`.`,
     "",
     "## Architecture",
     "",
