@@ -5,9 +5,13 @@
  *   webgpu      @tensorflow/tfjs-backend-webgpu on Dawn (`webgpu` package): the WebGPU harness
  *   cpu         the pure-JS backend: tiny configs and tests only (conv filter gradients are slow)
  */
+import { z } from "zod";
 import { tf } from "./tf-node.ts";
 
 export type BackendName = "tensorflow" | "webgpu" | "cpu";
+
+/** The `--backend` flag of every trainer command: a backend, or "auto" (tensorflow when installed). */
+export const BackendFlag = z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto");
 
 export interface BackendChoice {
   name: BackendName;

@@ -102,12 +102,18 @@ export const Provenance = z
   })
   .strict();
 
+/** A model's stable name, as users address it (URLs, CLI flags, weights/<name>/). */
+export const ModelName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -");
+
+/** The prose of a model card, which a person writes (a `--card` file); datasets and metrics come from the run. */
+export const ModelCardText = ModelCard.pick({ title: true, description: true, intendedUse: true, limitations: true, license: true }).partial();
+
 /** Fields every model file has, whatever network it holds. */
 const common = {
   format: z.literal(FORMAT),
   formatVersion: z.literal(FORMAT_VERSION),
   /** Model name (the stable id users address, e.g. "faces64"). */
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
+  name: ModelName,
   /** Content-derived version id: see `versionOf`. */
   version: z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits'),
   card: ModelCard,

@@ -2,8 +2,10 @@
  * Weight encodings: float32, float16 (IEEE half, round-to-nearest-even), and int8 with one
  * symmetric scale per output channel (the last axis): v ≈ q · scale, q ∈ [−127, 127].
  */
+import { z } from "zod";
 
-export type WeightDtype = "float32" | "float16" | "int8";
+export const WeightDtype = z.enum(["float32", "float16", "int8"]);
+export type WeightDtype = z.infer<typeof WeightDtype>;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { claimJob, runJob } from "../agent/agent.ts";
-import { selectBackend } from "../backends.ts";
+import { BackendFlag, selectBackend } from "../backends.ts";
 import { fail, parseFlags } from "./args.ts";
 
 const HELP = `Usage: npm run agent -- --api URL [options]
@@ -28,7 +28,7 @@ const Flags = z.object({
   wait: z.coerce.number().positive().default(60),
   poll: z.coerce.number().positive().default(5),
   "work-dir": z.string().default("runs/agent"),
-  backend: z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto"),
+  backend: BackendFlag,
   "metric-samples": z.coerce.number().int().min(1).default(200),
 });
 const f = parseFlags("agent", Flags, ["api", "token", "once", "wait", "poll", "work-dir", "backend", "metric-samples"], HELP, undefined, ["once"]);

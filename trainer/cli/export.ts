@@ -8,7 +8,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { ModelCard } from "../../shared/weights/manifest.ts";
+import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
+import { WeightDtype } from "../../shared/weights/quantize.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { selectBackend } from "../backends.ts";
 import { exportModel, quantizationPsnr } from "../export.ts";
@@ -29,15 +30,14 @@ const HELP = `Usage: npm run export -- --run DIR --name NAME [options]
 
 const Flags = z.object({
   run: z.string().min(1),
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
+  name: ModelName,
   out: z.string().optional(),
-  dtype: z.enum(["int8", "float16", "float32"]).default("int8"),
+  dtype: WeightDtype.default("int8"),
   card: z.string().optional(),
   metrics: z.string().optional(),
   "baseline-metrics": z.string().optional(),
   backend: z.string().optional(),
 });
-const CardText = ModelCard.pick({ title: true, description: true, intendedUse: true, limitations: true, license: true }).partial();
 
 const f = parseFlags("export", Flags, ["run", "name", "out", "dtype", "card", "metrics", "baseline-metrics", "backend"], HELP);
 const config = await readJson("export", join(f.run, "config.json"), TrainConfig);
@@ -45,7 +45,7 @@ const ckpt = (await listCheckpoints(f.run)).at(-1);
 if (!ckpt) fail("export", `${f.run}: no checkpoints`);
 const { meta, tensors } = await loadCheckpoint(ckpt).catch((e: Error) => fail("export", e.message));
 const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
-const text = f.card ? await readJson("export", f.card, CardText) : {};
+const text = f.card ? await readJson("export", f.card, ModelCardText) : {};
 const readMetrics = async (file: string) => {
   try {
     return JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { Generator } from "../../shared/generator/generator.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
-import { selectBackend } from "../backends.ts";
+import { BackendFlag, selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
 import { DatasetSpec } from "../data/spec.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
@@ -43,7 +43,7 @@ const Flags = z.object({
   inception: z.string().optional(),
   "inception-range": z.enum(["-1-1", "0-1", "0-255"]).default("-1-1"),
   "fid-images": z.coerce.number().int().min(2).default(1000),
-  backend: z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto"),
+  backend: BackendFlag,
   out: z.string().optional(),
   "regions-from": z.string().optional(),
 });

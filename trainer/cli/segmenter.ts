@@ -14,9 +14,10 @@ import { z } from "zod";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { writeModelDir } from "../../shared/weights/file-source.ts";
 import { loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
-import { ModelCard } from "../../shared/weights/manifest.ts";
+import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
+import { WeightDtype } from "../../shared/weights/quantize.ts";
 import { packSegmenter } from "../../shared/weights/pack.ts";
-import { selectBackend } from "../backends.ts";
+import { BackendFlag, selectBackend } from "../backends.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { SegmenterTrainConfig } from "../segmenter/config.ts";
 import { openSegmenterData } from "../segmenter/data.ts";
@@ -42,10 +43,9 @@ if (command !== "train" && command !== "export") {
   fail("segmenter", `first argument must be "train" or "export", got ${command === undefined ? "nothing" : JSON.stringify(command)}\n${HELP}`);
 }
 process.argv.splice(2, 1);
-const backendName = z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto");
 
 if (command === "train") {
-  const f = parseFlags("segmenter train", z.object({ config: z.string().min(1), run: z.string().min(1), steps: z.coerce.number().int().min(1).optional(), backend: backendName }), ["config", "run", "steps", "backend"], HELP);
+  const f = parseFlags("segmenter train", z.object({ config: z.string().min(1), run: z.string().min(1), steps: z.coerce.number().int().min(1).optional(), backend: BackendFlag }), ["config", "run", "steps", "backend"], HELP);
   const config = await readJson("segmenter train", f.config, SegmenterTrainConfig);
   const backend = await selectBackend(f.backend).catch((e: Error) => fail("segmenter train", e.message));
   console.error(`backend: ${backend.name} (${backend.reason})`);
@@ -67,18 +67,18 @@ if (command === "train") {
 
 const Flags = z.object({
   run: z.string().min(1),
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
+  name: ModelName,
   out: z.string().optional(),
-  dtype: z.enum(["int8", "float16", "float32"]).default("int8"),
+  dtype: WeightDtype.default("int8"),
   card: z.string().optional(),
-  backend: backendName,
+  backend: BackendFlag,
 });
 const f = parseFlags("segmenter export", Flags, ["run", "name", "out", "dtype", "card", "backend"], HELP);
 const config = await readJson("segmenter export", join(f.run, "config.json"), SegmenterTrainConfig);
 const ckpt = (await listCheckpoints(f.run)).at(-1) ?? fail("segmenter export", `${f.run}: no checkpoints`);
 const { meta, tensors } = await loadCheckpoint(ckpt).catch((e: Error) => fail("segmenter export", e.message));
 const values = new Map([...tensors].filter(([k]) => k.startsWith("S/")).map(([k, v]) => [k.slice(2), v.data]));
-const text = f.card ? await readJson("segmenter export", f.card, ModelCard.pick({ title: true, description: true, intendedUse: true, limitations: true, license: true }).partial()) : {};
+const text = f.card ? await readJson("segmenter export", f.card, ModelCardText) : {};
 const backend = await selectBackend(f.backend).catch((e: Error) => fail("segmenter export", e.message));
 const data = await openSegmenterData(config).catch((e: Error) => fail("segmenter export", e.message));
 

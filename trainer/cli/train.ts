@@ -13,7 +13,7 @@ import { canonicalJson } from "../../shared/weights/content-id.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
 import { listCheckpoints } from "../training/checkpoint.ts";
-import { selectBackend } from "../backends.ts";
+import { BackendFlag, selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
 import { TrainConfig } from "../training/config.ts";
 import { runTraining } from "../training/run.ts";
@@ -31,7 +31,7 @@ Exit status: 0 when the run has finished, 3 when it paused (run the same command
 const Flags = z.object({
   config: z.string().min(1),
   run: z.string().min(1),
-  backend: z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto"),
+  backend: BackendFlag,
   "fine-tune-from": z.string().optional(),
   "from-model": z.string().optional(),
   steps: z.coerce.number().int().min(1).optional(),
