@@ -59,8 +59,19 @@ export class Segmenter {
 
   /** The binary mask of `className` in each image. */
   async masks(images: FloatImage[], className: string): Promise<BinaryMask[]> {
+    return (await this.labels(images)).map((l) => this.classMask(l, className));
+  }
+
+  /**
+   * One class's mask from labels `labels()` gave (callers that cache labels mask every class from one pass).
+   *
+   * @example
+   * const [labels] = await s.labels([img]);
+   * const hair = s.classMask(labels, "hair");
+   */
+  classMask(labels: Uint8Array, className: string): BinaryMask {
     const k = this.classIndex(className);
-    return (await this.labels(images)).map((l) => ({ size: this.config.resolution, data: l.map((v) => (v === k ? 1 : 0)) }));
+    return { size: this.config.resolution, data: labels.map((v) => (v === k ? 1 : 0)) };
   }
 
   dispose(): void {

@@ -59,9 +59,9 @@ export async function measureLocality(g: Generator, regions: Region[], opts: Loc
     for (const [ri, r] of measured.entries()) {
       const edited = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, [r.axes])), seeds);
       const others = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, complement(wDim, r.axes))), seeds);
-      const semantic = r.mask.kind === "semantic" ? opts.segmenter!.classIndex(r.mask.class) : -1;
+      const semanticClass = r.mask.kind === "semantic" ? r.mask.class : "";
       for (let j = 0; j < seeds.length; j++) {
-        const m = fixedMasks[ri] ?? labels[j]!.map((v) => (v === semantic ? 1 : 0));
+        const m = fixedMasks[ri] ?? opts.segmenter!.classMask(labels[j]!, semanticClass).data;
         const x = xs[j]!.data;
         const e = edited[j]!.data;
         const o = others[j]!.data;

@@ -312,10 +312,9 @@ export class LinkGanClient {
           const region = this.local.manifest.regions.find((r) => r.name === name)!;
           const s = this.local.segmenter;
           if (region.mask.kind !== "semantic" || !s) throw new LinkGanError("no_segmenter", `region "${name}" is semantic but the model has no segmenter`, "regions");
-          const k = s.classIndex(region.mask.class);
           const base = await this.baseRender(image.w, image.noise);
           if (!base.labels) [base.labels] = (await s.labels([base.image])) as [Uint8Array];
-          return { size: res, data: base.labels.map((v) => (v === k ? 1 : 0)) };
+          return s.classMask(base.labels, region.mask.class);
         }
         const q = new URLSearchParams({ w: latentToParam(image.w), noise: String(image.noise), version: this.model.version });
         return pngMask(await this.getPng(`${this.modelUrl()}/regions/${encodeURIComponent(name)}/mask.png?${q}`), res);

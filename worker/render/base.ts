@@ -56,11 +56,10 @@ export async function semanticMask(m: LiveModel, base: ResolvedBase, region: Reg
   if (region.mask.kind !== "semantic") throw new Error(`region "${region.name}" is not semantic`);
   const s = m.segmenter;
   if (!s) throw new Error(`model "${m.name}" has a semantic region but no segmenter (the manifest schema requires one)`);
-  const k = s.classIndex(region.mask.class);
   const e = await entry(m, base);
   if (!e.labels) {
     [e.labels] = (await s.labels([e.image])) as [Uint8Array];
     bases.set(keyOf(m, base), e); // re-account the entry's bytes
   }
-  return { size: s.config.resolution, data: e.labels.map((v) => (v === k ? 1 : 0)) };
+  return s.classMask(e.labels, region.mask.class);
 }
