@@ -20,6 +20,39 @@ function conv(params: SegmenterParams, name: string, x: tf.Tensor4D, relu: boole
   return relu ? tf.relu(y) : y;
 }
 
+/** The encoder's feature maps, one per level, from full resolution down to the bottleneck. */
+function encoder(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tensor4D): tf.Tensor4D[] {
+  const [, h, w, c] = images.shape;
+  if (h !== cfg.resolution || w !== cfg.resolution || c !== 3) {
+    throw new Error(`segmenter input: expected [N, ${cfg.resolution}, ${cfg.resolution}, 3], got [${images.shape}]`);
+  }
+  const skips: tf.Tensor4D[] = [];
+  let x = images;
+  for (const [l, [c0, c1]] of segmenterConvs(cfg).down.entries()) {
+    if (l > 0) x = tf.maxPool(x, 2, 2, "valid");
+    x = conv(params, c1!.name, conv(params, c0!.name, x, true), true);
+    skips.push(x);
+  }
+  return skips;
+}
+
+/**
+ * An image embedding from the segmenter's bottleneck, average-pooled to 4×4 and flattened:
+ * [N, 16·channels]. It encodes where each part is and what it looks like, with no downloaded
+ * network, for distribution metrics such as precision and recall.
+ *
+ * @example
+ * const f = segmenterEmbedding(params, cfg, images); // [N, 1024] for channels […, 64]
+ */
+export function segmenterEmbedding(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const bottleneck = encoder(params, cfg, images).at(-1)!;
+    const [n, h] = bottleneck.shape;
+    const k = Math.max(1, h / 4);
+    return tf.reshape(tf.avgPool(bottleneck, k, k, "valid"), [n, -1]) as tf.Tensor2D;
+  });
+}
+
 /**
  * Per-pixel class logits: images [N, H, W, 3] in [−1, 1] → [N, H, W, classes].
  *
@@ -27,19 +60,10 @@ function conv(params: SegmenterParams, name: string, x: tf.Tensor4D, relu: boole
  * const logits = segmenterLogits(params, cfg, images); // argmax over the last axis = class index
  */
 export function segmenterLogits(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tensor4D): tf.Tensor4D {
-  const [, h, w, c] = images.shape;
-  if (h !== cfg.resolution || w !== cfg.resolution || c !== 3) {
-    throw new Error(`segmenter input: expected [N, ${cfg.resolution}, ${cfg.resolution}, 3], got [${images.shape}]`);
-  }
   return tf.tidy(() => {
-    const { down, up } = segmenterConvs(cfg);
-    const skips: tf.Tensor4D[] = [];
-    let x = images;
-    for (const [l, [c0, c1]] of down.entries()) {
-      if (l > 0) x = tf.maxPool(x, 2, 2, "valid");
-      x = conv(params, c1!.name, conv(params, c0!.name, x, true), true);
-      skips.push(x);
-    }
+    const { up } = segmenterConvs(cfg);
+    const skips = encoder(params, cfg, images);
+    let x = skips.at(-1)!;
     for (const [i, [c0, c1]] of up.entries()) {
       const skip = skips[skips.length - 2 - i]!;
       x = tf.concat([upsample2x(x), skip], 3) as tf.Tensor4D;

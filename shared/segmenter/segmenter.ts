@@ -4,7 +4,7 @@ import { sizeOf } from "../generator/params.ts";
 import type { BinaryMask } from "../regions/mask.ts";
 import { tf } from "../tf.ts";
 import type { SegmenterConfig } from "./config.ts";
-import { type SegmenterParams, segmenterLabels } from "./network.ts";
+import { type SegmenterParams, segmenterEmbedding, segmenterLabels } from "./network.ts";
 import { segmenterParamSpecs } from "./params.ts";
 
 /**
@@ -42,19 +42,37 @@ export class Segmenter {
     return i;
   }
 
-  /** Class index per pixel of each image (H×W bytes). */
-  async labels(images: FloatImage[]): Promise<Uint8Array[]> {
+  private batchOf(images: FloatImage[]): tf.Tensor4D {
     const res = this.config.resolution;
     for (const [i, img] of images.entries()) {
       if (img.width !== res || img.height !== res) throw new Error(`image ${i}: the segmenter takes ${res}×${res}, got ${img.width}×${img.height}`);
     }
-    if (images.length === 0) return [];
     const flat = new Float32Array(images.length * res * res * 3);
     for (const [i, img] of images.entries()) flat.set(img.data, i * res * res * 3);
-    const labels = tf.tidy(() => segmenterLabels(this.params, this.config, tf.tensor4d(flat, [images.length, res, res, 3])));
+    return tf.tensor4d(flat, [images.length, res, res, 3]);
+  }
+
+  /** Class index per pixel of each image (H×W bytes). */
+  async labels(images: FloatImage[]): Promise<Uint8Array[]> {
+    const res = this.config.resolution;
+    if (images.length === 0) return [];
+    const labels = tf.tidy(() => segmenterLabels(this.params, this.config, this.batchOf(images)));
     const data = await labels.data();
     labels.dispose();
     return images.map((_, i) => Uint8Array.from(data.subarray(i * res * res, (i + 1) * res * res)));
+  }
+
+  /**
+   * Each image's embedding (`segmenterEmbedding`: the bottleneck pooled to 4×4), the feature space
+   * of the trainer's precision and recall.
+   */
+  async embeddings(images: FloatImage[]): Promise<Float32Array[]> {
+    if (images.length === 0) return [];
+    const e = tf.tidy(() => segmenterEmbedding(this.params, this.config, this.batchOf(images)));
+    const data = (await e.data()) as Float32Array;
+    const d = e.shape[1];
+    e.dispose();
+    return images.map((_, i) => data.slice(i * d, (i + 1) * d));
   }
 
   /** The binary mask of `className` in each image. */

@@ -34,6 +34,23 @@ describe("npm run metrics", () => {
     expect(Number.isFinite(m.fid)).toBe(true);
   });
 
+  it("measures diversity: pixel-spread ratios, and precision/recall in the bundled segmenter's embedding", async () => {
+    const out = join(dir, "d.json");
+    const { stdout } = await run(
+      "node",
+      ["--import", "tsx", "trainer/cli/metrics.ts", "test/fixtures/tiny-semantic-model", "--samples", "2", "--swd-images", "10", "--dataset", join(dir, "data.json"), "--backend", "cpu", "--out", out],
+      { timeout: 120_000 },
+    );
+    expect(stdout).toMatch(/Diversity \(10 images each; generated \/ real\): per-pixel std/);
+    expect(stdout).toMatch(/Precision [01]\.\d{3}, recall [01]\.\d{3}/);
+    const m = JSON.parse(await readFile(out, "utf8")) as { diversity: { stdRatio: number; pairwiseRatio: number; precisionRecall: { precision: number; recall: number } } };
+    // The fixture's random weights render noise, nothing like the faces: a positive spread, no recall to speak of.
+    expect(m.diversity.stdRatio).toBeGreaterThan(0);
+    expect(m.diversity.pairwiseRatio).toBeGreaterThan(0);
+    expect(m.diversity.precisionRecall.recall).toBeGreaterThanOrEqual(0);
+    expect(m.diversity.precisionRecall.recall).toBeLessThanOrEqual(1);
+  });
+
   it("names the problem with a bad --inception", async () => {
     const err = await run("node", ["--import", "tsx", "trainer/cli/metrics.ts", "test/fixtures/tiny-model", "--samples", "2", "--swd-images", "0", "--inception", join(dir, "missing"), "--dataset", join(dir, "data.json"), "--backend", "cpu"]).catch((e: { stderr: string }) => e);
     expect((err as { stderr: string }).stderr).toMatch(/--inception .*missing.*not a TF\.js model\.json/);

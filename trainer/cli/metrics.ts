@@ -3,7 +3,9 @@
  *
  * Locality per linked region (masked MSE, both of the paper's definitions; images in [−1, 1]; a
  * semantic region's inside and outside come from the segmenter's mask of each base image)
- * and SWD against the model's training dataset (from its provenance, or --dataset CONFIG.json).
+ * and, against the model's training dataset (from its provenance, or --dataset CONFIG.json), SWD
+ * and diversity: the generated/real ratios of per-pixel std and of mean pairwise distance, and
+ * precision/recall in the part segmenter's embedding (the model's bundled one, or --segmenter).
  */
 import { writeFile } from "node:fs/promises";
 import cliProgress from "cli-progress";
@@ -20,12 +22,16 @@ import { measureLocality } from "../metrics/masked-mse.ts";
 import { features, frechetDistance, loadFeatureNet } from "../metrics/fid.ts";
 import { generatedImages, realImages } from "../metrics/image-sets.ts";
 import { slicedWasserstein } from "../metrics/swd.ts";
+import { type DiversityReport, measureDiversity } from "../metrics/diversity.ts";
+import { loadSegmenter } from "../../shared/weights/loader.ts";
 import { fail, parseFlags, readJson } from "./args.ts";
 
 const HELP = `Usage: npm run metrics -- DIR [options]
   DIR (or --model DIR) model folder (manifest.json + shards)
   --samples N          images for the masked-MSE locality metrics (default 1000)
-  --swd-images N       generated and real images for SWD (default 1024; 0 skips SWD)
+  --swd-images N       generated and real images for SWD and diversity (default 1024; 0 skips both)
+  --segmenter DIR      part segmenter whose embedding precision/recall use (default: the model's
+                       bundled one; without either they are skipped), e.g. weights/faces64-parts
   --inception DIR      a TF.js Inception (graph or layers model.json) for FID; none is downloaded
   --inception-range R  input range the network expects: -1-1 (TF-Hub Inception v3, default), 0-1, 0-255
   --fid-images N       generated and real images for FID (default 1000)
@@ -46,9 +52,10 @@ const Flags = z.object({
   backend: BackendFlag,
   out: z.string().optional(),
   "regions-from": z.string().optional(),
+  segmenter: z.string().optional(),
 });
 
-const f = parseFlags("metrics", Flags, ["model", "samples", "swd-images", "dataset", "inception", "inception-range", "fid-images", "backend", "out", "regions-from"], HELP, "model");
+const f = parseFlags("metrics", Flags, ["model", "samples", "swd-images", "dataset", "inception", "inception-range", "fid-images", "backend", "out", "regions-from", "segmenter"], HELP, "model");
 const backend = await selectBackend(f.backend).catch((e: Error) => fail("metrics", e.message));
 console.error(`backend: ${backend.name}`);
 const model = await loadModel(fileSource(f.model)).catch((e: Error) => fail("metrics", e.message));
@@ -77,10 +84,18 @@ async function imageSets(n: number, task: string): Promise<{ real: Float32Array[
   return { real, fake };
 }
 
+const embedder = f.segmenter
+  ? await loadSegmenter(fileSource(f.segmenter))
+      .then((s) => Segmenter.fromValues(s.manifest.segmenter, s.values))
+      .catch((e: Error) => fail("metrics", `--segmenter ${f.segmenter}: ${e.message}`))
+  : segmenter;
+if (embedder && embedder.config.resolution !== manifest.generator.resolution) fail("metrics", `the segmenter takes ${embedder.config.resolution} px images; the model renders ${manifest.generator.resolution} px`);
 let swd: ReturnType<typeof slicedWasserstein> | null = null;
+let diversity: DiversityReport | null = null;
 if (f["swd-images"] > 0) {
   const { real, fake } = await imageSets(f["swd-images"], "swd fakes");
   swd = slicedWasserstein(real, fake, manifest.generator.resolution);
+  diversity = await measureDiversity(real, fake, manifest.generator.resolution, embedder);
 }
 let fid: number | null = null;
 if (f.inception) {
@@ -98,6 +113,11 @@ for (const r of locality) console.log(`| ${r.region} | ${(r.mseIn * 1e3).toFixed
 if (swd) {
   console.log(`\nSWD ×10³ vs the dataset (${f["swd-images"]} images each): ${swd.levels.map((l) => `${l.size} px ${l.swd.toFixed(2)}`).join(", ")}; mean ${swd.mean.toFixed(2)}`);
 }
+if (diversity) {
+  const pr = diversity.precisionRecall;
+  console.log(`\nDiversity (${diversity.images} images each; generated / real): per-pixel std ${diversity.fake.std.toFixed(3)} / ${diversity.real.std.toFixed(3)} = ${diversity.stdRatio.toFixed(3)}, mean pairwise MSE ${diversity.fake.pairwiseMse.toFixed(3)} / ${diversity.real.pairwiseMse.toFixed(3)} = ${diversity.pairwiseRatio.toFixed(3)}`);
+  console.log(pr ? `Precision ${pr.precision.toFixed(3)}, recall ${pr.recall.toFixed(3)} (k = ${pr.k}, segmenter embedding)` : "Precision/recall skipped: no segmenter (pass --segmenter weights/faces64-parts)");
+}
 if (fid !== null) console.log(`\nFID vs the dataset (${f["fid-images"]} images each, network ${f.inception}): ${fid.toFixed(2)}`);
-const result = { model: manifest.name, version: manifest.version, samples: f.samples, pixelRange: "[-1, 1]", locality, swd, fid, command: `npm run metrics -- --model ${f.model} --samples ${f.samples} --swd-images ${f["swd-images"]}${f["regions-from"] ? ` --regions-from ${f["regions-from"]}` : ""}` };
+const result = { model: manifest.name, version: manifest.version, samples: f.samples, pixelRange: "[-1, 1]", locality, swd, diversity, fid, command: `npm run metrics -- --model ${f.model} --samples ${f.samples} --swd-images ${f["swd-images"]}${f["regions-from"] ? ` --regions-from ${f["regions-from"]}` : ""}${f.segmenter ? ` --segmenter ${f.segmenter}` : ""}` };
 if (f.out) await writeFile(f.out, `${JSON.stringify(result, null, 2)}\n`);

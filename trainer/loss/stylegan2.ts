@@ -34,6 +34,16 @@ export interface Nets {
   dCfg: DiscriminatorConfig;
   G: Record<string, tf.Variable>;
   D: Record<string, tf.Variable>;
+  /**
+   * What D is shown instead of an image batch (differentiable augmentation, trainer/augment); every
+   * D call goes through it, so reals and fakes are augmented alike in every phase. Identity if absent.
+   */
+  augment?: (x: tf.Tensor4D) => tf.Tensor4D;
+}
+
+/** D's logits for images, through the run's augmentation. */
+export function runD(nets: Nets, images: tf.Tensor4D): tf.Tensor2D {
+  return discriminator(nets.D, nets.dCfg, nets.augment ? nets.augment(images) : images);
 }
 
 /** Host-side randomness of one step, drawn by the caller from its seeded PRNG (exact resume). */
@@ -81,16 +91,16 @@ export interface GMainResult {
  * perturbed images.
  */
 export function gMainLoss(nets: Nets, r: StepRandom, link?: { cfg: LinkGanConfig; regions: LinkedRegion[] }): GMainResult {
-  const { gCfg, G, D, dCfg } = nets;
+  const { gCfg, G } = nets;
   const fake = synthesis(G, gCfg, mixedWs(nets, r), r.noise);
-  let adv = tf.mean(softplus(tf.neg(discriminator(D, dCfg, fake)))) as tf.Scalar;
+  let adv = tf.mean(softplus(tf.neg(runD(nets, fake)))) as tf.Scalar;
   if (!link || !r.pIn || !r.pOut) return { loss: adv, adv };
   const n = r.z.shape[0];
   const w = mapping(G, gCfg, r.z);
   const k = link.regions.length;
   const noise = tileNoise(r.noise, 1 + 2 * k);
   const terms = linkganTerms((ws) => synthesis(G, gCfg, ws, noise), w, link.regions, r.pIn, r.pOut, link.cfg);
-  const advPerturbed = tf.mean(softplus(tf.neg(discriminator(D, dCfg, terms.perturbed))));
+  const advPerturbed = tf.mean(softplus(tf.neg(runD(nets, terms.perturbed))));
   // Weight the two adversarial terms by their image counts: every generated image counts once.
   adv = tf.div(tf.add(tf.mul(adv, n), tf.mul(advPerturbed, 2 * k * n)), n * (1 + 2 * k)) as tf.Scalar;
   const total = tf.mul(terms.loss, link.cfg.interval) as tf.Scalar;
@@ -110,18 +120,23 @@ export function gPlLoss(nets: Nets, r: StepRandom, plMean: number, cfg: LossConf
   return { loss: tf.mul(penalty, cfg.plWeight * cfg.plInterval) as tf.Scalar, plMean: newMean };
 }
 
-/** The discriminator's loss; `fakes` are constants (generated outside the tape). */
-export function dMainLoss(nets: Nets, reals: tf.Tensor4D, fakes: tf.Tensor4D): { loss: tf.Scalar; real: tf.Scalar; fake: tf.Scalar } {
-  const { D, dCfg } = nets;
-  const fake = tf.mean(softplus(discriminator(D, dCfg, fakes))) as tf.Scalar;
-  const real = tf.mean(softplus(tf.neg(discriminator(D, dCfg, reals)))) as tf.Scalar;
-  return { loss: tf.add(fake, real) as tf.Scalar, real, fake };
+/**
+ * The discriminator's loss; `fakes` are constants (generated outside the tape). `realSign` is
+ * E[sign(D(real))], ADA's overfitting statistic.
+ */
+export function dMainLoss(nets: Nets, reals: tf.Tensor4D, fakes: tf.Tensor4D): { loss: tf.Scalar; real: tf.Scalar; fake: tf.Scalar; realSign: tf.Scalar } {
+  const fake = tf.mean(softplus(runD(nets, fakes))) as tf.Scalar;
+  const realLogits = runD(nets, reals);
+  const real = tf.mean(softplus(tf.neg(realLogits))) as tf.Scalar;
+  return { loss: tf.add(fake, real) as tf.Scalar, real, fake, realSign: tf.mean(tf.sign(realLogits)) as tf.Scalar };
 }
 
-/** R1 penalty E‖∇ₓD(x)‖² on reals (before γ/2 and the interval). */
+/**
+ * R1 penalty E‖∇ₓD(aug(x))‖² on reals (before γ/2 and the interval). The gradient is taken w.r.t.
+ * the images before augmentation, as in ADA.
+ */
 export function r1Penalty(nets: Nets, reals: tf.Tensor4D): tf.Scalar {
-  const { D, dCfg } = nets;
-  const g = tf.grad((x: tf.Tensor) => tf.sum(discriminator(D, dCfg, x as tf.Tensor4D)))(reals);
+  const g = tf.grad((x: tf.Tensor) => tf.sum(runD(nets, x as tf.Tensor4D)))(reals);
   return tf.mean(tf.sum(tf.square(g), [1, 2, 3])) as tf.Scalar;
 }
 

@@ -3,11 +3,16 @@ import { initParams } from "../../shared/generator/params.ts";
 import { Prng } from "../../shared/random/prng.ts";
 import { generatorParamSpecs } from "../../shared/generator/params.ts";
 import { TINY } from "../../test/fixtures/tiny.ts";
+import { AugmentConfig, augment, drawAugmentParams } from "../augment/diffaugment.ts";
 import { type Nets, dRegLoss, r1Penalty } from "../loss/stylegan2.ts";
 import { tf } from "../tf-node.ts";
 import { DiscriminatorConfig, discriminator, discriminatorParamSpecs } from "./discriminator.ts";
 
 const dCfg = DiscriminatorConfig.parse({ resolution: 16, channelBase: 64, channelMax: 8, mbstdGroup: 2 });
+
+// Fixed augmentation parameters (every transform applied), so each finite-difference evaluation
+// sees the same augmented images, as one R1 step does.
+const fixedAugment = drawAugmentParams(AugmentConfig.parse({}), 1, 4, 16, new Prng(21));
 
 function nets(): Nets {
   const vars = (specs: ReturnType<typeof discriminatorParamSpecs>, seed: number) => {
@@ -32,8 +37,11 @@ describe("discriminator", () => {
   // pre-activation changes sign, and first-layer weights flip many of them, so there a finite
   // difference swings with ε. Compare only where it is well-defined (two step sizes agree to 1%),
   // and require most coordinates, from every layer kind, to be comparable.
-  it("R1's gradient w.r.t. D's weights (a double backward) matches central finite differences", () => {
-    const n = nets();
+  it.each([
+    ["", undefined],
+    [" through DiffAugment (colour, translation, cutout)", (x: tf.Tensor4D) => augment(x, fixedAugment)],
+  ])("R1's gradient w.r.t. D's weights (a double backward)%s matches central finite differences", (_, aug) => {
+    const n = { ...nets(), ...(aug ? { augment: aug } : {}) };
     const x = reals();
     const { grads } = tf.variableGrads(() => dRegLoss(n, x, { r1Gamma: 2, r1Interval: 1, plWeight: 0, plInterval: 4, plDecay: 0.01, styleMixing: 0 }).loss);
     const rng = new Prng(11);

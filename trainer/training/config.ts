@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { GeneratorConfig } from "../../shared/generator/config.ts";
 import { Region } from "../../shared/regions/schema.ts";
+import { AugmentConfig } from "../augment/diffaugment.ts";
 import { DatasetSpec } from "../data/spec.ts";
 import { LinkGanConfig } from "../loss/linkgan.ts";
 import { DiscriminatorConfig } from "../networks/discriminator.ts";
@@ -24,6 +25,11 @@ export const TrainConfig = z
     /** "off": plain StyleGAN2 (pretraining or the baseline); "on": add the LinkGAN regularizer. */
     links: z.enum(["off", "on"]),
     linkgan: LinkGanConfig.default(LinkGanConfig.parse({})),
+    /**
+     * Differentiable augmentation of every image D sees (reals and fakes, in the G, D and R1
+     * phases). On by default (DiffAugment's color, translation, cutout); `{ "policy": [] }` turns it off.
+     */
+    augment: AugmentConfig.default(AugmentConfig.parse({})),
     batch: z.number().int().min(2).max(256),
     /** Adam learning rate for G and D (StyleGAN2: 0.0025; 0.002 at ≥ 1024 px). */
     lr: z.number().positive().default(0.0025),

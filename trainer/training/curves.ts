@@ -4,6 +4,8 @@ type Row = Record<string, number | string>;
 const PANELS: { title: string; keys: (k: string) => boolean; log?: boolean }[] = [
   { title: "adversarial losses", keys: (k) => ["G/adv", "D/real", "D/fake"].includes(k) },
   { title: "R1 / path length", keys: (k) => k === "D/r1" || k === "G/pl" },
+  { title: "diversity: generated/real std and pairwise ratios, precision, recall", keys: (k) => k.startsWith("diversity/") },
+  { title: "augmentation: probability p, E[sign D(real)]", keys: (k) => k === "augment/p" || k === "D/realSign" },
   { title: "LinkGAN: L_in, L_out per region", keys: (k) => k.startsWith("link/"), log: true },
   { title: "throughput (img/s)", keys: (k) => k === "imgPerSec" },
 ];

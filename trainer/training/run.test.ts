@@ -50,8 +50,13 @@ describe("runTraining", () => {
     expect(second.trainer.step).toBe(5);
     second.trainer.dispose();
 
-    const metrics = (await readFile(join(runDir, "metrics.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const rows = (await readFile(join(runDir, "metrics.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const metrics = rows.filter((r) => !("diversity/stdRatio" in r));
     expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5]);
+    // Every sample grid (steps 2 and 4, and at each stop) comes with the EMA generator's diversity.
+    const diversity = rows.filter((r) => "diversity/stdRatio" in r);
+    expect(diversity.map((m) => m.step)).toEqual([2, 3, 4, 5]);
+    for (const d of diversity) expect(d["diversity/stdRatio"]).toBeGreaterThan(0);
     expect(metrics[0]).toHaveProperty("link/left/out");
     const samples = await readdir(join(runDir, "samples"));
     expect(samples).toContain("step-000000002-seeds.png");

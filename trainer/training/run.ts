@@ -3,7 +3,8 @@
  *   runs/<name>/config.json         the run's TrainConfig (a resumed run must match it)
  *   runs/<name>/checkpoints/step-N/ the last few checkpoints (atomic; resume picks the newest)
  *   runs/<name>/samples/            seed grids and region-resample grids (PNG) at intervals
- *   runs/<name>/metrics.jsonl       one JSON object per log interval (means over the interval)
+ *   runs/<name>/metrics.jsonl       one JSON object per log interval (means over the interval), and
+ *                                   with every sample grid a row of diversity figures (diversity/…)
  *   runs/<name>/curves.svg|png      training curves, redrawn with every sample grid
  * Stop it at any moment (Ctrl-C saves a checkpoint first); run the same command again to continue.
  */
@@ -20,6 +21,9 @@ import { curvesSvg } from "./curves.ts";
 import { catchInterrupt } from "./interrupt.ts";
 import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { regionGrid, seedGrid } from "./samples.ts";
+import { Generator } from "../../shared/generator/generator.ts";
+import { generatedImages, realImages } from "../metrics/image-sets.ts";
+import { measureDiversity } from "../metrics/diversity.ts";
 import { Trainer, type TrainingData } from "./trainer.ts";
 
 export interface RunOptions {
@@ -39,6 +43,9 @@ export interface RunOptions {
 }
 
 const pad = (n: number) => String(n).padStart(9, "0");
+
+/** Images per set for the periodic diversity figures (npm run metrics measures 1000 and more). */
+export const DIVERSITY_IMAGES = 256;
 
 export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer; finished: boolean }> {
   const { runDir, config } = opts;
@@ -82,8 +89,23 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     const all = await listCheckpoints(runDir);
     for (const old of all.slice(0, Math.max(0, all.length - (opts.keepCheckpoints ?? 3)))) await rm(old, { recursive: true, force: true });
   };
+  let reals: Float32Array[] | undefined;
+  /** Diversity of the EMA generator against the data (pixel spread; precision/recall with a segmenter). */
+  const logDiversity = async (values: ParamValues) => {
+    reals ??= await realImages(opts.data, DIVERSITY_IMAGES);
+    const g = Generator.fromValues(config.generator, values);
+    try {
+      const d = await measureDiversity(reals, await generatedImages(g, reals.length), config.generator.resolution, segmenter);
+      const row = { step: trainer.step, kimg: trainer.kimg, "diversity/stdRatio": d.stdRatio, "diversity/pairwiseRatio": d.pairwiseRatio, ...(d.precisionRecall ? { "diversity/precision": d.precisionRecall.precision, "diversity/recall": d.precisionRecall.recall } : {}) };
+      await appendFile(join(runDir, "metrics.jsonl"), `${JSON.stringify(row)}\n`);
+      log(`${runDir}: step ${trainer.step}, diversity (${reals.length} images): std ratio ${d.stdRatio.toFixed(3)}, pairwise ratio ${d.pairwiseRatio.toFixed(3)}${d.precisionRecall ? `, precision ${d.precisionRecall.precision.toFixed(3)}, recall ${d.precisionRecall.recall.toFixed(3)}` : ""}`);
+    } finally {
+      g.dispose();
+    }
+  };
   const writeSamples = async () => {
     const values = await trainer.emaValues();
+    await logDiversity(values);
     const tag = `step-${pad(trainer.step)}`;
     await writeFile(join(runDir, "samples", `${tag}-seeds.png`), await seedGrid(config.generator, values, Array.from({ length: 32 }, (_, i) => i)));
     if (config.regions.length) await writeFile(join(runDir, "samples", `${tag}-regions.png`), await regionGrid(config.generator, values, config.regions, [0, 1], { segmenter }));

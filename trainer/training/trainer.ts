@@ -12,6 +12,7 @@ import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { type LinkedRegion, semanticMask } from "../loss/linkgan.ts";
 import { type LossConfig, type Nets, type StepRandom, dMainLoss, dRegLoss, gMainLoss, gPlLoss, mixedWs } from "../loss/stylegan2.ts";
 import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/discriminator.ts";
+import { Augmenter } from "../augment/diffaugment.ts";
 import { tf } from "../tf-node.ts";
 import { Adam } from "./adam.ts";
 import { type TensorData, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
@@ -39,6 +40,7 @@ export class Trainer {
   private readonly optD: Adam;
   private readonly gSpecs: ParamSpec[];
   private readonly masks: LinkedRegion[];
+  private readonly augmenter: Augmenter;
   private dataOrder: DataOrder = { order: [], orderPos: 0 };
 
   private constructor(
@@ -59,7 +61,9 @@ export class Trainer {
     const id = instances++;
     const vars = (specs: ParamSpec[], values: ParamValues, prefix: string) =>
       Object.fromEntries(specs.map((s) => [s.name, tf.variable(tf.tensor(values.get(s.name)!, s.shape), s.trainable, `t${id}/${prefix}/${s.name}`)]));
-    this.nets = { gCfg: c.generator, dCfg: this.dCfg, G: vars(this.gSpecs, gValues, "G"), D: vars(discriminatorParamSpecs(this.dCfg), dValues, "D") };
+    // Augmentation draws from the run's PRNG (its calls happen in a fixed order), so resuming is exact.
+    this.augmenter = new Augmenter(c.augment, rng);
+    this.nets = { gCfg: c.generator, dCfg: this.dCfg, G: vars(this.gSpecs, gValues, "G"), D: vars(discriminatorParamSpecs(this.dCfg), dValues, "D"), augment: this.augmenter.apply };
     for (const s of this.gSpecs) this.emaG[s.name] = tf.keep(tf.clone(this.nets.G[s.name]!));
     // Lazy regularization (StyleGAN2): a phase run every k steps scales lr by c and β by ^c, c = k/(k+1).
     const cG = c.plWeight > 0 ? c.plInterval / (c.plInterval + 1) : 1;
@@ -108,6 +112,7 @@ export class Trainer {
     t.step = meta.step as number;
     t.plMean = meta.plMean as number;
     t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };
+    if (meta.augment) t.augmenter.load(meta.augment as ReturnType<Augmenter["state"]>);
     for (const s of t.gSpecs) {
       t.emaG[s.name]!.dispose();
       t.emaG[s.name] = tf.keep(tf.tensor(tensors.get(`Gema/${s.name}`)!.data, s.shape));
@@ -125,8 +130,13 @@ export class Trainer {
     for (const [k, v] of Object.entries(this.emaG)) await put(`Gema/${k}`, v);
     for (const [k, v] of Object.entries(this.nets.D)) await put(`D/${k}`, v);
     for (const [k, v] of [...(await this.optG.state("optG/")), ...(await this.optD.state("optD/"))]) tensors.set(k, v);
-    const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) };
+    const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, augment: this.augmenter.state(), configHash: await configHash(this.config) };
     await saveCheckpoint(dir, meta, tensors);
+  }
+
+  /** The augmentation probability now (fixed, or adapted by ADA). */
+  get augmentP(): number {
+    return this.augmenter.enabled ? this.augmenter.p : 0;
   }
 
   get kimg(): number {
@@ -231,6 +241,7 @@ export class Trainer {
         const res = dMainLoss(this.nets, reals, fakes);
         note("D/real", res.real);
         note("D/fake", res.fake);
+        note("D/realSign", res.realSign);
         return res.loss;
       }, dTrainable);
       this.optD.step(this.nets.D, grads);
@@ -268,6 +279,10 @@ export class Trainer {
       if (k === "plMean") this.plMean = v;
       else metrics[k] = v;
     }
+    // ADA: adapt the augmentation probability every 4 steps from sign(D(real)).
+    if (metrics["D/realSign"] !== undefined) this.augmenter.observe(metrics["D/realSign"], c.batch);
+    if (this.step % 4 === 0) this.augmenter.adjust(4 * c.batch);
+    if (this.augmenter.enabled) metrics["augment/p"] = this.augmenter.p;
     return metrics;
   }
 
