@@ -6,7 +6,7 @@
  * --fine-tune-from starts a new run from another run's newest checkpoint (its EMA generator and D),
  * e.g. LinkGAN fine-tuning after pretraining without links.
  */
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFile, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
@@ -23,9 +23,13 @@ const HELP = `Usage: npm run train -- --config FILE --run DIR [options]
   --config FILE          training config (JSON, see trainer/configs/)
   --run DIR              run folder (created, or resumed if it has checkpoints)
   --backend NAME         auto | tensorflow | webgpu | cpu (default auto: tensorflow if installed)
-  --fine-tune-from DIR   start from the newest checkpoint of another run (a run folder or a checkpoint)
+  --fine-tune-from DIR   start from another run's newest checkpoint, its G_ema and D (a run folder, a
+                         --compact folder or a checkpoint)
   --from-model DIR       start from an exported model's generator (e.g. weights/faces64), with a fresh D
   --steps N              train at most N steps now, then save and exit (resume later)
+  --compact DIR          also keep a compact checkpoint (float16, ~1/4 the bytes) and the run's summary
+                         in DIR (commit it, e.g. weights/in-progress/NAME); resumes from it when the
+                         run folder has no checkpoint (a fresh checkout)
 Exit status: 0 when the run has finished, 3 when it paused (run the same command to continue).`;
 
 const Flags = z.object({
@@ -35,17 +39,20 @@ const Flags = z.object({
   "fine-tune-from": z.string().optional(),
   "from-model": z.string().optional(),
   steps: z.coerce.number().int().min(1).optional(),
+  compact: z.string().min(1).optional(),
 });
 
-const flags = parseFlags("train", Flags, ["config", "run", "backend", "fine-tune-from", "from-model", "steps"], HELP);
+const flags = parseFlags("train", Flags, ["config", "run", "backend", "fine-tune-from", "from-model", "steps", "compact"], HELP);
 const config = await readJson("train", flags.config, TrainConfig);
 if (!config.dataset) fail("train", `${flags.config}: dataset: required to train`);
 const backend = await selectBackend(flags.backend).catch((e: Error) => fail("train", e.message));
 console.error(`backend: ${backend.name} (${backend.reason})`);
 let fineTuneFrom: string | undefined;
 if (flags["fine-tune-from"]) {
-  const ckpts = await listCheckpoints(flags["fine-tune-from"]);
-  fineTuneFrom = ckpts.at(-1) ?? flags["fine-tune-from"];
+  // A run folder (its newest checkpoint), a compact folder (its checkpoint/), or a checkpoint itself.
+  const from = flags["fine-tune-from"];
+  const compact = join(from, "checkpoint");
+  fineTuneFrom = (await listCheckpoints(from)).at(-1) ?? ((await stat(join(compact, "state.json")).catch(() => null)) ? compact : from);
 }
 if (flags["fine-tune-from"] && flags["from-model"]) fail("train", "--fine-tune-from and --from-model: give one starting point, not both");
 const fromModel = flags["from-model"] ? await loadModel(fileSource(flags["from-model"])).catch((e: Error) => fail("train", e.message)) : undefined;
@@ -70,5 +77,6 @@ const { finished } = await runTraining({
   ...(fineTuneFrom ? { fineTuneFrom } : {}),
   ...(fromModel ? { fineTuneFromWeights: fromModel.values } : {}),
   ...(flags.steps ? { maxSteps: flags.steps } : {}),
+  ...(flags.compact ? { compactDir: flags.compact } : {}),
 });
 process.exit(finished ? 0 : 3);

@@ -7,8 +7,13 @@
  *                                   with every sample grid a row of diversity figures (diversity/…)
  *   runs/<name>/curves.svg|png      training curves, redrawn with every sample grid
  * Stop it at any moment (Ctrl-C saves a checkpoint first); run the same command again to continue.
+ *
+ * runs/ is not kept by a fresh checkout. With `compactDir` (e.g. weights/in-progress/<name>), every
+ * checkpoint is also written there in compact form (checkpoint/, float16 weights, about a quarter
+ * of the bytes) with the run's summary (config.json, metrics.jsonl, curves.png, latest.png); commit
+ * that folder, and the same command on a fresh checkout resumes from it.
  */
-import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import cliProgress from "cli-progress";
@@ -37,6 +42,8 @@ export interface RunOptions {
   /** Stop after this many steps in this invocation (a resumable piece of a long run). */
   maxSteps?: number;
   keepCheckpoints?: number;
+  /** Mirror every checkpoint here in compact form with the run's summary, and resume from it when the run folder has none. */
+  compactDir?: string;
   /** Called after every step; throw to stop the run before a bad step is checkpointed (webgpu's Dawn errors). */
   afterStep?: () => void;
   quiet?: boolean;
@@ -61,7 +68,15 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     await writeFile(cfgPath, `${JSON.stringify(config, null, 2)}\n`);
   }
 
-  const ckpts = await listCheckpoints(runDir);
+  let ckpts = await listCheckpoints(runDir);
+  const compactCkpt = opts.compactDir ? join(opts.compactDir, "checkpoint") : undefined;
+  const hasCompact = compactCkpt ? await stat(join(compactCkpt, "state.json")).then(() => true, () => false) : false;
+  if (!ckpts.length && hasCompact && compactCkpt && opts.compactDir) {
+    // A fresh checkout: the run continues from its committed compact checkpoint and summary.
+    ckpts = [compactCkpt];
+    const metrics = join(opts.compactDir, "metrics.jsonl");
+    if (!(await stat(join(runDir, "metrics.jsonl")).then(() => true, () => false)) && (await stat(metrics).then(() => true, () => false))) await copyFile(metrics, join(runDir, "metrics.jsonl"));
+  }
   const segmenter = config.segmenter ? (await openPinnedSegmenter(config.segmenter)).segmenter : undefined;
   const trainer = ckpts.length
     ? await Trainer.resume(ckpts.at(-1)!, config, opts.data, { ...(segmenter ? { segmenter } : {}) })
@@ -72,7 +87,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
         : Trainer.create(config, opts.data, segmenter);
   const totalSteps = Math.ceil((config.totalKimg * 1000) / config.batch);
   const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
-  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : opts.fineTuneFromWeights ? "fine-tuning from a published generator" : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
+  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}${ckpts[0] === compactCkpt ? ` from the compact checkpoint in ${opts.compactDir}` : ""}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : opts.fineTuneFromWeights ? "fine-tuning from a published generator" : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
 
   const interrupt = catchInterrupt(log);
 
@@ -88,6 +103,11 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     await trainer.save(join(runDir, "checkpoints", `step-${pad(trainer.step)}`));
     const all = await listCheckpoints(runDir);
     for (const old of all.slice(0, Math.max(0, all.length - (opts.keepCheckpoints ?? 3)))) await rm(old, { recursive: true, force: true });
+    if (opts.compactDir && compactCkpt) {
+      await mkdir(opts.compactDir, { recursive: true });
+      await trainer.save(compactCkpt, { compact: true });
+      for (const f of ["config.json", "metrics.jsonl", "curves.png", "sessions.jsonl"]) await copyFile(join(runDir, f), join(opts.compactDir, f)).catch(() => {});
+    }
   };
   let reals: Float32Array[] | undefined;
   /** Diversity of the EMA generator against the data (pixel spread; precision/recall with a segmenter). */
@@ -107,7 +127,9 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     const values = await trainer.emaValues();
     await logDiversity(values);
     const tag = `step-${pad(trainer.step)}`;
-    await writeFile(join(runDir, "samples", `${tag}-seeds.png`), await seedGrid(config.generator, values, Array.from({ length: 32 }, (_, i) => i)));
+    const seeds = await seedGrid(config.generator, values, Array.from({ length: 32 }, (_, i) => i));
+    await writeFile(join(runDir, "samples", `${tag}-seeds.png`), seeds);
+    if (opts.compactDir) await mkdir(opts.compactDir, { recursive: true }).then(() => writeFile(join(opts.compactDir!, "latest.png"), seeds));
     if (config.regions.length) await writeFile(join(runDir, "samples", `${tag}-regions.png`), await regionGrid(config.generator, values, config.regions, [0, 1], { segmenter }));
     const lines = (await readFile(join(runDir, "metrics.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
     const svg = curvesSvg(lines, runDir);
@@ -149,8 +171,8 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   bar?.stop();
   interrupt.release();
   const finished = trainer.step >= totalSteps;
-  await saveCheckpoint();
   await writeSamples();
+  await saveCheckpoint();
   log(finished ? `${runDir}: finished at step ${trainer.step}` : `${runDir}: paused at step ${trainer.step}; run the same command to continue`);
   return { trainer, finished };
 }

@@ -15,7 +15,7 @@ import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/d
 import { Augmenter } from "../augment/diffaugment.ts";
 import { tf } from "../tf-node.ts";
 import { Adam } from "./adam.ts";
-import { type TensorData, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type TensorData, type TensorEncoding, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type TrainConfig, r1GammaOf } from "./config.ts";
 import { type DataOrder, nextIndices } from "./data-order.ts";
 
@@ -122,16 +122,25 @@ export class Trainer {
     return t;
   }
 
-  async save(dir: string): Promise<void> {
+  /**
+   * Write a checkpoint. `compact`: network weights as float16, Adam's second moments as log8, and its
+   * first moments left out (with β1 = 0, StyleGAN2's setting, the next step does not read them):
+   * about a quarter of the bytes, for committing a run in progress (checkpoint.ts).
+   */
+  async save(dir: string, opts: { compact?: boolean } = {}): Promise<void> {
     const tensors = new Map<string, TensorData>();
     // Reads are async: tfjs-backend-webgpu cannot read tensors synchronously in Node.
     const put = async (name: string, t: tf.Tensor) => tensors.set(name, { shape: t.shape, data: (await t.data()) as Float32Array });
     for (const [k, v] of Object.entries(this.nets.G)) await put(`G/${k}`, v);
     for (const [k, v] of Object.entries(this.emaG)) await put(`Gema/${k}`, v);
     for (const [k, v] of Object.entries(this.nets.D)) await put(`D/${k}`, v);
-    for (const [k, v] of [...(await this.optG.state("optG/")), ...(await this.optD.state("optD/"))]) tensors.set(k, v);
+    for (const [k, v] of [...(await this.optG.state("optG/")), ...(await this.optD.state("optD/"))]) {
+      if (opts.compact && /^opt[GD]\/m\//.test(k) && this.optG.beta1 === 0 && this.optD.beta1 === 0) continue;
+      tensors.set(k, v);
+    }
     const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, augment: this.augmenter.state(), configHash: await configHash(this.config) };
-    await saveCheckpoint(dir, meta, tensors);
+    const compact = (name: string): TensorEncoding => (/^opt[GD]\/v\//.test(name) ? "log8" : /^opt[GD]\/t$/.test(name) ? "f32" : "f16");
+    await saveCheckpoint(dir, meta, tensors, opts.compact ? compact : undefined);
   }
 
   /** The augmentation probability now (fixed, or adapted by ADA). */
