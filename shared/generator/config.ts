@@ -30,6 +30,12 @@ export const GeneratorConfig = z
     /** Channels at resolution r are min(channelBase / r, channelMax) (StyleGAN2's schedule). */
     channelBase: z.number().int().min(4),
     channelMax: z.number().int().min(1).max(1024),
+    /**
+     * Edges of the 2× upsampling: "zero" (StyleGAN2's upfirdn2d; one transposed conv per upsampling
+     * layer, the fast path) or "replicate". Absent means "replicate", which is what the models
+     * trained before this option existed were trained with, so their manifests stay unchanged.
+     */
+    upsampleEdges: z.enum(["replicate", "zero"]).optional(),
   })
   .strict();
 export type GeneratorConfig = z.infer<typeof GeneratorConfig>;

@@ -5,7 +5,7 @@ import { tf } from "../tf.ts";
 import { CONFIGS } from "./configs.ts";
 import { convLayers, numWs } from "./config.ts";
 import { Generator } from "./generator.ts";
-import { lreluGain, modulatedConv, upsample2x } from "./layers.ts";
+import { lrelu, modulatedConv, upsample2x, upsampleRgb } from "./layers.ts";
 import { generatorParamSpecs, initParams } from "./params.ts";
 
 // This suite runs in Node and inside workerd (cpu backend in both).
@@ -131,9 +131,42 @@ describe("layers", () => {
     }
   });
 
-  it("lreluGain is √2 · leaky ReLU(0.2)", () => {
-    const got = lreluGain(tf.tensor1d([-2, -0.5, 0, 0.5, 3])).dataSync();
-    for (const [i, v] of [-2, -0.5, 0, 0.5, 3].entries()) expect(got[i]).toBeCloseTo(Math.SQRT2 * (v < 0 ? 0.2 * v : v), 5);
+  it("lrelu is leaky ReLU(0.2) in both builds", () => {
+    for (const secondOrder of [false, true]) {
+      const got = lrelu(tf.tensor1d([-2, -0.5, 0, 0.5, 3]), { secondOrder }).dataSync();
+      for (const [i, v] of [-2, -0.5, 0, 0.5, 3].entries()) expect(got[i]).toBeCloseTo(v < 0 ? 0.2 * v : v, 6);
+    }
+  });
+
+  it("upsample2x with zero edges equals the [1,3,3,1] reference with zeros outside, and upsampleRgb (a transposed conv) equals it", () => {
+    const [n, h, w, c] = [2, 3, 4, 3];
+    const x = Float32Array.from({ length: n * h * w * c }, (_, i) => Math.sin(i * 1.3));
+    const at = (b: number, i: number, j: number, k: number) => (i < 0 || j < 0 || i >= h || j >= w ? 0 : x[((b * h + i) * w + j) * c + k]!);
+    const tap = (o: number) => (o % 2 === 0 ? [Math.floor(o / 2), Math.floor(o / 2) - 1] : [Math.floor(o / 2), Math.floor(o / 2) + 1]);
+    const ref = new Float32Array(n * 4 * h * w * c);
+    for (let b = 0; b < n; b++)
+      for (let oi = 0; oi < 2 * h; oi++)
+        for (let oj = 0; oj < 2 * w; oj++)
+          for (let k = 0; k < c; k++) {
+            const [i0, i1] = tap(oi) as [number, number];
+            const [j0, j1] = tap(oj) as [number, number];
+            ref[((b * 2 * h + oi) * 2 * w + oj) * c + k] = 0.5625 * at(b, i0, j0, k) + 0.1875 * at(b, i0, j1, k) + 0.1875 * at(b, i1, j0, k) + 0.0625 * at(b, i1, j1, k);
+          }
+    const t = tf.tensor4d(x, [n, h, w, c]);
+    expect(maxAbsDiff(upsample2x(t, "zero").dataSync() as Float32Array, ref)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(upsampleRgb(t).dataSync() as Float32Array, ref)).toBeLessThan(1e-6);
+  });
+
+  it("modulatedConv with up and zero edges: the one transposed conv equals upsampling, then the 3×3 conv", () => {
+    const [n, hw, cin, cout, wd] = [2, 4, 3, 5, 6];
+    const rnd = (len: number, s: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898 + s) * 1.3);
+    const x = tf.tensor4d(rnd(n * hw * hw * cin, 1), [n, hw, hw, cin]);
+    const w = tf.tensor2d(rnd(n * wd, 2), [n, wd]);
+    const p = { affineWeight: tf.tensor2d(rnd(wd * cin, 3), [wd, cin]), affineBias: tf.ones([cin]), weight: tf.tensor4d(rnd(9 * cin * cout, 4), [3, 3, cin, cout]), bias: tf.zeros([cout]) };
+    const fast = modulatedConv(x, w, p, { demodulate: true, up: true, upEdges: "zero", gain: 1.5 });
+    const ref = modulatedConv(x, w, p, { demodulate: true, up: true, upEdges: "zero", gain: 1.5, reference: true });
+    expect(fast.shape).toEqual([n, 2 * hw, 2 * hw, cout]);
+    expect(maxAbsDiff(fast.dataSync() as Float32Array, ref.dataSync() as Float32Array)).toBeLessThan(1e-5);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { tf } from "../tf.ts";
 import { type GeneratorConfig, blockResolutions, channelsAt, convLayers, numWs, rgbLayers } from "./config.ts";
-import { denseEq, lreluGain, modulatedConv, upsample2x } from "./layers.ts";
+import { type BuildOptions, LRELU_GAIN, denseEq, lrelu, modulatedConv, upsample2x, upsampleRgb } from "./layers.ts";
 
 /** Parameter tensors by the names of `generatorParamSpecs`. */
 export type Params = Record<string, tf.Tensor>;
@@ -30,13 +30,13 @@ function assertShape(t: tf.Tensor, expected: number[], where: string): void {
  * @example
  * const w = mapping(params, cfg, tf.tensor2d(latentFromSeed(7, cfg.zDim), [1, cfg.zDim]), 0.7);
  */
-export function mapping(params: Params, cfg: GeneratorConfig, z: tf.Tensor2D, truncation = 1): tf.Tensor2D {
+export function mapping(params: Params, cfg: GeneratorConfig, z: tf.Tensor2D, truncation = 1, opts: BuildOptions = {}): tf.Tensor2D {
   assertShape(z, [z.shape[0], cfg.zDim], "mapping input z");
   return tf.tidy(() => {
     let x = tf.mul(z, tf.rsqrt(tf.add(tf.mean(tf.square(z), 1, true), 1e-8))) as tf.Tensor2D;
     for (let i = 0; i < cfg.mappingLayers; i++) {
-      const fc = denseEq(x, param(params, `mapping.fc${i}.weight`), param(params, `mapping.fc${i}.bias`), cfg.mappingLrMul);
-      x = lreluGain(fc) as tf.Tensor2D;
+      const fc = denseEq(x, param(params, `mapping.fc${i}.weight`), param(params, `mapping.fc${i}.bias`), cfg.mappingLrMul, LRELU_GAIN);
+      x = lrelu(fc, opts) as tf.Tensor2D;
     }
     if (truncation !== 1) {
       const avg = param(params, "mapping.w_avg");
@@ -53,8 +53,10 @@ export type NoiseInput = tf.Tensor4D[] | "zeros";
 /**
  * Synthesis network: ws → image [N, res, res, 3], nominally in [−1, 1] (not clipped).
  * `ws` is [N, numWs, wDim] (W+, e.g. style mixing) or [N, wDim] (one w broadcast to every layer).
+ * `opts.secondOrder` builds it for differentiating twice (path-length regularization);
+ * `opts.reference` upsamples with slice/concat instead of transposed convs (what tests compare to).
  */
-export function synthesis(params: Params, cfg: GeneratorConfig, ws: tf.Tensor, noise: NoiseInput): tf.Tensor4D {
+export function synthesis(params: Params, cfg: GeneratorConfig, ws: tf.Tensor, noise: NoiseInput, opts: BuildOptions & { reference?: boolean } = {}): tf.Tensor4D {
   const n = ws.shape[0]!;
   const nw = numWs(cfg);
   const layers = convLayers(cfg);
@@ -62,6 +64,7 @@ export function synthesis(params: Params, cfg: GeneratorConfig, ws: tf.Tensor, n
     if (noise.length !== layers.length) throw new Error(`synthesis: expected ${layers.length} noise maps, got ${noise.length}`);
     for (const [i, l] of layers.entries()) assertShape(noise[i]!, [n, l.res, l.res, 1], `noise for ${l.name}`);
   }
+  const edges = cfg.upsampleEdges ?? "replicate";
   return tf.tidy(() => {
     let wPlus: tf.Tensor3D;
     if (ws.rank === 2) {
@@ -75,9 +78,10 @@ export function synthesis(params: Params, cfg: GeneratorConfig, ws: tf.Tensor, n
 
     const conv = (x: tf.Tensor4D, i: number): tf.Tensor4D => {
       const l = layers[i]!;
-      let y = modulatedConv(x, wAt(l.wIndex), convParams(params, l.name), { demodulate: true, up: l.up });
-      if (noise !== "zeros") y = tf.add(y, tf.mul(noise[l.noiseIndex]!, param(params, `${l.name}.noise_strength`)));
-      y = lreluGain(tf.add(y, param(params, `${l.name}.bias`))) as tf.Tensor4D;
+      // lrelu(z)·√2 = lrelu(√2·z): the gain goes into the demodulation, noise strength and bias.
+      let y = modulatedConv(x, wAt(l.wIndex), convParams(params, l.name), { demodulate: true, up: l.up, upEdges: edges, gain: LRELU_GAIN, reference: opts.reference });
+      if (noise !== "zeros") y = tf.add(y, tf.mul(noise[l.noiseIndex]!, tf.mul(param(params, `${l.name}.noise_strength`), LRELU_GAIN)));
+      y = lrelu(tf.add(y, tf.mul(param(params, `${l.name}.bias`), LRELU_GAIN)), opts) as tf.Tensor4D;
       assertShape(y, [n, l.res, l.res, l.outChannels], l.name);
       return y;
     };
@@ -98,7 +102,8 @@ export function synthesis(params: Params, cfg: GeneratorConfig, ws: tf.Tensor, n
       if (res > 4) x = conv(x, li++);
       x = conv(x, li++);
       const y = toRgb(x, res);
-      img = img === null ? y : (tf.add(upsample2x(img), y) as tf.Tensor4D);
+      const up = (x: tf.Tensor4D) => (edges === "zero" && !opts.reference ? upsampleRgb(x) : upsample2x(x, edges));
+      img = img === null ? y : (tf.add(up(img), y) as tf.Tensor4D);
       assertShape(img, [n, res, res, 3], `synthesis.b${res} image`);
     }
     return img!;

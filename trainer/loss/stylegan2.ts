@@ -12,6 +12,7 @@ import { z } from "zod";
 import { numWs } from "../../shared/generator/config.ts";
 import type { GeneratorConfig } from "../../shared/generator/config.ts";
 import { type NoiseInput, mapping, synthesis } from "../../shared/generator/network.ts";
+import type { BuildOptions } from "../../shared/generator/layers.ts";
 import { tf } from "../../shared/tf.ts";
 import { type DiscriminatorConfig, discriminator } from "../networks/discriminator.ts";
 import { type LinkGanConfig, type LinkedRegion, linkganTerms } from "./linkgan.ts";
@@ -41,9 +42,9 @@ export interface Nets {
   augment?: (x: tf.Tensor4D) => tf.Tensor4D;
 }
 
-/** D's logits for images, through the run's augmentation. */
-export function runD(nets: Nets, images: tf.Tensor4D): tf.Tensor2D {
-  return discriminator(nets.D, nets.dCfg, nets.augment ? nets.augment(images) : images);
+/** D's logits for images, through the run's augmentation (`secondOrder` for R1). */
+export function runD(nets: Nets, images: tf.Tensor4D, opts: BuildOptions = {}): tf.Tensor2D {
+  return discriminator(nets.D, nets.dCfg, nets.augment ? nets.augment(images) : images, opts);
 }
 
 /** Host-side randomness of one step, drawn by the caller from its seeded PRNG (exact resume). */
@@ -113,7 +114,7 @@ export function gPlLoss(nets: Nets, r: StepRandom, plMean: number, cfg: LossConf
   const { gCfg, G } = nets;
   const ws = mixedWs(nets, r);
   const [, h, w] = r.plNoise.shape;
-  const gradWs = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(synthesis(G, gCfg, x, r.noise), tf.div(r.plNoise!, Math.sqrt(h * w)))))(ws);
+  const gradWs = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(synthesis(G, gCfg, x, r.noise, { secondOrder: true }), tf.div(r.plNoise!, Math.sqrt(h * w)))))(ws);
   const lengths = tf.sqrt(tf.mean(tf.sum(tf.square(gradWs), 2), 1)); // [N]
   const newMean = tf.add(plMean, tf.mul(tf.sub(tf.mean(lengths), plMean), cfg.plDecay)) as tf.Scalar;
   const penalty = tf.mean(tf.square(tf.sub(lengths, newMean)));
@@ -136,7 +137,7 @@ export function dMainLoss(nets: Nets, reals: tf.Tensor4D, fakes: tf.Tensor4D): {
  * the images before augmentation, as in ADA.
  */
 export function r1Penalty(nets: Nets, reals: tf.Tensor4D): tf.Scalar {
-  const g = tf.grad((x: tf.Tensor) => tf.sum(runD(nets, x as tf.Tensor4D)))(reals);
+  const g = tf.grad((x: tf.Tensor) => tf.sum(runD(nets, x as tf.Tensor4D, { secondOrder: true })))(reals);
   return tf.mean(tf.sum(tf.square(g), [1, 2, 3])) as tf.Scalar;
 }
 

@@ -1,11 +1,11 @@
 /**
- * StyleGAN2's residual discriminator with minibatch standard deviation, built only from tfjs ops
- * whose second derivatives are correct (FACTS.md), because R1 differentiates through it twice:
- * convs (stride 1 and 2), matMul, reshape/concat, mean, sqrt, abs (for leaky ReLU). Downsampling is
- * a learned stride-2 conv, never pooling or resize.
+ * StyleGAN2's residual discriminator with minibatch standard deviation. R1 differentiates through it
+ * twice, so it is built from tfjs ops whose second derivatives are correct: convs (stride 1 and 2),
+ * matMul, reshape/concat, mean, sqrt, and, with `secondOrder` (the R1 phase), abs for leaky ReLU
+ * (`lrelu`). Downsampling is a learned stride-2 conv, never pooling or resize.
  */
 import { z } from "zod";
-import { lreluGain } from "../../shared/generator/layers.ts";
+import { type BuildOptions, LRELU_GAIN, lrelu } from "../../shared/generator/layers.ts";
 import type { ParamSpec } from "../../shared/generator/params.ts";
 import { tf } from "../../shared/tf.ts";
 
@@ -52,12 +52,13 @@ export function discriminatorParamSpecs(cfg: DiscriminatorConfig): ParamSpec[] {
 
 type Params = Record<string, tf.Tensor>;
 
-function convEq(x: tf.Tensor4D, p: Params, name: string, stride: 1 | 2 = 1, pad: "same" | "valid" = "same"): tf.Tensor4D {
+/** Equalized-lr conv; `gain` scales the output (folded into the weight scale and the bias). */
+function convEq(x: tf.Tensor4D, p: Params, name: string, stride: 1 | 2 = 1, pad: "same" | "valid" = "same", gain = 1): tf.Tensor4D {
   const w = p[`${name}.weight`] as tf.Tensor4D;
   const [k, , cin] = w.shape;
-  let y = tf.conv2d(x, tf.mul(w, 1 / Math.sqrt(cin * k * k)) as tf.Tensor4D, stride, pad);
+  let y = tf.conv2d(x, tf.mul(w, gain / Math.sqrt(cin * k * k)) as tf.Tensor4D, stride, pad);
   const b = p[`${name}.bias`];
-  if (b) y = tf.add(y, b);
+  if (b) y = tf.add(y, gain === 1 ? b : tf.mul(b, gain));
   return y;
 }
 
@@ -82,22 +83,25 @@ function minibatchStd(x: tf.Tensor4D, group: number): tf.Tensor4D {
  * @example
  * const logits = discriminator(dParams, dCfg, images);
  */
-export function discriminator(p: Params, cfg: DiscriminatorConfig, img: tf.Tensor4D): tf.Tensor2D {
+export function discriminator(p: Params, cfg: DiscriminatorConfig, img: tf.Tensor4D, opts: BuildOptions = {}): tf.Tensor2D {
   const n = img.shape[0];
-  let x = lreluGain(convEq(img, p, `d.b${cfg.resolution}.fromrgb`)) as tf.Tensor4D;
+  // lrelu(z)·√2 = lrelu(√2·z): StyleGAN2's gain goes into each layer's weight scale and bias.
+  const act = (x: tf.Tensor4D) => lrelu(x, opts) as tf.Tensor4D;
+  let x = act(convEq(img, p, `d.b${cfg.resolution}.fromrgb`, 1, "same", LRELU_GAIN));
   for (const r of blockRes(cfg)) {
-    const skip = convEq(x, p, `d.b${r}.skip`, 2, "valid");
-    let y = lreluGain(convEq(x, p, `d.b${r}.conv0`)) as tf.Tensor4D;
-    y = lreluGain(convEq(y, p, `d.b${r}.conv1`, 2)) as tf.Tensor4D;
-    x = tf.mul(tf.add(skip, y), Math.SQRT1_2) as tf.Tensor4D;
+    // The residual sum is scaled by √½ (StyleGAN2), folded into both branches' last layers.
+    const skip = convEq(x, p, `d.b${r}.skip`, 2, "valid", Math.SQRT1_2);
+    let y = act(convEq(x, p, `d.b${r}.conv0`, 1, "same", LRELU_GAIN));
+    y = act(convEq(y, p, `d.b${r}.conv1`, 2, "same", LRELU_GAIN * Math.SQRT1_2));
+    x = tf.add(skip, y) as tf.Tensor4D;
     if (x.shape[1] !== r / 2 || x.shape[3] !== ch(cfg, r / 2)) throw new Error(`d.b${r}: unexpected shape [${x.shape}]`);
   }
   x = minibatchStd(x, cfg.mbstdGroup);
-  x = lreluGain(convEq(x, p, "d.b4.conv")) as tf.Tensor4D;
+  x = act(convEq(x, p, "d.b4.conv", 1, "same", LRELU_GAIN));
   const c4 = ch(cfg, 4);
   const flat = tf.reshape(x, [n, 16 * c4]) as tf.Tensor2D;
   const fcW = p["d.b4.fc.weight"]!;
-  const h = lreluGain(tf.add(tf.matMul(flat, tf.mul(fcW, 1 / Math.sqrt(16 * c4)) as tf.Tensor2D), p["d.b4.fc.bias"]!)) as tf.Tensor2D;
+  const h = lrelu(tf.add(tf.matMul(flat, tf.mul(fcW, LRELU_GAIN / Math.sqrt(16 * c4)) as tf.Tensor2D), tf.mul(p["d.b4.fc.bias"]!, LRELU_GAIN)), opts) as tf.Tensor2D;
   const outW = p["d.b4.out.weight"]!;
   return tf.add(tf.matMul(h, tf.mul(outW, 1 / Math.sqrt(c4)) as tf.Tensor2D), p["d.b4.out.bias"]!) as tf.Tensor2D;
 }

@@ -14,7 +14,7 @@ import { type LossConfig, type Nets, type StepRandom, dMainLoss, dRegLoss, gMain
 import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/discriminator.ts";
 import { Augmenter } from "../augment/diffaugment.ts";
 import { tf } from "../tf-node.ts";
-import { Adam } from "./adam.ts";
+import { FusedAdam } from "./adam.ts";
 import { type TensorData, type TensorEncoding, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type TrainConfig, r1GammaOf } from "./config.ts";
 import { type DataOrder, nextIndices } from "./data-order.ts";
@@ -36,8 +36,8 @@ export class Trainer {
   private emaG: Record<string, tf.Tensor> = {};
   private readonly dCfg: DiscriminatorConfig;
   private readonly nets: Nets;
-  private readonly optG: Adam;
-  private readonly optD: Adam;
+  private readonly optG: FusedAdam;
+  private readonly optD: FusedAdam;
   private readonly gSpecs: ParamSpec[];
   private readonly masks: LinkedRegion[];
   private readonly augmenter: Augmenter;
@@ -68,8 +68,8 @@ export class Trainer {
     // Lazy regularization (StyleGAN2): a phase run every k steps scales lr by c and β by ^c, c = k/(k+1).
     const cG = c.plWeight > 0 ? c.plInterval / (c.plInterval + 1) : 1;
     const cD = c.r1Interval / (c.r1Interval + 1);
-    this.optG = new Adam(c.lr * cG, 0, 0.99 ** cG);
-    this.optD = new Adam(c.lr * cD, 0, 0.99 ** cD);
+    this.optG = new FusedAdam(c.lr * cG, 0, 0.99 ** cG);
+    this.optD = new FusedAdam(c.lr * cD, 0, 0.99 ** cD);
     this.masks = c.regions.map((r) => {
       if (r.mask.kind === "semantic") {
         if (!segmenter) throw new Error(`region ${r.name}: a semantic mask needs the config's segmenter, loaded (openPinnedSegmenter)`);
