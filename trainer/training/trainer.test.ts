@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -88,6 +88,14 @@ describe("Trainer", () => {
     const ft = await Trainer.resume(join(dir, "ckpt"), config, data, { fineTune: true });
     expect(ft.step).toBe(0);
     ft.dispose();
+    // A checkpoint written before a field with a default existed (here: no "augment") still
+    // resumes under the config that now spells the default out.
+    const state = JSON.parse(await readFile(join(dir, "ckpt", "state.json"), "utf8"));
+    delete state.config.augment;
+    await writeFile(join(dir, "ckpt", "state.json"), JSON.stringify(state));
+    const older = await Trainer.resume(join(dir, "ckpt"), { ...config, links: "off" }, data);
+    expect(older.step).toBe(1);
+    older.dispose();
   }, 60_000);
 
   it("a semantic region trains with the segmenter's per-image masks; without a segmenter the config is refused", async () => {

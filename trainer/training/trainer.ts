@@ -16,7 +16,7 @@ import { Augmenter } from "../augment/diffaugment.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "./adam.ts";
 import { type TensorData, type TensorEncoding, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { type TrainConfig, r1GammaOf } from "./config.ts";
+import { type TrainConfig, TrainConfig as TrainConfigSchema, r1GammaOf } from "./config.ts";
 import { type DataOrder, nextIndices } from "./data-order.ts";
 
 /** Images for training: RGB floats in [−1, 1], index-addressable so the order is reproducible. */
@@ -108,7 +108,11 @@ export class Trainer {
     const useEma = opts.fineTune === true;
     const t = new Trainer(config, data, opts.fineTune ? new Prng(config.seed, 1) : Prng.fromState(meta.rng as PrngState), take(useEma ? "Gema/" : "G/"), take("D/"), opts.segmenter);
     if (opts.fineTune) return t;
-    if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json, or fine-tune from it`);
+    // The checkpoint keeps the config that wrote it. Compared after parsing with today's schema, so a
+    // field added later with a default (which must keep old configs' behaviour) does not strand a run.
+    const written = meta.config !== undefined ? TrainConfigSchema.safeParse(meta.config) : undefined;
+    const same = written?.success ? canonicalJson(written.data) === canonicalJson(config) : meta.configHash === (await configHash(config));
+    if (!same) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json, or fine-tune from it`);
     t.step = meta.step as number;
     t.plMean = meta.plMean as number;
     t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };
@@ -138,7 +142,7 @@ export class Trainer {
       if (opts.compact && /^opt[GD]\/m\//.test(k) && this.optG.beta1 === 0 && this.optD.beta1 === 0) continue;
       tensors.set(k, v);
     }
-    const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, augment: this.augmenter.state(), configHash: await configHash(this.config) };
+    const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, augment: this.augmenter.state(), config: this.config, configHash: await configHash(this.config) };
     const compact = (name: string): TensorEncoding => (/^opt[GD]\/v\//.test(name) ? "log8" : /^opt[GD]\/t$/.test(name) ? "f32" : "f16");
     await saveCheckpoint(dir, meta, tensors, opts.compact ? compact : undefined);
   }
