@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { convLayers } from "../../shared/generator/config.ts";
-import { synthesis } from "../../shared/generator/network.ts";
+import { mapping, synthesis } from "../../shared/generator/network.ts";
 import { generatorParamSpecs } from "../../shared/generator/params.ts";
 import { Prng } from "../../shared/random/prng.ts";
 import { TINY, tinyValues } from "../../test/fixtures/tiny.ts";
@@ -81,6 +81,40 @@ describe("LinkGAN regularizer", () => {
       expect(g, s.name).toBeDefined();
       expect(Array.from(g!.dataSync()).every(Number.isFinite), s.name).toBe(true);
     }
+  });
+
+  it('"replace" mode on part of the batch: the first M images, their axes taken from mapping(z′), equal the direct computation', () => {
+    const dCfg = DiscriminatorConfig.parse({ resolution: 16, channelBase: 64, channelMax: 8, mbstdGroup: 2 });
+    const nets: Nets = { gCfg: TINY, dCfg, G, D: Object.fromEntries(discriminatorParamSpecs(dCfg).map((s) => [s.name, tf.tensor(initParams(discriminatorParamSpecs(dCfg), 2).get(s.name)!, s.shape)])) } as unknown as Nets;
+    const big = 4;
+    const m = 2;
+    const bigNoise = convLayers(TINY).map((l) => tf.tensor4d(rng.normals(big * l.res * l.res), [big, l.res, l.res, 1]));
+    const r: StepRandom = {
+      z: tf.tensor2d(rng.normals(big * TINY.zDim), [big, TINY.zDim]),
+      zMix: tf.tensor2d(rng.normals(big * TINY.zDim), [big, TINY.zDim]),
+      mixCutoff: 100,
+      noise: bigNoise,
+      pIn: tf.tensor3d(rng.normals(m * TINY.zDim), [1, m, TINY.zDim]),
+      pOut: tf.tensor3d(rng.normals(m * TINY.zDim), [1, m, TINY.zDim]),
+    };
+    const half = tf.concat([tf.ones([1, 8, 16, 1]), tf.zeros([1, 8, 16, 1])], 1) as tf.Tensor4D;
+    const replace = LinkGanConfig.parse({ lambdaIn: 1, lambdaOut: 1, mode: "replace", samples: m });
+    const res = gMainLoss(nets, r, { cfg: replace, regions: [{ name: "top", axes: { start: 4, end: 12 }, mask: half }] });
+    expect(res.perturbed!.shape).toEqual([2 * m, 16, 16, 3]);
+    // Direct: the first m images, with the region's axes (or the others) of mapping(z′).
+    const z = tf.slice(r.z, 0, m) as tf.Tensor2D;
+    const noiseM = bigNoise.map((t) => tf.slice(t, 0, m) as tf.Tensor4D);
+    const w = mapping(G, TINY, z);
+    const axes = tf.tensor1d(Array.from({ length: TINY.wDim }, (_, i) => (i >= 4 && i < 12 ? 1 : 0)));
+    const mix = (other: tf.Tensor2D, mask: tf.Tensor1D) => tf.add(tf.mul(w, tf.sub(1, mask)), tf.mul(other, mask)) as tf.Tensor2D;
+    const x = synthesis(G, TINY, w, noiseM);
+    const x1 = synthesis(G, TINY, mix(mapping(G, TINY, tf.reshape(r.pIn!, [m, TINY.zDim]) as tf.Tensor2D), axes), noiseM);
+    const x2 = synthesis(G, TINY, mix(mapping(G, TINY, tf.reshape(r.pOut!, [m, TINY.zDim]) as tf.Tensor2D), tf.sub(1, axes) as tf.Tensor1D), noiseM);
+    const lOut = tf.mean(tf.square(tf.mul(tf.sub(1, half), tf.sub(x1, x)))).dataSync()[0]!;
+    const lIn = tf.mean(tf.square(tf.mul(half, tf.sub(x2, x)))).dataSync()[0]!;
+    expect(res.link!.perRegion[0]!.lOut.dataSync()[0]).toBeCloseTo(lOut, 5);
+    expect(res.link!.perRegion[0]!.lIn.dataSync()[0]).toBeCloseTo(lIn, 5);
+    expect(lOut).toBeGreaterThan(0);
   });
 
   it("a semantic region uses the segmenter's mask of each unperturbed image, with no gradient through the segmenter", () => {

@@ -31,6 +31,17 @@ export const LinkGanConfig = z
     lambdaOut: z.number().min(0).default(10),
     /** Apply every `interval` generator steps (lazy; the paper uses 8). The loss is multiplied by it. */
     interval: z.number().int().min(1).default(8),
+    /**
+     * How the axes are resampled: "perturb" adds α·p, p ~ N(0, I) (the paper's x1, x2); "replace"
+     * takes them from mapping(z′) of a fresh z′, as the API's edits and the locality metric do, so
+     * the perturbation follows W's own spread per axis (α is then unused).
+     */
+    mode: z.enum(["perturb", "replace"]).default("perturb"),
+    /**
+     * Images of the batch the regularizer uses (the first ones); default all. Each one renders
+     * 1 + 2K images on a link step, so fewer cut the step's cost and memory.
+     */
+    samples: z.number().int().min(1).optional(),
   })
   .strict();
 export type LinkGanConfig = z.infer<typeof LinkGanConfig>;
@@ -74,14 +85,16 @@ export interface LinkGanTerms {
  * @param render renders a batch of w [B, wDim] with the *same* noise for every group of N (the
  *   caller tiles its noise maps K·2 + 1 times).
  * @param w [N, wDim] codes (after mapping, before truncation).
- * @param pIn / pOut [K, N, wDim] N(0, I) directions, one pair per region.
+ * @param dIn / dOut [K, N, wDim] changes of w, one pair per region: α·p with p ~ N(0, I)
+ *   ("perturb"), or w′ − w for a freshly mapped w′ ("replace"). Only the region's own axes of dIn
+ *   and the other axes of dOut are used.
  */
 export function linkganTerms(
   render: (ws: tf.Tensor2D) => tf.Tensor4D,
   w: tf.Tensor2D,
   regions: LinkedRegion[],
-  pIn: tf.Tensor3D,
-  pOut: tf.Tensor3D,
+  dIn: tf.Tensor3D,
+  dOut: tf.Tensor3D,
   cfg: LinkGanConfig,
 ): LinkGanTerms {
   const [n, wDim] = w.shape;
@@ -90,13 +103,13 @@ export function linkganTerms(
   const codes: tf.Tensor2D[] = [w];
   regions.forEach((r, i) => {
     const m = tf.tensor1d(axisMask(wDim, [r.axes]));
-    const p = tf.reshape(tf.slice(pIn, [i, 0, 0], [1, n, wDim]), [n, wDim]);
-    codes.push(tf.add(w, tf.mul(tf.mul(p, m), cfg.alpha)) as tf.Tensor2D);
+    const d = tf.reshape(tf.slice(dIn, [i, 0, 0], [1, n, wDim]), [n, wDim]);
+    codes.push(tf.add(w, tf.mul(d, m)) as tf.Tensor2D);
   });
   regions.forEach((r, i) => {
     const notM = tf.tensor1d(axisMask(wDim, [r.axes]).map((v) => 1 - v));
-    const p = tf.reshape(tf.slice(pOut, [i, 0, 0], [1, n, wDim]), [n, wDim]);
-    codes.push(tf.add(w, tf.mul(tf.mul(p, notM), cfg.alpha)) as tf.Tensor2D);
+    const d = tf.reshape(tf.slice(dOut, [i, 0, 0], [1, n, wDim]), [n, wDim]);
+    codes.push(tf.add(w, tf.mul(d, notM)) as tf.Tensor2D);
   });
   const all = render(tf.concat(codes, 0) as tf.Tensor2D); // [(1 + 2K)·N, H, W, 3]
   const [, h, wd] = all.shape;

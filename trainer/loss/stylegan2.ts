@@ -54,7 +54,10 @@ export interface StepRandom {
   /** W+ index where the mixed code takes over; numWs means no mixing. */
   mixCutoff: number;
   noise: tf.Tensor4D[];
-  /** LinkGAN directions [K, N, wDim], on link steps. */
+  /**
+   * LinkGAN's randomness on link steps, for the M images it uses: N(0, I) directions [K, M, wDim]
+   * ("perturb"), or fresh latents [K, M, zDim] to map ("replace").
+   */
   pIn?: tf.Tensor3D;
   pOut?: tf.Tensor3D;
   /** Path-length noise [N, H, W, 3], on pl steps. */
@@ -97,13 +100,22 @@ export function gMainLoss(nets: Nets, r: StepRandom, link?: { cfg: LinkGanConfig
   let adv = tf.mean(softplus(tf.neg(runD(nets, fake)))) as tf.Scalar;
   if (!link || !r.pIn || !r.pOut) return { loss: adv, adv };
   const n = r.z.shape[0];
-  const w = mapping(G, gCfg, r.z);
   const k = link.regions.length;
-  const noise = tileNoise(r.noise, 1 + 2 * k);
-  const terms = linkganTerms((ws) => synthesis(G, gCfg, ws, noise), w, link.regions, r.pIn, r.pOut, link.cfg);
+  // The regularizer uses the first m images of the batch (their codes, noise and randomness).
+  const m = r.pIn.shape[1];
+  if (m > n || r.pOut.shape[1] !== m) throw new Error(`gMainLoss: LinkGAN randomness for ${m} images, batch of ${n}`);
+  const first = <T extends tf.Tensor>(t: T) => (m === n ? t : (tf.slice(t, 0, m) as T));
+  const w = mapping(G, gCfg, first(r.z));
+  const noise = tileNoise(r.noise.map(first), 1 + 2 * k);
+  const directions = (p: tf.Tensor3D): tf.Tensor3D => {
+    if (link.cfg.mode === "perturb") return tf.mul(p, link.cfg.alpha) as tf.Tensor3D;
+    const mapped = mapping(G, gCfg, tf.reshape(p, [k * m, gCfg.zDim]) as tf.Tensor2D);
+    return tf.sub(tf.reshape(mapped, [k, m, gCfg.wDim]), tf.expandDims(w, 0)) as tf.Tensor3D;
+  };
+  const terms = linkganTerms((ws) => synthesis(G, gCfg, ws, noise), w, link.regions, directions(r.pIn), directions(r.pOut), link.cfg);
   const advPerturbed = tf.mean(softplus(tf.neg(runD(nets, terms.perturbed))));
   // Weight the two adversarial terms by their image counts: every generated image counts once.
-  adv = tf.div(tf.add(tf.mul(adv, n), tf.mul(advPerturbed, 2 * k * n)), n * (1 + 2 * k)) as tf.Scalar;
+  adv = tf.div(tf.add(tf.mul(adv, n), tf.mul(advPerturbed, 2 * k * m)), n + 2 * k * m) as tf.Scalar;
   const total = tf.mul(terms.loss, link.cfg.interval) as tf.Scalar;
   return { loss: tf.add(adv, total) as tf.Scalar, adv, link: { total: terms.loss, perRegion: terms.perRegion }, perturbed: terms.perturbed };
 }

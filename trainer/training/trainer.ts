@@ -179,8 +179,10 @@ export class Trainer {
     const r: StepRandom = { z, zMix, mixCutoff, noise };
     if (linkStep) {
       const k = this.masks.length;
-      r.pIn = tf.tensor3d(rng.normals(k * n * g.wDim), [k, n, g.wDim]);
-      r.pOut = tf.tensor3d(rng.normals(k * n * g.wDim), [k, n, g.wDim]);
+      const m = Math.min(n, this.config.linkgan.samples ?? n);
+      const dim = this.config.linkgan.mode === "replace" ? g.zDim : g.wDim;
+      r.pIn = tf.tensor3d(rng.normals(k * m * dim), [k, m, dim]);
+      r.pOut = tf.tensor3d(rng.normals(k * m * dim), [k, m, dim]);
     }
     if (plStep) r.plNoise = tf.tensor4d(rng.normals(n * g.resolution ** 2 * 3), [n, g.resolution, g.resolution, 3]);
     return r;
