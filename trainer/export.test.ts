@@ -14,13 +14,21 @@ describe("export", () => {
   });
 
   it("the model card compares each region with the baseline and says which targets are met", async () => {
-    const loc = (ratios: number[]) => TINY_REGIONS.map((r, i) => ({ region: r.name, ratio: ratios[i]!, mseIn: 1, mseOut: ratios[i]! }));
-    const metrics = { linked: { locality: loc([0.1, 0.3, 0.15]), swd: { mean: 10.5 } }, baseline: { locality: loc([0.8, 0.9, 0.5]), swd: { mean: 10 } } };
+    const loc = (ratios: number[], mseIn: number[]) => TINY_REGIONS.map((r, i) => ({ region: r.name, ratio: ratios[i]!, mseIn: mseIn[i]!, mseOut: ratios[i]! * mseIn[i]! }));
+    const diversity = (stdRatio: number, recall: number) => ({ stdRatio, pairwiseRatio: stdRatio - 0.1, precisionRecall: { precision: 0.9, recall } });
+    const metrics = {
+      linked: { locality: loc([0.1, 0.3, 0.15], [1, 1, 0.2]), swd: { mean: 10.5 }, diversity: diversity(0.85, 0.52) },
+      baseline: { locality: loc([0.8, 0.9, 0.5], [1, 1, 1]), swd: { mean: 10 }, diversity: diversity(0.9, 0.6) },
+    };
     const packed = await packModel({ name: "t", generator: TINY, regions: TINY_REGIONS, card: { ...TINY_CARD, metrics }, provenance: { trainer: "test" }, values: tinyValues(1), dtype: "int8" });
     const md = modelCardMarkdown(packed);
-    expect(md).toContain("| left-eye | 0.100 | 0.800 | 8.0× | met |");
-    expect(md).toContain("| right-eye | 0.300 | 0.900 | 3.0× | missed |");
-    expect(md).toContain("| mouth | 0.150 | 0.500 | 3.3× | missed |");
+    expect(md).toContain("| left-eye | 0.100 | 0.800 | 8.0× | met | 1.00 | met |");
+    expect(md).toContain("| right-eye | 0.300 | 0.900 | 3.0× | missed | 1.00 | met |");
+    // Local (0.15 ≤ 0.2, baseline 3.3× worse: under 4×) and an edit gone inert (MSE_i a fifth of the baseline's).
+    expect(md).toContain("| mouth | 0.150 | 0.500 | 3.3× | missed | 0.20 | missed |");
     expect(md).toMatch(/ratio 1\.050 \(target ≤ 1\.10: met\)/);
+    expect(md).toMatch(/Recall: linked 0\.520, baseline 0\.600 \(target: at least the baseline's \/ 1\.10: missed\)/);
+    expect(md).toContain("| linked | 0.850 | 0.750 | 0.900 | 0.520 |");
+    expect(md).toMatch(/std ratio ≥ 0\.8 \(met\), pairwise ratio ≥ 0\.7 \(met\), recall ≥ 0\.5 \(met\)/);
   });
 });

@@ -83,31 +83,84 @@ interface LocalityRow {
   mseIn: number;
   mseOut: number;
 }
+interface DiversityJson {
+  stdRatio: number;
+  pairwiseRatio: number;
+  precisionRecall?: { precision: number; recall: number };
+}
 interface MetricsJson {
   locality?: LocalityRow[];
   swd?: { mean: number } | null;
+  diversity?: DiversityJson | null;
 }
 
-/** The model card's comparison with the baseline: MSE_o/MSE_i per region and SWD, with targets. */
+/** The targets a shipped model is judged against (the card says met or missed for each). */
+export const TARGETS = {
+  /** MSE_o / MSE_i of every region, at most. */
+  locality: 0.2,
+  /** The baseline's MSE_o / MSE_i at least this many times the linked model's. */
+  baselineFactor: 4,
+  /** The linked model's MSE_i at least this share of the baseline's (an edit must not go inert). */
+  editStrength: 0.5,
+  /** Generated/real per-pixel std and mean pairwise distance ratios, and recall, at least. */
+  stdRatio: 0.8,
+  pairwiseRatio: 0.7,
+  recall: 0.5,
+  /** The linked model's SWD at most, and its recall at least, this factor of the baseline's. */
+  quality: 1.1,
+} as const;
+
+const verdict = (ok: boolean) => (ok ? "met" : "missed");
+
+/** The card's diversity section: generated/real ratios and precision/recall, with targets. */
+function diversitySection(linked: MetricsJson, baseline?: MetricsJson): string[] {
+  const d = linked.diversity;
+  if (!d) return [];
+  const row = (name: string, m: MetricsJson) => {
+    const x = m.diversity;
+    if (!x) return `| ${name} | – | – | – | – |`;
+    const pr = x.precisionRecall;
+    return `| ${name} | ${x.stdRatio.toFixed(3)} | ${x.pairwiseRatio.toFixed(3)} | ${pr ? pr.precision.toFixed(3) : "–"} | ${pr ? pr.recall.toFixed(3) : "–"} |`;
+  };
+  const recall = d.precisionRecall?.recall;
+  return [
+    "## Diversity",
+    "",
+    "Generated against real images: the ratio of the per-pixel standard deviation and of the mean pairwise squared distance (1 = as varied as the data, 0 = one image), and precision/recall (k = 3) in the part segmenter's embedding.",
+    "",
+    "| model | std ratio | pairwise ratio | precision | recall |",
+    "|---|---|---|---|---|",
+    row(baseline ? "linked" : "this model", linked),
+    ...(baseline ? [row("baseline (no links)", baseline)] : []),
+    "",
+    `Targets: std ratio ≥ ${TARGETS.stdRatio} (${verdict(d.stdRatio >= TARGETS.stdRatio)}), pairwise ratio ≥ ${TARGETS.pairwiseRatio} (${verdict(d.pairwiseRatio >= TARGETS.pairwiseRatio)}), recall ≥ ${TARGETS.recall} (${recall === undefined ? "not measured" : verdict(recall >= TARGETS.recall)}).`,
+    "",
+  ];
+}
+
+/** The model card's comparison with the baseline: locality and edit strength per region, then SWD and recall, with targets. */
 function comparison(linked: MetricsJson, baseline: MetricsJson): string[] {
   const rows = (linked.locality ?? []).map((l) => {
     const b = baseline.locality?.find((x) => x.region === l.region);
-    const ok = l.ratio <= 0.2 && b !== undefined && b.ratio >= 5 * l.ratio;
-    return `| ${l.region} | ${l.ratio.toFixed(3)} | ${b ? b.ratio.toFixed(3) : "–"} | ${b ? (b.ratio / l.ratio).toFixed(1) : "–"}× | ${ok ? "met" : "missed"} |`;
+    const local = l.ratio <= TARGETS.locality && b !== undefined && b.ratio >= TARGETS.baselineFactor * l.ratio;
+    const strength = b ? l.mseIn / b.mseIn : undefined;
+    return `| ${l.region} | ${l.ratio.toFixed(3)} | ${b ? b.ratio.toFixed(3) : "–"} | ${b ? (b.ratio / l.ratio).toFixed(1) : "–"}× | ${verdict(local)} | ${strength === undefined ? "–" : strength.toFixed(2)} | ${verdict(strength !== undefined && strength >= TARGETS.editStrength)} |`;
   });
   const swd = linked.swd && baseline.swd ? linked.swd.mean / baseline.swd.mean : undefined;
+  const [lr, br] = [linked.diversity?.precisionRecall?.recall, baseline.diversity?.precisionRecall?.recall];
   return [
     "## Locality against the baseline",
     "",
-    "MSE_o / MSE_i when a region's axes are resampled (lower is more local). Target: ≤ 0.2 for the linked model and a baseline at least 5× worse.",
+    `MSE_o / MSE_i when a region's axes are resampled (lower is more local). Target: ≤ ${TARGETS.locality} for the linked model and a baseline at least ${TARGETS.baselineFactor}× worse. Edit strength: the linked model's MSE_i over the baseline's (target ≥ ${TARGETS.editStrength}: an edit must visibly change its region).`,
     "",
-    "| region | linked | baseline (no links) | baseline / linked | target |",
-    "|---|---|---|---|---|",
+    "| region | linked | baseline (no links) | baseline / linked | locality target | edit strength | strength target |",
+    "|---|---|---|---|---|---|---|",
     ...rows,
     "",
     swd === undefined
       ? "SWD: not measured for both."
-      : `SWD ×10³ (mean over pyramid levels): linked ${linked.swd!.mean.toFixed(2)}, baseline ${baseline.swd!.mean.toFixed(2)}; ratio ${swd.toFixed(3)} (target ≤ 1.10: ${swd <= 1.1 ? "met" : "missed"}).`,
+      : `SWD ×10³ (mean over pyramid levels): linked ${linked.swd!.mean.toFixed(2)}, baseline ${baseline.swd!.mean.toFixed(2)}; ratio ${swd.toFixed(3)} (target ≤ ${TARGETS.quality.toFixed(2)}: ${verdict(swd <= TARGETS.quality)}).`,
+    lr === undefined || br === undefined ? "Recall: not measured for both." : `Recall: linked ${lr.toFixed(3)}, baseline ${br.toFixed(3)} (target: at least the baseline's / ${TARGETS.quality.toFixed(2)}: ${verdict(lr * TARGETS.quality >= br)}).`,
     "",
   ];
 }
@@ -144,6 +197,7 @@ export function modelCardMarkdown(p: PackedModel): string {
     ...c.datasets.map((d) => `- ${d.name}: ${d.license}. ${d.attribution}${d.url ? ` (${d.url})` : ""}`),
     "",
     ...(metrics.linked && metrics.baseline ? comparison(metrics.linked, metrics.baseline) : []),
+    ...diversitySection(metrics.linked ?? (c.metrics as MetricsJson), metrics.baseline),
     "## Metrics",
     "",
     "```json",
