@@ -4,9 +4,18 @@
  * (tfjs backends and their memory are per process). Steps include LinkGAN steps (3 regions, every
  * 8th step) and one R1 step, in their normal proportions.
  *
+ * Beside them, a plain pretraining step mix ("faces64-pretrain": trainer/configs/sweep/
+ * faces64-pretrain-g1.json with zero upsampling edges; links off, DiffAugment on, R1 every 16) runs
+ * on tfjs-node and in PyTorch (scripts/bench/torch_reference.py, the same networks and step on the
+ * CPU; a benchmark reference only, checked equal by torch-reference-check.ts), when python3 has torch
+ * (scripts/bench/requirements-reference.txt), and the two img/s are compared.
+ *
  *   npm run bench:train -- --steps 16
+ *   npm run bench:train -- --steps 16 --only tensorflow:faces64-pretrain,pytorch
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { CONFIGS, type ConfigName } from "../../shared/generator/configs.ts";
 import { Prng } from "../../shared/random/prng.ts";
@@ -15,18 +24,36 @@ import { TrainConfig } from "../../trainer/training/config.ts";
 import { Trainer } from "../../trainer/training/trainer.ts";
 import { tf } from "../../trainer/tf-node.ts";
 
-const { values } = parseArgs({ options: { steps: { type: "string", default: "16" }, child: { type: "string" }, batch: { type: "string", default: "16" } } });
+const { values } = parseArgs({
+  options: {
+    steps: { type: "string", default: "16" },
+    child: { type: "string" },
+    batch: { type: "string", default: "16" },
+    /** Rows to run, comma-separated "backend:config" and/or "pytorch" (default: all). */
+    only: { type: "string" },
+    /** PyTorch's intra-op threads (torch.set_num_threads); TensorFlow uses every core by default. */
+    "torch-threads": { type: "string", default: String(availableParallelism()) },
+  },
+});
 const steps = Number(values.steps);
 const batch = Number(values.batch);
 
-async function child(backend: BackendName, name: ConfigName): Promise<void> {
-  await selectBackend(backend);
+/** The plain pretraining config both sides of the tfjs/PyTorch comparison run. */
+const PRETRAIN_CONFIG = "trainer/configs/sweep/faces64-pretrain-g1.json";
+type BenchConfig = ConfigName | "faces64-pretrain";
+
+/** faces64-pretrain-g1 as it is (links off, DiffAugment on, R1 every 16), with zero upsampling edges. */
+function pretrainConfig(): TrainConfig {
+  const raw = JSON.parse(readFileSync(PRETRAIN_CONFIG, "utf8"));
+  return TrainConfig.parse({ ...raw, generator: { ...raw.generator, upsampleEdges: "zero" }, batch });
+}
+
+function linkedConfig(name: ConfigName): TrainConfig {
   const g = CONFIGS[name];
-  const res = g.resolution;
   const w = g.wDim;
   const third = Math.floor(w / 8);
   const box = (x: number, y: number) => ({ kind: "box" as const, x, y, width: 0.3, height: 0.2 });
-  const cfg = TrainConfig.parse({
+  return TrainConfig.parse({
     generator: g,
     discriminator: { channelBase: g.channelBase, channelMax: g.channelMax },
     regions: [
@@ -39,6 +66,12 @@ async function child(backend: BackendName, name: ConfigName): Promise<void> {
     r1Interval: 16,
     totalKimg: 1,
   });
+}
+
+async function child(backend: BackendName, name: BenchConfig): Promise<void> {
+  await selectBackend(backend);
+  const cfg = name === "faces64-pretrain" ? pretrainConfig() : linkedConfig(name);
+  const res = cfg.generator.resolution;
   const data = {
     size: 256,
     resolution: res,
@@ -64,30 +97,70 @@ async function child(backend: BackendName, name: ConfigName): Promise<void> {
   t.dispose();
 }
 
+interface Measured {
+  imgPerSec: number;
+  msPerStep: number;
+  peakRssMB: number;
+}
+
+/** The last stdout line of a child as JSON, or why there is none. */
+function lastJson<T>(r: ReturnType<typeof spawnSync>): T | string {
+  const line = String(r.stdout ?? "").trim().split("\n").at(-1) ?? "";
+  if (r.status === 0 && line.startsWith("{")) return JSON.parse(line) as T;
+  return (String(r.stderr ?? "").trim().split("\n").filter((l) => /Error|error/.test(l)).at(-1) ?? `exit ${r.status}`).slice(0, 120);
+}
+
+const row = (backend: string, name: string, m: Measured) => `| ${backend} | ${name} | ${m.imgPerSec.toFixed(1)} | ${m.msPerStep.toFixed(0)} | ${m.peakRssMB.toFixed(0)} |`;
+
+/** The PyTorch reference row: the same networks and pretraining step, when python3 has torch. */
+function torchRow(): { row: string; m?: Measured } {
+  const has = spawnSync("python3", ["-c", "import torch"], { encoding: "utf8" });
+  if (has.error || has.status !== 0) {
+    return { row: "| pytorch (reference) | faces64-pretrain | not installed: pip install -r scripts/bench/requirements-reference.txt (see the comment there) | | |" };
+  }
+  process.stderr.write("pytorch faces64-pretrain …\n");
+  const args = ["scripts/bench/torch_reference.py", "--config", PRETRAIN_CONFIG, "--upsample-edges", "zero", "--batch", String(batch), "--steps", String(steps), "--threads", values["torch-threads"]!];
+  const r = spawnSync("python3", args, { encoding: "utf8" });
+  const m = lastJson<Measured & { torch: string; threads: number }>(r);
+  if (typeof m === "string") return { row: `| pytorch (reference) | faces64-pretrain | failed: ${m} | | |` };
+  return { row: row(`pytorch ${m.torch} (reference, ${m.threads} threads)`, "faces64-pretrain", m), m };
+}
+
 if (values.child) {
-  const [backend, name] = values.child.split(":") as [BackendName, ConfigName];
+  const [backend, name] = values.child.split(":") as [BackendName, BenchConfig];
   await child(backend, name);
 } else {
   const rows: string[] = [];
-  const plan: [BackendName, ConfigName][] = [
+  const plan: [BackendName, BenchConfig][] = [
     ["tensorflow", "tiny"],
     ["tensorflow", "faces64"],
+    ["tensorflow", "faces64-pretrain"],
     ["cpu", "tiny"],
     ["webgpu", "tiny"],
   ];
+  const only = values.only?.split(",");
+  const wanted = (key: string) => !only || only.includes(key);
+  let tfjsPretrain: Measured | undefined;
   for (const [backend, name] of plan) {
+    if (!wanted(`${backend}:${name}`)) continue;
     process.stderr.write(`${backend} ${name} …\n`);
     const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/bench/train.ts", "--child", `${backend}:${name}`, "--steps", String(steps), "--batch", String(batch)], { encoding: "utf8" });
-    const line = r.stdout.trim().split("\n").at(-1) ?? "";
-    if (r.status !== 0 || !line.startsWith("{")) {
-      rows.push(`| ${backend} | ${name} | not available: ${(r.stderr.trim().split("\n").filter((l) => /Error|error/.test(l)).at(-1) ?? `exit ${r.status}`).slice(0, 120)} | | |`);
+    const m = lastJson<Measured>(r);
+    if (typeof m === "string") {
+      rows.push(`| ${backend} | ${name} | not available: ${m} | | |`);
       continue;
     }
-    const m = JSON.parse(line);
-    rows.push(`| ${backend} | ${name} | ${m.imgPerSec.toFixed(1)} | ${m.msPerStep.toFixed(0)} | ${m.peakRssMB.toFixed(0)} |`);
+    if (backend === "tensorflow" && name === "faces64-pretrain") tfjsPretrain = m;
+    rows.push(row(backend, name, m));
   }
-  console.log(`\nTraining throughput, batch ${batch}, ${steps} steps after a warm-up (LinkGAN every 8 steps with 3 regions, R1 every 16)\n`);
+  const torch = wanted("pytorch") ? torchRow() : undefined;
+  if (torch) rows.push(torch.row);
+  console.log(`\nTraining throughput, batch ${batch}, ${steps} steps after a warm-up (tiny, faces64: LinkGAN every 8 steps with 3 regions, R1 every 16)\n`);
   console.log("| backend | config | img/s | ms/step | peak RSS (MiB) |");
   console.log("|---|---|---|---|---|");
   for (const r of rows) console.log(r);
+  console.log(`\nfaces64-pretrain: ${PRETRAIN_CONFIG} with upsampleEdges "zero": links off, DiffAugment on, R1 every 16 (the step the PyTorch reference implements).`);
+  if (tfjsPretrain && torch?.m) {
+    console.log(`tfjs-node / PyTorch img/s on faces64-pretrain: ${(tfjsPretrain.imgPerSec / torch.m.imgPerSec).toFixed(2)}×`);
+  }
 }
