@@ -1,9 +1,10 @@
 import type { z } from "zod";
+import { encoderParamSpecs } from "../encoder/params.ts";
 import { type ParamSpec, type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
 import { segmenterParamSpecs } from "../segmenter/params.ts";
 import { describeZodError } from "../validation.ts";
 import { sha256Hex, versionOf } from "./content-id.ts";
-import { FORMAT, FORMAT_VERSION, Manifest, SegmenterManifest, type WeightEntry } from "./manifest.ts";
+import { EncoderManifest, FORMAT, FORMAT_VERSION, Manifest, SegmenterManifest, type WeightEntry } from "./manifest.ts";
 import { bytesPerValue, decodeFloat16, dequantizeInt8 } from "./quantize.ts";
 
 /**
@@ -62,6 +63,20 @@ export function loadModel(source: WeightSource, opts: LoadOptions = {}): Promise
  */
 export function loadSegmenter(source: WeightSource, opts: LoadOptions = {}): Promise<LoadedModel<SegmenterManifest>> {
   return loadWeights(source, SegmenterManifest, (m) => segmenterParamSpecs(m.segmenter), opts);
+}
+
+/**
+ * Load an encoder exported on its own (an `EncoderManifest`), with the same checks as `loadModel`.
+ * Its `inverts` names the generator version it was trained on; callers check it against the model
+ * they render with (an encoder is only meaningful in the W it was trained for).
+ *
+ * @example
+ * const { manifest, values } = await loadEncoder(fileSource("weights/faces64-encoder"));
+ * if (manifest.inverts.version !== model.manifest.version) throw new Error("encoder trained for another version");
+ * const e = Encoder.fromValues(manifest.encoder, values);
+ */
+export function loadEncoder(source: WeightSource, opts: LoadOptions = {}): Promise<LoadedModel<EncoderManifest>> {
+  return loadWeights(source, EncoderManifest, (m) => encoderParamSpecs(m.encoder), opts);
 }
 
 async function loadWeights<S extends z.ZodType<{ version: string; weightsManifest: { paths: string[]; weights: WeightEntry[] }[]; shards: { path: string; bytes: number; sha256: string }[] }>>(

@@ -9,6 +9,7 @@
  * (shard hashes, the generator config, regions, card, provenance) lives beside it.
  */
 import { z } from "zod";
+import { EncoderConfig } from "../encoder/config.ts";
 import { GeneratorConfig } from "../generator/config.ts";
 import { regionsSchema } from "../regions/schema.ts";
 import { SegmenterConfig } from "../segmenter/config.ts";
@@ -158,3 +159,13 @@ export type ManifestInput = z.input<typeof Manifest>;
 /** A segmenter on its own (what `npm run segmenter -- export` writes), with its own card and IoU figures. */
 export const SegmenterManifest = z.object({ ...common, segmenter: SegmenterConfig }).strict();
 export type SegmenterManifest = z.output<typeof SegmenterManifest>;
+
+/** The generator an encoder inverts: its name and the exact version whose W the encoder was trained on. */
+export const InvertsPin = z.object({ name: common.name, version: common.version }).strict();
+
+/**
+ * An encoder on its own (what `npm run encoder -- export` writes): image → w in the W of the
+ * generator version it pins (`inverts`), with its own card and reconstruction figures.
+ */
+export const EncoderManifest = z.object({ ...common, encoder: EncoderConfig, inverts: InvertsPin }).strict();
+export type EncoderManifest = z.output<typeof EncoderManifest>;

@@ -1,10 +1,12 @@
+import type { EncoderConfig } from "../encoder/config.ts";
+import { encoderParamSpecs } from "../encoder/params.ts";
 import type { GeneratorConfig } from "../generator/config.ts";
 import { type ParamSpec, type ParamValues, generatorParamSpecs, sizeOf } from "../generator/params.ts";
 import type { Region } from "../regions/schema.ts";
 import type { SegmenterConfig } from "../segmenter/config.ts";
 import { segmenterParamSpecs } from "../segmenter/params.ts";
 import { sha256Hex, versionOf } from "./content-id.ts";
-import { FORMAT, FORMAT_VERSION, type Manifest, type ModelCard, type SegmenterManifest, type WeightEntry } from "./manifest.ts";
+import { type EncoderManifest, FORMAT, FORMAT_VERSION, type Manifest, type ModelCard, type SegmenterManifest, type WeightEntry } from "./manifest.ts";
 import { type WeightDtype, encodeFloat16, quantizeInt8 } from "./quantize.ts";
 
 export interface PackInput {
@@ -75,6 +77,35 @@ export async function packSegmenter(input: Omit<PackInput, "generator" | "region
     weightsManifest,
     shards: shardInfo,
   } satisfies SegmenterManifest;
+  manifest.version = await versionOf(manifest);
+  return { manifest, shards };
+}
+
+/**
+ * Encode an encoder on its own, pinned to the generator version it inverts (its card carries its
+ * reconstruction figures).
+ *
+ * @example
+ * const { manifest, shards } = await packEncoder({ name: "faces64-encoder", encoder: cfg,
+ *   inverts: { name: "faces64", version: "v51e7c3ec2af80b6b" }, card,
+ *   provenance: { trainer: "linkgan-web 0.1.0" }, values, dtype: "int8" });
+ */
+export async function packEncoder(
+  input: Omit<PackInput, "generator" | "regions" | "segmenter"> & { encoder: EncoderConfig; inverts: EncoderManifest["inverts"] },
+): Promise<{ manifest: EncoderManifest; shards: PackedModel["shards"] }> {
+  const { weightsManifest, shards, shardInfo } = await packWeights(encoderParamSpecs(input.encoder), input);
+  const manifest = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    name: input.name,
+    version: "",
+    encoder: input.encoder,
+    inverts: input.inverts,
+    card: input.card,
+    provenance: input.provenance,
+    weightsManifest,
+    shards: shardInfo,
+  } satisfies EncoderManifest;
   manifest.version = await versionOf(manifest);
   return { manifest, shards };
 }
