@@ -33,11 +33,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", jobs);
 
   app.get("/healthz", (c) => c.json({ ok: true, liveModels: liveModels(), memoryTierBytes: memoryTierBytes() }));
-  app.doc31("/v1/openapi.json", (c) => ({
+  app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: { title: "LinkGAN edge API", version: "1.0.0", description: "Sample faces and resample linked regions (LinkGAN, ICCV 2023) at the edge." },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+    // Relative to the document's own URL: the request's Host header is never echoed.
+    servers: [{ url: "/" }],
+  });
   app.get("/docs", swaggerUI({ url: "/v1/openapi.json" }));
   app.route("/", demo);
 

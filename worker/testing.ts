@@ -3,6 +3,8 @@
  * the tiny fixture models packed by the same code the trainer's export uses.
  */
 import { env } from "cloudflare:test";
+import { GeneratorConfig } from "../shared/generator/config.ts";
+import { generatorParamSpecs, initParams } from "../shared/generator/params.ts";
 import { packModel } from "../shared/weights/pack.ts";
 import { TINY, TINY_CARD, TINY_REGIONS, tinySemanticPackInput, tinyValues } from "../test/fixtures/tiny.ts";
 import type { Env } from "./env.ts";
@@ -37,6 +39,25 @@ export const SEMANTIC_MODEL = "tiny-semantic";
  */
 export async function seedTinySemanticModel(): Promise<string> {
   const packed = await packModel({ name: SEMANTIC_MODEL, provenance: { trainer: "scripts/make-fixtures.ts (random init, not trained)" }, ...tinySemanticPackInput(1) });
+  await putModel(testEnv, packed, { activate: true });
+  return packed.manifest.version;
+}
+
+/** A 128 px model with 4 channels (random weights, cheap to render): for the per-request work bound. */
+export const MODEL_128 = "tiny-128";
+
+/** Pack and store MODEL_128 and make it active; returns its version. */
+export async function seedModel128(): Promise<string> {
+  const generator = GeneratorConfig.parse({ resolution: 128, zDim: 32, wDim: 32, mappingLayers: 2, channelBase: 64, channelMax: 4 });
+  const packed = await packModel({
+    name: MODEL_128,
+    generator,
+    regions: TINY_REGIONS,
+    card: TINY_CARD,
+    provenance: { trainer: "worker/testing.ts (fixture)" },
+    values: initParams(generatorParamSpecs(generator), 1),
+    dtype: "int8",
+  });
   await putModel(testEnv, packed, { activate: true });
   return packed.manifest.version;
 }

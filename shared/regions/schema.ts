@@ -35,10 +35,13 @@ export const RegionMask = z.discriminatedUnion("kind", [BoxMask, EllipseMask, Im
 export type RegionMask = z.infer<typeof RegionMask>;
 export type FixedMask = Exclude<RegionMask, { kind: "semantic" }>;
 
+/** A region's identifier, as URLs and CLI flags name it. */
+export const RegionName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be 1–32 chars of a-z, 0-9, _ or -, starting with a letter");
+
 export const Region = z
   .object({
     /** Identifier used in URLs and CLI flags. */
-    name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be 1–32 chars of a-z, 0-9, _ or -, starting with a letter"),
+    name: RegionName,
     /** Human-readable label, e.g. "Left eye". */
     label: z.string().min(1).max(64).optional(),
     axes: AxisRange,

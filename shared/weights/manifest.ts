@@ -56,11 +56,12 @@ export type WeightEntry = z.infer<typeof WeightEntry>;
 
 export const WeightGroup = z.object({ paths: z.array(z.string().min(1)).min(1), weights: z.array(WeightEntry).min(1) }).strict();
 
-const shardPath = z.string().regex(/^[A-Za-z0-9._-]+\.bin$/, "must be a plain file name ending in .bin");
+/** A shard's file name, as the manifest lists it and URLs address it. */
+export const ShardPath = z.string().regex(/^[A-Za-z0-9._-]{1,128}\.bin$/, "must be a plain file name (at most 128 chars of A-Z, a-z, 0-9, . _ -) ending in .bin");
 
 export const ShardInfo = z
   .object({
-    path: shardPath,
+    path: ShardPath,
     bytes: z.number().int().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"),
   })
@@ -106,6 +107,9 @@ export const Provenance = z
 /** A model's stable name, as users address it (URLs, CLI flags, weights/<name>/). */
 export const ModelName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -");
 
+/** A model version: content-derived (see `versionOf`), as manifests, URLs and the active pointer name it. */
+export const ModelVersion = z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits');
+
 /** The prose of a model card, which a person writes (a `--card` file); datasets and metrics come from the run. */
 export const ModelCardText = ModelCard.pick({ title: true, description: true, intendedUse: true, limitations: true, license: true }).partial();
 
@@ -116,7 +120,7 @@ const common = {
   /** Model name (the stable id users address, e.g. "faces64"). */
   name: ModelName,
   /** Content-derived version id: see `versionOf`. */
-  version: z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits'),
+  version: ModelVersion,
   card: ModelCard,
   provenance: Provenance,
   weightsManifest: z.array(WeightGroup).min(1),

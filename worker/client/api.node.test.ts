@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { latentFromSeed } from "../../shared/random/prng.ts";
 import { rasterFromRle } from "../masks/canonical.ts";
-import { decodeLatent, encodeLatent, fromQuery } from "../render/params.ts";
+import { InterpolateQuery as ApiInterpolateQuery, decodeLatent, encodeLatent, fromQuery } from "../render/params.ts";
 import { InterpolateParams, LinkGanError, latentFromParam, latentToParam, maskToRle, normalize, parseOr } from "./api.ts";
 
 describe("client request parameters", () => {
@@ -21,7 +21,7 @@ describe("client request parameters", () => {
 
   it("normalizes like the API: defaults, sorted regions, one code, and the API's refusals", () => {
     const req = normalize(parseOr(InterpolateParams, { seed: 7, regions: ["mouth", "left-eye"], resampleSeed: 3 }, "t"), true);
-    const api = fromQuery({ seed: 7, regions: "mouth,left-eye", resampleSeed: 3 }, true);
+    const api = fromQuery(ApiInterpolateQuery.parse({ seed: "7", regions: "mouth,left-eye", resampleSeed: "3" }), true);
     expect(req.edit).toEqual({ ...api.edit, mask: undefined });
     expect([req.noise, req.truncation, req.frames]).toEqual([api.noise, api.truncation, api.frames]);
     expect(() => normalize(parseOr(InterpolateParams, { seed: 1, w: [1, 2], resampleSeed: 1 }, "t"), true)).toThrow(/only one of seed, z, w/);

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { MAX_SEED } from "../../shared/random/prng.ts";
 import { describeZodError } from "../../shared/validation.ts";
+import { ModelVersion } from "../../shared/weights/manifest.ts";
 
 /** An error from the client: a stable code (the API's codes where the API answered), a sentence, the field at fault. */
 export class LinkGanError extends Error {
@@ -36,13 +37,14 @@ export const RegionInfo = z.object({
   axes: z.object({ start: z.number().int().min(0), end: z.number().int().min(1) }),
   /** Semantic regions: the segmenter class masking the region in each image. */
   class: z.string().optional(),
+  /** A path relative to the API's origin. */
   maskUrl: z.string().optional(),
 });
 export type RegionInfo = z.infer<typeof RegionInfo>;
 
 export const ModelSummary = z.object({
   name: z.string(),
-  version: z.string().regex(/^v[0-9a-f]{16}$/),
+  version: ModelVersion,
   title: z.string(),
   resolution: z.number().int().min(1).max(4096),
   zDim: z.number().int().min(1),
@@ -50,6 +52,7 @@ export const ModelSummary = z.object({
   regions: z.array(RegionInfo),
   /** The segmenter bundled with the version, when the model has semantic regions. */
   segmenter: z.object({ resolution: z.number().int(), classes: z.array(z.string()) }).optional(),
+  /** The version's folder, a path relative to the API's origin. */
   weightsUrl: z.string(),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;

@@ -180,7 +180,9 @@ export class LinkGanClient {
       throw new LinkGanError("no_backend", (e as Error).message);
     }
     try {
-      const { model: loaded, stats } = await loadCachedModel(model.weightsUrl, model.version, { onProgress, useCache: opts.cacheWeights, fetch: fetchFn });
+      // The API's URLs are paths relative to its origin (it never echoes a request's Host header).
+      const weightsUrl = new URL(model.weightsUrl, `${origin}/`).href;
+      const { model: loaded, stats } = await loadCachedModel(weightsUrl, model.version, { onProgress, useCache: opts.cacheWeights, fetch: fetchFn });
       const { manifest, values } = loaded;
       const local = {
         manifest,

@@ -43,11 +43,15 @@ export function fromZod(err: ZodError, root?: string): ApiError {
   return new ApiError(400, "invalid_request", message, first ? at(first.path) || undefined : undefined);
 }
 
-/** Answer an ApiError, an HTTPException (malformed JSON, body too large) or a bug (500, logged). */
+/**
+ * Answer an ApiError, an HTTPException (malformed JSON from a validator; bearerAuth's answers,
+ * which carry the API's error body and their WWW-Authenticate challenge) or a bug (500, logged).
+ */
 export function errorResponse(err: unknown, c: Context): Response {
   if (err instanceof ApiError) {
     return c.json({ error: { code: err.code, message: err.message, field: err.field } }, err.status, err.headers);
   }
+  if (err instanceof HTTPException && err.res) return err.getResponse();
   if (err instanceof HTTPException) {
     const codes: Record<number, string> = { 400: "malformed_body", 401: "unauthorized", 413: "body_too_large", 415: "unsupported_media_type" };
     const code = codes[err.status] ?? "http_error";

@@ -1,11 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { decodePng, encodePng } from "../../shared/png/png.ts";
+import { IMAGE_LIMITS, ImageTooLargeError, decodePngGray, encodePng } from "../../shared/png/png.ts";
+import { imageSizeProblem } from "../../shared/png/limits.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
 import { sha256Hex } from "../../shared/weights/content-id.ts";
 import { ApiError } from "../http/errors.ts";
-
-/** Largest side accepted for an uploaded mask, PNG or run-length. */
-export const MAX_MASK_SIDE = 4096;
 
 /**
  * The compact form of a mask: COCO-style uncompressed run-length encoding, row-major, runs
@@ -13,11 +11,16 @@ export const MAX_MASK_SIDE = 4096;
  */
 export const RleMask = z
   .object({
-    width: z.number().int().min(1).max(MAX_MASK_SIDE),
-    height: z.number().int().min(1).max(MAX_MASK_SIDE),
-    counts: z.array(z.number().int().min(0)).min(1).max(MAX_MASK_SIDE * MAX_MASK_SIDE),
+    width: z.number().int().min(1).max(IMAGE_LIMITS.maxSide),
+    height: z.number().int().min(1).max(IMAGE_LIMITS.maxSide),
+    counts: z.array(z.number().int().min(0)).min(1).max(IMAGE_LIMITS.maxPixels),
   })
   .strict()
+  // The same size rule as every other image (shared/png/limits.ts).
+  .superRefine((m, ctx) => {
+    const problem = imageSizeProblem(m);
+    if (problem) ctx.addIssue({ code: "custom", path: ["width"], message: problem });
+  })
   .refine((m) => m.counts.reduce((a, b) => a + b, 0) === m.width * m.height, {
     message: "the runs must add up to width × height",
     path: ["counts"],
@@ -42,18 +45,22 @@ export function rasterFromRle(m: RleMask): Raster {
   return { width: m.width, height: m.height, data };
 }
 
-/** Non-black (luma ≥ 128, alpha-premultiplied) is inside, as for region masks of kind "image". */
+/**
+ * Non-black (luma ≥ 128, alpha-premultiplied) is inside, as for region masks of kind "image". The
+ * decoder checks the size from the PNG header before decoding (shared/png/limits.ts), and refuses
+ * corrupt files (bad CRC, cut off, bytes after IEND).
+ */
 export function rasterFromPng(bytes: Uint8Array): Raster {
-  let img: ReturnType<typeof decodePng>;
+  let img: ReturnType<typeof decodePngGray>;
   try {
-    img = decodePng(bytes);
+    img = decodePngGray(bytes);
   } catch (e) {
+    if (e instanceof ImageTooLargeError) throw new ApiError(400, "image_too_large", `mask: ${e.message}`, "body");
     throw new ApiError(400, "invalid_mask", `mask: ${(e as Error).message}`, "body");
   }
-  if (img.width > MAX_MASK_SIDE || img.height > MAX_MASK_SIDE) {
-    throw new ApiError(400, "invalid_mask", `mask: ${img.width}×${img.height} is larger than ${MAX_MASK_SIDE}×${MAX_MASK_SIDE}`, "body");
-  }
-  return { width: img.width, height: img.height, data: img.gray.map((g) => (g >= 128 ? 1 : 0)) };
+  const data = img.gray;
+  for (let i = 0; i < data.length; i++) data[i] = data[i]! >= 128 ? 1 : 0;
+  return { width: img.width, height: img.height, data };
 }
 
 /** Nearest-neighbour resize to the model's resolution, sampling pixel centres (like rasterizeMask). */
@@ -77,7 +84,8 @@ export async function maskId(m: BinaryMask): Promise<string> {
   return `m${(await sha256Hex(bytes)).slice(0, 24)}`;
 }
 
-export const MASK_ID = /^m[0-9a-f]{24}$/;
+/** A mask's content id (what `maskId` returns), as render parameters and the mask URL name it. */
+export const MaskId = z.string().regex(/^m[0-9a-f]{24}$/, "must be a mask id from POST /v1/models/{model}/masks");
 
 /** White inside, black outside, one gray channel: the stored and served form. */
 export function maskToPng(m: BinaryMask): Uint8Array {

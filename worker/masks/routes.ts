@@ -1,13 +1,14 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { type BinaryMask, maskArea } from "../../shared/regions/mask.ts";
 import { ByteLru } from "../cache/lru.ts";
 import type { AppEnv, Env } from "../env.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
+import { boundedBody } from "../http/body.ts";
 import { pngResponse, validationHook } from "../http/openapi.ts";
+import { ModelParams, maskFilePath } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { activeVersion, readManifest } from "../models/store.ts";
-import { MASK_ID, RleMask, canonicalize, maskFromPng, maskId, maskToPng, rasterFromPng, rasterFromRle } from "./canonical.ts";
+import { MaskId, RleMask, canonicalize, maskFromPng, maskId, maskToPng, rasterFromPng, rasterFromRle } from "./canonical.ts";
 
 /**
  * Uploaded masks: canonicalized (binarized, resized to the model's resolution) and stored in R2 by
@@ -26,7 +27,7 @@ export async function readMask(env: Env, resolution: number, id: string): Promis
   const key = storageKey(resolution, id);
   const hit = known.get(key);
   if (hit) return hit;
-  const obj = MASK_ID.test(id) ? await env.WEIGHTS.get(key) : null;
+  const obj = MaskId.safeParse(id).success ? await env.WEIGHTS.get(key) : null;
   if (!obj) throw new ApiError(404, "unknown_mask", `no mask "${id}" at ${resolution}×${resolution}; upload it with POST /v1/models/{model}/masks`, "mask");
   const m = maskFromPng(new Uint8Array(await obj.arrayBuffer()), resolution);
   known.set(key, m);
@@ -38,14 +39,13 @@ const MaskInfo = z
     id: z.string().openapi({ example: "m0123456789abcdef01234567" }),
     resolution: z.number().int(),
     area: z.number().int().openapi({ description: "Pixels inside, at the model's resolution." }),
-    url: z.string(),
+    url: z.string().openapi({ description: "The stored mask, a path relative to the API's origin (as is the Location header)." }),
   })
   .openapi("Mask");
 
-const modelParam = z.object({ model: z.string().openapi({ param: { name: "model", in: "path" }, example: "faces64" }) });
 
 masks.use("/v1/models/:model/masks", rateLimit);
-masks.use("/v1/models/:model/masks", bodyLimit({ maxSize: MAX_MASK_UPLOAD_BYTES, onError: () => { throw new ApiError(413, "body_too_large", `mask uploads are limited to ${MAX_MASK_UPLOAD_BYTES} bytes`, "body"); } }));
+masks.use("/v1/models/:model/masks", boundedBody(MAX_MASK_UPLOAD_BYTES, "mask uploads"));
 
 masks.openapi(
   createRoute({
@@ -55,7 +55,7 @@ masks.openapi(
     summary: "Upload a mask (PNG, or run-length JSON); returns its content id",
     description: "PNG: non-black (luma ≥ 128) is inside. JSON: COCO-style uncompressed run-length, row-major, starting with an outside run. Either is resized (nearest) to the model's resolution.",
     request: {
-      params: modelParam,
+      params: ModelParams,
       // Not `required`: the JSON schema is then checked only for JSON bodies, and PNGs pass through.
       body: {
         required: false,
@@ -90,7 +90,8 @@ masks.openapi(
     const key = storageKey(res, id);
     if (!(await c.env.WEIGHTS.head(key))) await c.env.WEIGHTS.put(key, maskToPng(mask), { httpMetadata: { contentType: "image/png" } });
     known.set(key, mask);
-    const url = `${new URL(c.req.url).origin}/v1/models/${model}/masks/${id}.png`;
+    // Relative: the request's Host header is the client's to choose and must not be echoed.
+    const url = `/v1/models/${model}/masks/${id}.png`;
     return c.json({ id, resolution: res, area, url }, 201, { Location: url });
   },
 );
@@ -101,7 +102,7 @@ masks.openapi(
     path: "/v1/models/{model}/masks/{file}",
     tags: ["masks"],
     summary: "A stored mask as PNG (white inside), at the model's resolution",
-    request: { params: modelParam.extend({ file: z.string().regex(/^m[0-9a-f]{24}\.png$/, "must be <mask id>.png").openapi({ param: { name: "file", in: "path" }, example: "m0123456789abcdef01234567.png" }) }) },
+    request: { params: ModelParams.extend({ file: maskFilePath }) },
     responses: {
       200: { content: { "image/png": { schema: z.string().openapi({ format: "binary" }) } }, description: "Mask" },
       400: { content: { "application/json": { schema: ErrorBody } }, description: "Bad id" },

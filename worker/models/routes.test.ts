@@ -25,6 +25,18 @@ describe("models", () => {
     expect(tiny.regions.map((r) => [r.name, r.axes])).toEqual(TINY_REGIONS.map((r) => [r.name, r.axes]));
   });
 
+  it("gives URLs relative to the API's origin, whatever Host the request names (the list is publicly cacheable)", async () => {
+    const a = await (await get("/v1/models")).text();
+    const b = await (await SELF.fetch("http://evil.example/v1/models", { headers: { Host: "evil.example", "X-Forwarded-Host": "evil.example" } })).text();
+    expect(b).toBe(a);
+    expect(a).not.toMatch(/api\.test|evil\.example/);
+    const tiny = (JSON.parse(a) as { models: { name: string; weightsUrl: string; regions: { maskUrl: string }[] }[] }).models.find((m) => m.name === MODEL)!;
+    expect(tiny.weightsUrl).toBe(`/v1/models/${MODEL}/versions/${version}/`);
+    expect(tiny.regions[0]!.maskUrl).toBe(`/v1/models/${MODEL}/regions/left-eye/mask.png?version=${version}`);
+    // The OpenAPI document names no host either.
+    expect(((await (await SELF.fetch("http://evil.example/v1/openapi.json")).json()) as { servers: { url: string }[] }).servers).toEqual([{ url: "/" }]);
+  });
+
   it("describes one model with its stored versions and card", async () => {
     const res = await get(`/v1/models/${MODEL}`);
     const m = (await res.json()) as { activeVersion: string; versions: string[]; card: { title: string } };

@@ -8,10 +8,11 @@ import type { AppEnv } from "../env.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
 import { pngResponse, validationHook } from "../http/openapi.ts";
 import { cached } from "../cache/tiers.ts";
+import { ModelParams, regionPath, shardPath, versionPath } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { semanticMask } from "../render/base.ts";
 import { semanticMaskKey } from "../render/key.ts";
-import { GenerateQuery, fromQuery } from "../render/params.ts";
+import { GenerateQuery, checkWork, fromQuery } from "../render/params.ts";
 import { resolveBase, upscale } from "../render/service.ts";
 import { withModel } from "./registry.ts";
 import { activeVersion, listModelNames, listVersions, modelPrefix, readManifest, resolveVersion } from "./store.ts";
@@ -27,7 +28,9 @@ const RegionInfo = z
     axes: AxisRange,
     class: z.string().optional().openapi({ description: "Semantic regions: the segmenter class whose pixels are the region in each image.", example: "hair" }),
     maskUrl: z.string().openapi({
-      description: "The region's mask as PNG (white inside, transparent outside). A semantic region's mask depends on the image: add its base code (seed, z or w, with truncation and noise, as for generate).",
+      description:
+        "The region's mask as PNG (white inside, transparent outside), a path relative to the API's origin. A semantic region's mask depends on the image: add its base code (seed, z or w, with truncation and noise, as for generate).",
+      example: "/v1/models/faces64/regions/mouth/mask.png?version=v0123456789abcdef",
     }),
   })
   .openapi("Region");
@@ -49,7 +52,10 @@ const ModelSummary = z
     wDim: z.number().int(),
     regions: z.array(RegionInfo),
     segmenter: SegmenterInfo.optional(),
-    weightsUrl: z.string().openapi({ description: "Folder of manifest.json and shards for `loadModel(fetchSource(url))`." }),
+    weightsUrl: z.string().openapi({
+      description: "Folder of manifest.json and shards for `loadModel(fetchSource(url))`, a path relative to the API's origin.",
+      example: "/v1/models/faces64/versions/v0123456789abcdef/",
+    }),
   })
   .openapi("ModelSummary");
 
@@ -60,16 +66,18 @@ const ModelDetail = ModelSummary.extend({
   provenance: z.record(z.string(), z.unknown()),
 }).openapi("ModelDetail");
 
-const modelParam = z.object({ model: z.string().openapi({ param: { name: "model", in: "path" }, example: "faces64" }) });
-const versionParam = z.string().regex(/^v[0-9a-f]{16}$/).openapi({ param: { name: "version", in: "path" }, example: "v0123456789abcdef" });
 const errors = {
   400: { content: { "application/json": { schema: ErrorBody } }, description: "Invalid parameter" },
   404: { content: { "application/json": { schema: ErrorBody } }, description: "Unknown model, version or region" },
 };
 
-function summary(m: Manifest, base: string): z.infer<typeof ModelSummary> {
+/**
+ * A model's summary. Its URLs are relative to the API's origin (resolve them against the URL the
+ * list came from): the Host header of one request must never reach a response that caches share.
+ */
+function summary(m: Manifest): z.infer<typeof ModelSummary> {
   const g = m.generator;
-  const url = `${base}/v1/models/${m.name}`;
+  const url = `/v1/models/${m.name}`;
   return {
     name: m.name,
     version: m.version,
@@ -99,9 +107,8 @@ models.openapi(
     responses: { 200: { content: { "application/json": { schema: z.object({ models: z.array(ModelSummary) }) } }, description: "Models" } },
   }),
   async (c) => {
-    const origin = new URL(c.req.url).origin;
     const out = [];
-    for (const name of await listModelNames(c.env)) out.push(summary(await readManifest(c.env, name, await activeVersion(c.env, name)), origin));
+    for (const name of await listModelNames(c.env)) out.push(summary(await readManifest(c.env, name, await activeVersion(c.env, name))));
     return c.json({ models: out }, 200, { "Cache-Control": "public, max-age=30" });
   },
 );
@@ -112,14 +119,14 @@ models.openapi(
     path: "/v1/models/{model}",
     tags: ["models"],
     summary: "One model: active version, stored versions, regions, model card",
-    request: { params: modelParam },
+    request: { params: ModelParams },
     responses: { 200: { content: { "application/json": { schema: ModelDetail } }, description: "Model" }, ...errors },
   }),
   async (c) => {
     const { model } = c.req.valid("param");
     const version = await activeVersion(c.env, model);
     const m = await readManifest(c.env, model, version);
-    const detail = { ...summary(m, new URL(c.req.url).origin), activeVersion: version, versions: await listVersions(c.env, model), card: m.card, provenance: m.provenance };
+    const detail = { ...summary(m), activeVersion: version, versions: await listVersions(c.env, model), card: m.card, provenance: m.provenance };
     return c.json(detail, 200, { "Cache-Control": "public, max-age=30" });
   },
 );
@@ -133,7 +140,7 @@ models.openapi(
     summary: "A region's mask: white inside, transparent outside",
     description:
       "A fixed region (box, ellipse, image) has one mask; the base code is not needed and is ignored. A semantic region's mask is the segmenter's mask of one image: give that image's base code with the parameters of generate (seed, z or w, truncation, noise); the response is cached like a render, keyed by the code.",
-    request: { params: modelParam.extend({ region: z.string().openapi({ param: { name: "region", in: "path" }, example: "mouth" }) }), query: GenerateQuery },
+    request: { params: ModelParams.extend({ region: regionPath }), query: GenerateQuery },
     responses: {
       200: { content: { "image/png": { schema: z.string().openapi({ format: "binary" }) } }, description: "Mask PNG" },
       304: { description: "Not modified (If-None-Match matched the ETag; semantic masks)" },
@@ -150,6 +157,7 @@ models.openapi(
     const r = m.regions.find((x) => x.name === region);
     if (!r) throw new ApiError(404, "unknown_region", `model "${model}" has no region "${region}" (it has: ${m.regions.map((x) => x.name).join(", ")})`, "region");
     const res = m.generator.resolution;
+    checkWork(res, scale, 1);
     if (r.mask.kind !== "semantic") return pngResponse(maskPng(rasterizeMask(r.mask, res), scale), pinned !== undefined);
 
     if (query.seed === undefined && !query.z && !query.w) {
@@ -187,7 +195,7 @@ models.openapi(
     path: "/v1/models/{model}/versions/{version}/manifest.json",
     tags: ["weights"],
     summary: "A version's weight manifest (immutable)",
-    request: { params: modelParam.extend({ version: versionParam }) },
+    request: { params: ModelParams.extend({ version: versionPath }) },
     responses: { 200: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) } }, description: "Manifest" }, 304: { description: "Not modified" }, ...errors },
   }),
   async (c) => {
@@ -207,7 +215,7 @@ models.openapi(
     tags: ["weights"],
     summary: "A weight shard (immutable; ETag is its SHA-256)",
     request: {
-      params: modelParam.extend({ version: versionParam, shard: z.string().regex(/^[A-Za-z0-9._-]+\.bin$/).openapi({ param: { name: "shard", in: "path" } }) }),
+      params: ModelParams.extend({ version: versionPath, shard: shardPath }),
     },
     responses: { 200: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, description: "Shard" }, 304: { description: "Not modified" }, ...errors },
   }),

@@ -1,5 +1,5 @@
 import type { Manifest } from "../../shared/weights/manifest.ts";
-import { Manifest as ManifestSchema } from "../../shared/weights/manifest.ts";
+import { Manifest as ManifestSchema, ModelName, ModelVersion } from "../../shared/weights/manifest.ts";
 import type { WeightSource } from "../../shared/weights/loader.ts";
 import type { Env } from "../env.ts";
 import { ApiError } from "../http/errors.ts";
@@ -12,12 +12,12 @@ import { ApiError } from "../http/errors.ts";
 export const modelPrefix = (name: string, version: string) => `models/${name}/${version}/`;
 const activeKey = (name: string) => `active:${name}`;
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const VERSION = /^v[0-9a-f]{16}$/;
+const isName = (s: string) => ModelName.safeParse(s).success;
+const isVersion = (s: string) => ModelVersion.safeParse(s).success;
 
 /** The active version of `name`, or a 404 naming the model. Read on every request: nothing stale. */
 export async function activeVersion(env: Env, name: string): Promise<string> {
-  if (!NAME.test(name)) throw new ApiError(404, "unknown_model", `no model named "${name}"`, "model");
+  if (!isName(name)) throw new ApiError(404, "unknown_model", `no model named "${name}"`, "model");
   const v = await env.MODELS.get(activeKey(name));
   if (!v) throw new ApiError(404, "unknown_model", `no model named "${name}"`, "model");
   return v;
@@ -26,7 +26,7 @@ export async function activeVersion(env: Env, name: string): Promise<string> {
 /** The version the request pins (checked to exist), or the active one. */
 export async function resolveVersion(env: Env, name: string, pinned?: string): Promise<string> {
   if (pinned === undefined) return activeVersion(env, name);
-  if (!VERSION.test(pinned) || !(await env.WEIGHTS.head(`${modelPrefix(name, pinned)}manifest.json`))) {
+  if (!isVersion(pinned) || !(await env.WEIGHTS.head(`${modelPrefix(name, pinned)}manifest.json`))) {
     throw new ApiError(404, "unknown_version", `model "${name}" has no version "${pinned}"`, "version");
   }
   return pinned;
@@ -57,7 +57,7 @@ export async function listVersions(env: Env, name: string): Promise<string[]> {
     out.push(...page.delimitedPrefixes.map((p) => p.split("/")[2]!));
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
-  return out.filter((v) => VERSION.test(v)).sort();
+  return out.filter(isVersion).sort();
 }
 
 const manifests = new Map<string, Promise<Manifest>>();

@@ -1,16 +1,17 @@
 import { OpenAPIHono, type RouteConfig, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cached } from "../cache/tiers.ts";
 import type { AppEnv } from "../env.ts";
-import { ApiError, ErrorBody } from "../http/errors.ts";
+import { ErrorBody } from "../http/errors.ts";
+import { boundedBody } from "../http/body.ts";
 import { validationHook } from "../http/openapi.ts";
+import { ModelParams } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { readMask } from "../masks/routes.ts";
 import { withModel } from "../models/registry.ts";
-import { resolveVersion } from "../models/store.ts";
+import { readManifest, resolveVersion } from "../models/store.ts";
 import { renderKey } from "./key.ts";
-import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, encodeLatent, fromBody, fromQuery } from "./params.ts";
+import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, checkWork, encodeLatent, fromBody, fromQuery } from "./params.ts";
 import { checkRegionNames, editPng, editTarget, generatePng, resolveBase } from "./service.ts";
 
 /**
@@ -27,20 +28,12 @@ export const MAX_RENDER_BODY_BYTES = 256 * 1024;
 render.use("/v1/models/:model/generate", rateLimit);
 render.use("/v1/models/:model/resample", rateLimit);
 render.use("/v1/models/:model/interpolate", rateLimit);
-for (const kind of ["generate", "resample", "interpolate"]) {
-  render.use(
-    `/v1/models/:model/${kind}`,
-    bodyLimit({
-      maxSize: MAX_RENDER_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(413, "body_too_large", `request bodies are limited to ${MAX_RENDER_BODY_BYTES} bytes`, "body");
-      },
-    }),
-  );
-}
+for (const kind of ["generate", "resample", "interpolate"]) render.use(`/v1/models/:model/${kind}`, boundedBody(MAX_RENDER_BODY_BYTES, "render request bodies"));
 
 async function answer(c: Context<AppEnv>, model: string, req: RenderRequest, kind: Kind): Promise<Response> {
   const version = await resolveVersion(c.env, model, req.version);
+  // Refused before the model is loaded or anything rendered.
+  checkWork((await readManifest(c.env, model, version)).generator.resolution, req.scale, kind === "interpolate" ? req.frames! : 1);
   const res = await withModel(c.env, model, version, async (m) => {
     const base = await resolveBase(m, req);
     const key = renderKey(model, version, base, req, kind);
@@ -54,11 +47,10 @@ async function answer(c: Context<AppEnv>, model: string, req: RenderRequest, kin
   return res;
 }
 
-const modelParam = z.object({ model: z.string().openapi({ param: { name: "model", in: "path" }, example: "faces64" }) });
 const png = (description: string) => ({ content: { "image/png": { schema: z.string().openapi({ format: "binary" }) } }, description });
 const errorResponses = {
   304: { description: "Not modified (If-None-Match matched the ETag)" },
-  400: { content: { "application/json": { schema: ErrorBody } }, description: "Invalid parameter (the field is named)" },
+  400: { content: { "application/json": { schema: ErrorBody } }, description: "Invalid parameter (the field is named), or over the work bound (over_work_limit; see scale and frames)" },
   404: { content: { "application/json": { schema: ErrorBody } }, description: "Unknown model, version, region or mask" },
   413: { content: { "application/json": { schema: ErrorBody } }, description: "Body too large" },
   422: { content: { "application/json": { schema: ErrorBody } }, description: "Mask empty or covering no region" },
@@ -81,7 +73,7 @@ for (const kind of ["generate", "resample", "interpolate"] as const) {
   const { summary, result } = docs[kind];
   const path = `/v1/models/{model}/${kind}`;
   render.openapi(
-    createRoute({ method: "get", path, tags: ["render"], summary, request: { params: modelParam, query: schemas[kind].query }, responses: { 200: png(result), ...errorResponses } }),
+    createRoute({ method: "get", path, tags: ["render"], summary, request: { params: ModelParams, query: schemas[kind].query }, responses: { 200: png(result), ...errorResponses } }),
     // biome-ignore lint/suspicious/noExplicitAny: one handler serves three query schemas
     (async (c: any) => answer(c, c.req.valid("param").model, fromQuery(c.req.valid("query"), kind !== "generate"), kind)) as never,
   );
@@ -91,7 +83,7 @@ for (const kind of ["generate", "resample", "interpolate"] as const) {
       path,
       tags: ["render"],
       summary: `${summary} (JSON body; same cache entry as the GET form)`,
-      request: { params: modelParam, body: { required: true, content: { "application/json": { schema: schemas[kind].body } } } },
+      request: { params: ModelParams, body: { required: true, content: { "application/json": { schema: schemas[kind].body } } } },
       responses: { 200: png(result), ...errorResponses },
     }),
     // biome-ignore lint/suspicious/noExplicitAny: one handler serves three body schemas
@@ -118,7 +110,7 @@ render.openapi(
     path: "/v1/models/{model}/latent",
     tags: ["render"],
     summary: "The w code of a seed or z (after truncation), as the w parameter of the render endpoints takes it",
-    request: { params: modelParam, query: GenerateQuery.omit({ scale: true }) },
+    request: { params: ModelParams, query: GenerateQuery.omit({ scale: true }) },
     responses: { 200: { content: { "application/json": { schema: LatentResponse } }, description: "The code" }, ...errorResponses },
   }),
   async (c) => {
