@@ -5,8 +5,9 @@
  *   npm run retrain -- --model faces64 --mode fine-tune --preset recorded --kimg 2
  *
  * Sends a signed retraining webhook, as CI or a data pipeline would: the body (built from the flags,
- * or --body FILE) is signed with the first secret in WEBHOOK_SECRETS ($WEBHOOK_SECRETS or .dev.vars)
- * in the Stripe scheme, with a fresh delivery id. Prints the job id and how to follow it.
+ * or --body FILE) and a fresh delivery id (or --delivery ID) are signed together with the first
+ * secret in WEBHOOK_SECRETS ($WEBHOOK_SECRETS or .dev.vars), `t.<delivery id>.<body>` (README,
+ * "Retraining through a webhook"). Prints the job id and how to follow it.
  */
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -43,7 +44,7 @@ const body = a.body
 const delivery = a.delivery ?? randomUUID();
 const res = await fetch(`${a.api}/hooks/retrain`, {
   method: "POST",
-  headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(body, secret), "LinkGAN-Delivery": delivery },
+  headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(delivery, body, secret), "LinkGAN-Delivery": delivery },
   body,
 });
 const text = await res.text();

@@ -28,9 +28,10 @@ describe("retraining loop", () => {
   it("webhook → queue → D1 → agent trains → verified upload → gate → the new version serves", async () => {
     const before = (await fetch(`${dev.url}/v1/models/tiny-fixture/generate?seed=1`)).headers.get("X-Model-Version");
     const body = JSON.stringify({ model: "tiny-fixture", mode: "scratch", preset: "tiny-retrain", dataset: { kind: "dicebear", style: "adventurer", count: 32, seed: 0 }, config: { totalKimg: 0.04 } });
+    const delivery = `e2e-${process.pid}`;
     const hook = await fetch(`${dev.url}/hooks/retrain`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(body, secrets.WEBHOOK_SECRETS), "LinkGAN-Delivery": `e2e-${process.pid}` },
+      headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(delivery, body, secrets.WEBHOOK_SECRETS), "LinkGAN-Delivery": delivery },
       body,
     });
     expect(hook.status).toBe(202);

@@ -22,8 +22,14 @@ const http = (path: string, init?: RequestInit) => SELF.fetch(`http://api.test${
 const post = (path: string, headers: Record<string, string>, body: unknown) => http(path, { method: "POST", headers, body: JSON.stringify(body) });
 
 async function deliver(deliveryId: string, body = JSON.stringify(request), secret = "whsec-test-new", t?: number) {
-  return http("/hooks/retrain", { method: "POST", headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(body, secret, t), "LinkGAN-Delivery": deliveryId }, body });
+  return http("/hooks/retrain", { method: "POST", headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(deliveryId, body, secret, t), "LinkGAN-Delivery": deliveryId }, body });
 }
+
+const jobCount = async (deliveryIds: string[]) => {
+  const { results } = await testEnv.JOBS_DB.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE delivery_id IN (${deliveryIds.map(() => "?").join(",")})`).bind(...deliveryIds).all<{ n: number }>();
+  return results[0]!.n;
+};
+const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; message: string; field?: string } }).error;
 
 async function waitForJob(id: string) {
   for (let i = 0; i < 100; i++) {
@@ -64,19 +70,25 @@ async function drain() {
   for (let c = await claimVia("drainer"); c; c = await claimVia("drainer")) await post(`/agent/jobs/${c.job.id}/fail`, AGENT, { agent: "drainer", error: "drained by the test" });
 }
 
-describe("signatures (Stripe scheme)", () => {
-  it("accepts a fresh signature by any active secret and rejects everything else", async () => {
+describe("signatures (Stripe scheme, with the delivery id signed)", () => {
+  it("accepts a fresh signature of this delivery by any active secret and rejects everything else", async () => {
     const now = 1_800_000_000;
-    const h = await sign("body", "s2", now);
-    expect(await verify("body", h, ["s1", "s2"], now)).toEqual({ ok: true });
-    expect((await verify("body!", h, ["s1", "s2"], now)).ok).toBe(false);
-    expect(await verify("body", h, ["s1"], now)).toEqual({ ok: false, reason: "signature does not match" });
-    expect((await verify("body", h, ["s2"], now + 301)) as { reason: string }).toMatchObject({ reason: expect.stringMatching(/stale/) });
-    expect((await verify("body", h, ["s2"], now - 301)) as { reason: string }).toMatchObject({ reason: expect.stringMatching(/future/) });
-    expect((await verify("body", undefined, ["s2"], now)).ok).toBe(false);
-    expect((await verify("body", "v1=abc", ["s2"], now)).ok).toBe(false);
-    // Several v1 values (rotation on the sender's side): one valid is enough.
-    expect((await verify("body", `${h},v1=${"0".repeat(64)}`, ["s2"], now)).ok).toBe(true);
+    const h = await sign("d-1", "body", "s2", now);
+    expect(await verify("d-1", "body", h, ["s1", "s2"], now)).toEqual({ ok: true });
+    expect((await verify("d-1", "body!", h, ["s1", "s2"], now)).ok).toBe(false);
+    // The same signed body under another delivery id: not signed for it.
+    expect(await verify("d-2", "body", h, ["s2"], now)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+    // The split between id and body cannot move ("d-1" + "x.body" is not "d-1.x" + "body"): ids have no dots.
+    expect(await verify("d-1.x", "body", await sign("d-1", "x.body", "s2", now), ["s2"], now)).toMatchObject({ ok: false, reason: expect.stringMatching(/not a delivery id/) });
+    expect(await verify("d-1", "body", h, ["s1"], now)).toMatchObject({ ok: false, reason: expect.stringMatching(/^signature does not match/) });
+    expect((await verify("d-1", "body", h, ["s2"], now + 301)) as { reason: string }).toMatchObject({ reason: expect.stringMatching(/stale/) });
+    expect((await verify("d-1", "body", h, ["s2"], now - 301)) as { reason: string }).toMatchObject({ reason: expect.stringMatching(/future/) });
+    expect((await verify("d-1", "body", undefined, ["s2"], now)).ok).toBe(false);
+    expect((await verify("d-1", "body", "v2=abc", ["s2"], now)).ok).toBe(false);
+    // The scheme before the delivery id was bound is refused with a reason that says so.
+    expect(await verify("d-1", "body", `t=${now},v1=${"0".repeat(64)}`, ["s2"], now)).toMatchObject({ ok: false, reason: expect.stringMatching(/v1 signatures .* no longer accepted/) });
+    // Several v2 values (rotation on the sender's side): one valid is enough.
+    expect((await verify("d-1", "body", `${h},v2=${"0".repeat(64)}`, ["s2"], now)).ok).toBe(true);
   });
 });
 
@@ -118,8 +130,35 @@ describe("webhook", () => {
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe("bad_signature");
     }
     await new Promise((r) => setTimeout(r, 1500)); // longer than the queue's batch timeout
-    const { results } = await testEnv.JOBS_DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE delivery_id IN ('delivery-bad-secret','delivery-missing','delivery-stale','delivery-future')").all<{ n: number }>();
-    expect(results[0]!.n).toBe(0);
+    expect(await jobCount(["delivery-bad-secret", "delivery-missing", "delivery-stale", "delivery-future"])).toBe(0);
+  });
+
+  it("a signed body replayed under another delivery id is a 401 and queues nothing (the id is signed)", async () => {
+    const body = JSON.stringify({ ...request, config: { totalKimg: 0.033 } });
+    const signature = await sign("delivery-original", body, "whsec-test-new");
+    const send = (deliveryId: string) => http("/hooks/retrain", { method: "POST", headers: { "Content-Type": "application/json", "LinkGAN-Signature": signature, "LinkGAN-Delivery": deliveryId }, body });
+    const first = await send("delivery-original");
+    expect(first.status).toBe(202);
+    const { jobId } = (await first.json()) as { jobId: string };
+    const relabelled = await send("delivery-relabelled");
+    expect(relabelled.status).toBe(401);
+    expect(await errorOf(relabelled)).toMatchObject({ code: "bad_signature", field: "LinkGAN-Signature", message: expect.stringMatching(/does not match/) });
+    // The same delivery again is the same job (idempotent), not a second one.
+    expect(((await (await send("delivery-original")).json()) as { jobId: string }).jobId).toBe(jobId);
+    await waitForJob(jobId);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await jobCount(["delivery-original", "delivery-relabelled"])).toBe(1);
+  });
+
+  it("a missing or malformed delivery id is a 400 naming the header; an oversized webhook a 413 saying the limit", async () => {
+    const body = JSON.stringify(request);
+    const noId = await http("/hooks/retrain", { method: "POST", headers: { "LinkGAN-Signature": await sign("x", body, "whsec-test-new") }, body });
+    expect(noId.status).toBe(400);
+    expect(await errorOf(noId)).toMatchObject({ code: "invalid_request", field: "LinkGAN-Delivery" });
+    const big = JSON.stringify({ ...request, padding: "x".repeat(70_000) });
+    const tooBig = await deliver("delivery-too-big", big);
+    expect(tooBig.status).toBe(413);
+    expect(await errorOf(tooBig)).toMatchObject({ code: "body_too_large", field: "body", message: expect.stringMatching(/webhook bodies are limited to 65536 bytes/) });
   });
 
   it("the old secret still verifies during rotation; a bad body is a 400 naming the field", async () => {
@@ -230,5 +269,47 @@ describe("authentication", () => {
     const r = await http("/admin/jobs", { headers: { ...ADMIN, Origin: "https://evil.example" } });
     expect(r.status).toBe(200);
     expect(r.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("each failure says what is wrong, with the API's error body and a Bearer challenge (RFC 6750)", async () => {
+    const cases: [Record<string, string>, number, string, RegExp, RegExp][] = [
+      [{}, 401, "unauthorized", /need an "Authorization: Bearer <ADMIN_TOKEN>" header/, /^Bearer realm="linkgan-admin"$/],
+      [{ Authorization: "Bearer wrong-token-0123456789" }, 401, "invalid_token", /not the admin token/, /^Bearer error="invalid_token"$/],
+      [{ Authorization: AGENT.Authorization }, 401, "invalid_token", /not the admin token/, /^Bearer error="invalid_token"$/],
+      [{ Authorization: "Bearer a b" }, 400, "invalid_authorization", /expected "Bearer <token>"/, /^Bearer error="invalid_request"$/],
+      [{ Authorization: "Basic YTpi" }, 400, "invalid_authorization", /expected "Bearer <token>"/, /^Bearer error="invalid_request"$/],
+    ];
+    for (const [headers, status, code, message, challenge] of cases) {
+      const r = await http("/admin/jobs", { headers });
+      expect(r.status, JSON.stringify(headers)).toBe(status);
+      expect(r.headers.get("Content-Type")).toMatch(/^application\/json/);
+      expect(r.headers.get("WWW-Authenticate")).toMatch(challenge);
+      expect(r.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(await errorOf(r)).toEqual({ code, message: expect.stringMatching(message), field: "Authorization" });
+    }
+  });
+});
+
+describe("path parameters", () => {
+  it("a malformed job id, model name or file name is a 400 naming it; nothing reaches D1, KV or R2 with it", async () => {
+    const long = "a".repeat(1000);
+    const cases: [string, RequestInit, string][] = [
+      [`/admin/models/${long}/versions`, { headers: ADMIN }, "model"],
+      [`/admin/models/..%2F..%2Fetc/versions`, { headers: ADMIN }, "model"],
+      [`/admin/models/${long}/activate`, { method: "POST", headers: ADMIN, body: JSON.stringify({ version: `v${"0".repeat(16)}` }) }, "model"],
+      [`/admin/jobs/${long}`, { headers: ADMIN }, "id"],
+      [`/admin/jobs/job_nope/cancel`, { method: "POST", headers: ADMIN }, "id"],
+      [`/agent/jobs/${long}/heartbeat`, { method: "POST", headers: AGENT, body: JSON.stringify({ agent: "a" }) }, "id"],
+      [`/agent/jobs/job_${"0".repeat(20)}/files/..%2Fmanifest.json`, { method: "PUT", headers: { ...AGENT, "LinkGAN-Agent": "a" }, body: "x" }, "name"],
+    ];
+    for (const [path, init, field] of cases) {
+      const r = await http(path, init);
+      expect(r.status, path.slice(0, 80)).toBe(400);
+      expect(await errorOf(r)).toMatchObject({ code: "invalid_request", field });
+    }
+    // Well formed and unknown: a 404.
+    const unknown = await http(`/admin/jobs/job_${"0".repeat(20)}`, { headers: ADMIN });
+    expect(unknown.status).toBe(404);
+    expect((await errorOf(unknown)).code).toBe("unknown_job");
   });
 });
