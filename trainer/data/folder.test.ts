@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lyingHeaderPng } from "../../shared/png/craft.ts";
 import { openFolderDataset } from "./folder.ts";
 
 let root: string;
@@ -47,6 +48,17 @@ describe("folder dataset", () => {
     await expect(openFolderDataset({ images: join(root, "empty"), resolution: 8 })).rejects.toThrow(/empty: no images/);
     await expect(openFolderDataset({ images: join(root, "nope"), resolution: 8 })).rejects.toThrow(/nope: cannot read the folder \(ENOENT\)/);
     await expect(openFolderDataset({ images: join(root, "bad"), resolution: 8 })).rejects.toThrow(/1 problem\(s\)[\s\S]*broken\.png: cannot decode/);
+    // The project's one size rule, from the header, before sharp decodes anything.
+    await mkdir(join(root, "huge"));
+    await writeFile(join(root, "huge", "bomb.png"), lyingHeaderPng(2147483647, 1));
+    await writeFile(join(root, "huge", "wide.png"), lyingHeaderPng(5000, 10));
+    await writeFile(join(root, "huge", "ok.png"), await img(8, 8, "#00ff00"));
+    const t0 = performance.now();
+    await expect(openFolderDataset({ images: join(root, "huge"), resolution: 8 })).rejects.toThrow(
+      // libspng refuses a width of 2^31 − 1 itself, in the header; 5000 passes it and meets the project's rule.
+      /2 problem\(s\)[\s\S]*bomb\.png: cannot decode \(.*width exceeds[\s\S]*wide\.png: too large: 5000×10 is larger than the limit of 4096×4096/,
+    );
+    expect(performance.now() - t0).toBeLessThan(2000);
     await writeFile(join(root, "masks", "left", "b.png"), await img(21, 30, "#000000"));
     await expect(openFolderDataset({ images: join(root, "good"), masks: join(root, "masks"), resolution: 8 })).rejects.toThrow(/b\.png: mask is 21×30, its image .*b\.jpg is 20×30/);
   });

@@ -2,12 +2,18 @@
  * A dataset from a folder of the user's images (PNG/JPEG/WebP), centre-cropped to a square and
  * resized with sharp, with optional part masks in `masks/<part>/<image name>.png` (same size as
  * their image; non-black = inside). Everything is decoded and checked when the dataset opens, so a
- * bad file fails the run before training starts, with every problem listed by file name.
+ * bad file fails the run before training starts, with every problem listed by file name. Every
+ * image and mask is held to the project's one size rule (shared/png/limits.ts) from its header,
+ * before sharp decodes it; sharp's own `limitInputPixels` enforces the same pixel bound.
  */
 import { readdir } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import sharp from "sharp";
+import { IMAGE_LIMITS, imageSizeProblem } from "../../shared/png/limits.ts";
 import type { TrainingData } from "../training/trainer.ts";
+
+/** sharp refuses to decode anything over the project's pixel limit. */
+const SHARP_OPTIONS: sharp.SharpOptions = { limitInputPixels: IMAGE_LIMITS.maxPixels };
 
 const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg", ".webp"]);
 
@@ -55,10 +61,15 @@ export async function openFolderDataset(opts: { images: string; masks?: string; 
   for (const [i, name] of files.entries()) {
     const file = join(opts.images, name);
     try {
-      const meta = await sharp(file).metadata();
+      const meta = await sharp(file, SHARP_OPTIONS).metadata();
       if (!meta.width || !meta.height) throw new Error("no dimensions");
+      const tooLarge = imageSizeProblem({ width: meta.width, height: meta.height });
+      if (tooLarge) {
+        problems.push(`${file}: too large: ${tooLarge}`);
+        continue;
+      }
       const crop = cropOf(meta.width, meta.height);
-      const rgb = await sharp(file).rotate().extract(crop).resize(res, res, { kernel: "lanczos3" }).removeAlpha().toColourspace("srgb").raw().toBuffer();
+      const rgb = await sharp(file, SHARP_OPTIONS).rotate().extract(crop).resize(res, res, { kernel: "lanczos3" }).removeAlpha().toColourspace("srgb").raw().toBuffer();
       if (rgb.length !== res * res * 3) throw new Error(`decoded to ${rgb.length} bytes, expected ${res * res * 3}`);
       pixels.set(rgb, i * res * res * 3);
       for (const part of parts) {
@@ -66,7 +77,7 @@ export async function openFolderDataset(opts: { images: string; masks?: string; 
         const mfile = join(opts.masks!, part, `${stem}.png`);
         let mmeta: sharp.Metadata;
         try {
-          mmeta = await sharp(mfile).metadata();
+          mmeta = await sharp(mfile, SHARP_OPTIONS).metadata();
         } catch {
           problems.push(`${mfile}: missing or unreadable mask for ${file}`);
           continue;
@@ -75,7 +86,7 @@ export async function openFolderDataset(opts: { images: string; masks?: string; 
           problems.push(`${mfile}: mask is ${mmeta.width}×${mmeta.height}, its image ${file} is ${meta.width}×${meta.height}`);
           continue;
         }
-        const m = await sharp(mfile).extract(crop).resize(res, res, { kernel: "nearest" }).greyscale().raw().toBuffer();
+        const m = await sharp(mfile, SHARP_OPTIONS).extract(crop).resize(res, res, { kernel: "nearest" }).greyscale().raw().toBuffer();
         const dst = maskData.get(part)!;
         for (let k = 0; k < res * res; k++) dst[i * res * res + k] = m[k]! >= 128 ? 1 : 0;
       }
