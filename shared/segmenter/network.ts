@@ -37,6 +37,18 @@ function encoder(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tenso
 }
 
 /**
+ * The encoder half's feature maps, one per level (after each level's second conv and ReLU), from
+ * full resolution down to the bottleneck: a feature space the project owns, for perceptual losses
+ * (GAN inversion's reconstruction loss, #14). No tidy: call it inside the caller's.
+ *
+ * @example
+ * const [f64, f32, f16, f8] = segmenterFeatures(params, cfg, images); // channels [16, 32, 64, 64]
+ */
+export function segmenterFeatures(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tensor4D): tf.Tensor4D[] {
+  return encoder(params, cfg, images);
+}
+
+/**
  * An image embedding from the segmenter's bottleneck, average-pooled to 4×4 and flattened:
  * [N, 16·channels]. It encodes where each part is and what it looks like, with no downloaded
  * network, for distribution metrics such as precision and recall.

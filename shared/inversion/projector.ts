@@ -1,0 +1,158 @@
+/**
+ * The projector: refines codes w by gradient steps on the reconstruction loss (loss.ts) through the
+ * frozen generator, as StyleGAN2's projector does (Adam on w, learning rate ramped up over the
+ * first 5 % of the steps and down by a half cosine over the last 25 %), starting from the
+ * encoder's codes, with the noise fixed (zeros, or the maps of one noise seed). Several images are
+ * projected as one batch: each image's loss depends only on its own w and Adam is elementwise, so
+ * that is the same as projecting them one by one.
+ *
+ * One definition for every runtime with gradients. Gradients must be registered before the first
+ * call, which tfjs-core alone does not do: in Node, `import "@tensorflow/tfjs"` (the trainer's
+ * tf-node.ts does); in a bundle (browser, worker), `import "@tensorflow/tfjs-core/dist/register_all_gradients"`.
+ *
+ * Kernels one step runs (forward and backward) are `PROJECTOR_KERNELS`, recorded with tf.profile on
+ * the cpu backend with both upsampling edges and the segmenter's perceptual term. No filter
+ * gradient (Conv2DBackpropFilter) is among them: only w is differentiated. The webgpu backend has
+ * them all; `missingProjectorKernels("wasm")` says whether the wasm backend does.
+ */
+import type { FloatImage, Generator } from "../generator/generator.ts";
+import { noiseTensors } from "../generator/generator.ts";
+import { type NoiseInput, synthesis } from "../generator/network.ts";
+import { tf } from "../tf.ts";
+import { type FeatureNet, ReconstructionWeights, perceptualFeatures, reconstructionLoss } from "./loss.ts";
+import { psnr } from "./quality.ts";
+
+/** Every tfjs kernel a projection step runs, forward and backward (see the file's comment). */
+export const PROJECTOR_KERNELS = [
+  "Add", "AddN", "BatchMatMul", "Cast", "Concat", "Conv2D", "Conv2DBackpropInput", "ExpandDims", "Greater", "Identity", "LeakyRelu",
+  "MaxPool", "MaxPoolGrad", "Mean", "Multiply", "Neg", "PadV2", "Pow", "RealDiv", "Relu", "Reshape", "Rsqrt", "Select", "Slice",
+  "SplitV", "Sqrt", "Square", "Step", "Sub", "Sum", "Tile", "Transpose", "ZerosLike",
+] as const;
+
+/**
+ * The kernels of `PROJECTOR_KERNELS` that `backend` (a registered backend's name) lacks: empty
+ * where the projector can run.
+ *
+ * @example
+ * missingProjectorKernels(tf.getBackend()); // [] on cpu, webgpu and tensorflow
+ */
+export function missingProjectorKernels(backend: string): string[] {
+  return PROJECTOR_KERNELS.filter((k) => !tf.getKernel(k, backend));
+}
+
+/** The noise of a projection: "zeros", or the per-layer maps of one noise seed (as `noise=` in the API). */
+export type ProjectionNoise = "zeros" | number;
+
+export interface ProjectOptions {
+  /** Gradient steps (0 only renders the starting codes). */
+  steps: number;
+  /** Peak Adam learning rate, in W units per step (default 0.02). */
+  lr?: number;
+  noise?: ProjectionNoise;
+  weights?: Partial<ReconstructionWeights>;
+  /** The perceptual term's network (e.g. the model's or faces64-parts' Segmenter); required when weights.perceptual > 0. */
+  featureNet?: FeatureNet | undefined;
+  /** Called after each step with the mean loss over the images (reading it back costs one sync per step). */
+  onStep?: (p: { step: number; steps: number; loss: number }) => void | Promise<void>;
+}
+
+export interface Projection {
+  w: Float32Array;
+  /** The render of `w` with the projection's noise. */
+  image: FloatImage;
+  /** PSNR of `image` against its target (dB, images in [−1, 1]). */
+  psnr: number;
+  /** The reconstruction loss of `image`. */
+  loss: number;
+}
+
+/** StyleGAN2 projector's learning-rate ramp at fraction t of the run. */
+export function projectorLr(lr: number, t: number, rampUp = 0.05, rampDown = 0.25): number {
+  const down = 0.5 - 0.5 * Math.cos(Math.min(1, (1 - t) / rampDown) * Math.PI);
+  return lr * down * Math.min(1, t / rampUp);
+}
+
+function noiseInput(g: Generator, noise: ProjectionNoise, n: number): NoiseInput {
+  return noise === "zeros" ? "zeros" : noiseTensors(g.config, Array.from({ length: n }, () => noise));
+}
+
+function requireGradients(): void {
+  const missing = ["Conv2D", "Multiply", "LeakyRelu", "Sum"].filter((k) => !tf.getGradient(k));
+  if (missing.length) {
+    throw new Error(
+      `projector: tfjs has no gradients registered (missing ${missing.join(", ")}); import "@tensorflow/tfjs" in Node, or "@tensorflow/tfjs-core/dist/register_all_gradients" in a bundle, before projecting`,
+    );
+  }
+}
+
+/**
+ * Project `targets` (images at the generator's resolution) starting from `starts` (one w each,
+ * e.g. the encoder's codes).
+ *
+ * @example
+ * const [w0] = await encoder.encode([photo]);
+ * const [p] = await project(g, [photo], [w0], { steps: 100, featureNet: segmenter, onStep: (s) => bar.update(s.step) });
+ * p.psnr; // dB; p.w goes into ?w= with noise=zeros
+ */
+export async function project(g: Generator, targets: FloatImage[], starts: Float32Array[], opts: ProjectOptions): Promise<Projection[]> {
+  const { resolution: res, wDim } = g.config;
+  const n = targets.length;
+  if (starts.length !== n) throw new Error(`project: ${n} targets but ${starts.length} starting codes`);
+  for (const [i, t] of targets.entries()) {
+    if (t.width !== res || t.height !== res || t.data.length !== res * res * 3) throw new Error(`project: target ${i} is ${t.width}×${t.height}, the generator renders ${res}×${res}`);
+  }
+  for (const [i, w] of starts.entries()) if (w.length !== wDim) throw new Error(`project: starting code ${i} has ${w.length} values, W has ${wDim}`);
+  if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`project: steps must be an integer ≥ 0, got ${opts.steps}`);
+  if (n === 0) return [];
+  const weights = ReconstructionWeights.parse(opts.weights ?? {});
+  const net = weights.perceptual > 0 ? opts.featureNet : undefined;
+  if (weights.perceptual > 0 && !net) throw new Error("project: the perceptual term needs featureNet (a segmenter), or set weights.perceptual to 0");
+  if (opts.steps > 0) requireGradients();
+  const noiseSpec = opts.noise ?? "zeros";
+  const lr = opts.lr ?? 0.02;
+  const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
+
+  const flatTargets = new Float32Array(n * res * res * 3);
+  for (const [i, t] of targets.entries()) flatTargets.set(t.data, i * res * res * 3);
+  const flatStarts = new Float32Array(n * wDim);
+  for (const [i, w] of starts.entries()) flatStarts.set(w, i * wDim);
+
+  const target = tf.tensor4d(flatTargets, [n, res, res, 3]);
+  const noise = tf.tidy(() => noiseInput(g, noiseSpec, n));
+  const targetFeatures = net ? tf.tidy(() => perceptualFeatures(net, target)) : undefined;
+  const lossOf = (w: tf.Tensor2D) => reconstructionLoss(synthesis(g.params, g.config, w, noise), target, { weights, net, targetFeatures });
+  const grad = tf.valueAndGrad((w: tf.Tensor) => tf.sum(lossOf(w as tf.Tensor2D)));
+  let w = tf.tensor2d(flatStarts, [n, wDim]);
+  let m = tf.zerosLike(w);
+  let v = tf.zerosLike(w);
+  try {
+    for (let step = 0; step < opts.steps; step++) {
+      const rate = projectorLr(lr, step / opts.steps);
+      const t = step + 1;
+      const [w1, m1, v1, loss] = tf.tidy(() => {
+        const { value, grad: gw } = grad(w);
+        const m1 = tf.add(tf.mul(m, beta1), tf.mul(gw, 1 - beta1));
+        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gw), 1 - beta2));
+        const update = tf.div(tf.mul(m1, rate / (1 - beta1 ** t)), tf.add(tf.sqrt(tf.div(v1, 1 - beta2 ** t)), eps));
+        return [tf.sub(w, update), m1, v1, value];
+      });
+      tf.dispose([w, m, v]);
+      [w, m, v] = [w1 as tf.Tensor2D, m1 as tf.Tensor2D, v1 as tf.Tensor2D];
+      if (opts.onStep) await opts.onStep({ step: step + 1, steps: opts.steps, loss: ((await loss.data())[0] ?? 0) / n });
+      loss.dispose();
+    }
+    const [img, losses] = tf.tidy(() => {
+      const x = synthesis(g.params, g.config, w, noise);
+      return [x, reconstructionLoss(x, target, { weights, net, targetFeatures })];
+    });
+    const [imgData, lossData, wData] = [(await img.data()) as Float32Array, (await losses.data()) as Float32Array, (await w.data()) as Float32Array];
+    tf.dispose([img, losses]);
+    const per = res * res * 3;
+    return targets.map((t, i) => {
+      const image = { width: res, height: res, data: imgData.slice(i * per, (i + 1) * per) };
+      return { w: wData.slice(i * wDim, (i + 1) * wDim), image, psnr: psnr(t.data, image.data), loss: lossData[i]! };
+    });
+  } finally {
+    tf.dispose([w, m, v, target, ...(noise === "zeros" ? [] : noise), ...(targetFeatures ?? [])]);
+  }
+}
