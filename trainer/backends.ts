@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { tf } from "./tf-node.ts";
+import { registerTensorflowLeakyReluGrad } from "./kernels/leaky-relu-grad.ts";
 
 export type BackendName = "tensorflow" | "webgpu" | "cpu";
 
@@ -23,6 +24,7 @@ async function tryTensorflow(): Promise<string | null> {
   try {
     await import("@tensorflow/tfjs-node" as string);
     if (!(await tf.setBackend("tensorflow"))) return "tfjs-node loaded but the tensorflow backend did not initialise";
+    registerTensorflowLeakyReluGrad();
     return null;
   } catch (e) {
     return `@tensorflow/tfjs-node is not usable (${(e as Error).message.split("\n")[0]}); run npm install again and read the tfjs-node set-up message`;
