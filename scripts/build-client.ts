@@ -9,6 +9,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { type Plugin, build } from "esbuild";
+import { securityHeaderLines } from "../worker/http/security.ts";
 
 const OUT = "dist/client";
 
@@ -59,8 +60,10 @@ const result = await build({
 });
 if (result.metafile) await writeFile(`${OUT}/meta.json`, JSON.stringify(result.metafile));
 // Pages on any origin may load the modules (module scripts are fetched with CORS); a deploy
-// revalidates them, since their names carry no hash.
-await writeFile(`${OUT}/_headers`, "/*.js\n  Access-Control-Allow-Origin: *\n  Cache-Control: public, max-age=300, must-revalidate\n");
+// revalidates them, since their names carry no hash. Assets are served without running the
+// worker, so they get the worker's security headers here, from the worker's own middleware.
+const headerLines = ["  Access-Control-Allow-Origin: *", "  Cache-Control: public, max-age=300, must-revalidate", ...(await securityHeaderLines())];
+await writeFile(`${OUT}/_headers`, `/*\n${headerLines.join("\n")}\n`);
 
 let over = 0;
 console.log("entry               minified    gzip      budget (gzip)");

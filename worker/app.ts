@@ -1,11 +1,10 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import { memoryTierBytes } from "./cache/tiers.ts";
 import type { AppEnv } from "./env.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import { validationHook } from "./http/openapi.ts";
+import { docsPage, docsPageCsp, securityHeaders } from "./http/security.ts";
 import { demo } from "./demo/routes.ts";
 import { jobs } from "./jobs/routes.ts";
 import { masks } from "./masks/routes.ts";
@@ -23,7 +22,7 @@ import { render } from "./render/routes.ts";
  */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  app.use("*", securityHeaders);
   // Public, read-only, credential-free API: any origin may call it and read its cache headers.
   app.use("/v1/*", cors({ origin: "*", allowMethods: ["GET", "POST", "OPTIONS"], exposeHeaders: ["ETag", "X-LinkGAN-Cache", "X-Model-Version", "Retry-After"], maxAge: 86400 }));
 
@@ -39,7 +38,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     // Relative to the document's own URL: the request's Host header is never echoed.
     servers: [{ url: "/" }],
   });
-  app.get("/docs", swaggerUI({ url: "/v1/openapi.json" }));
+  app.get("/docs", docsPageCsp, (c) => c.html(docsPage(c.get("secureHeadersNonce")!)));
   app.route("/", demo);
 
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}; see /docs`), c));

@@ -7,6 +7,7 @@
  * Local mode runs exactly the worker's code path: shared/ for the model and the edit maths, and
  * worker/render/composite.ts for what an edit touches and how it is shown over the base image.
  */
+import "./csp.ts"; // first: before any zod schema parses
 import { type FloatImage, Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import { interpolate, resamplePerturb, resampleReplace } from "../../shared/editing/edit.ts";
 import { resampleRegions } from "../../shared/editing/resample.ts";

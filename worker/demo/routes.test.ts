@@ -25,6 +25,36 @@ describe("demo page", () => {
     expect(bad).not.toContain("<script>&");
   });
 
+  it("has a Content-Security-Policy allowing this origin's assets only, its inline script and style by the response's nonce", async () => {
+    const res = await SELF.fetch("http://evil.example/?mode=remote", { headers: { Host: "evil.example" } });
+    const csp = res.headers.get("Content-Security-Policy") ?? "";
+    const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+    expect(nonce).toBeDefined();
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(new RegExp(`script-src 'self' 'nonce-${nonce!.replace(/[+/=]/g, "\\$&")}'(;|$)`));
+    expect(csp).toMatch(/connect-src 'self'/);
+    expect(csp).not.toMatch(/https?:|unsafe-inline|unsafe-eval|\*/);
+    const html = await res.text();
+    expect(html).toContain(`<script type="module" nonce="${nonce}">`);
+    expect(html).toContain(`<style nonce="${nonce}">`);
+    expect(html).not.toContain("evil.example"); // the embed snippet's origin comes from location, not the Host header
+    const again = (await SELF.fetch("http://api.test/")).headers.get("Content-Security-Policy");
+    expect(again).not.toBe(csp); // a fresh nonce per response
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
+  it("/docs allows exactly Swagger UI's CDN origin besides its own nonce", async () => {
+    const res = await SELF.fetch("http://api.test/docs");
+    const csp = res.headers.get("Content-Security-Policy") ?? "";
+    const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+    expect(csp).toMatch(/script-src 'nonce-[^']+' https:\/\/cdn\.jsdelivr\.net(;|$)/);
+    expect(csp).toMatch(/style-src https:\/\/cdn\.jsdelivr\.net(;|$)/);
+    expect(csp.match(/https:\/\/[^ ;]+/g)).toEqual(["https://cdn.jsdelivr.net", "https://cdn.jsdelivr.net"]);
+    const html = await res.text();
+    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect(html).toContain('url: "/v1/openapi.json"');
+  });
+
   it("links every other stored model, e.g. one with a semantic region", async () => {
     await seedTinySemanticModel();
     const html = await (await SELF.fetch(`http://api.test/?model=${MODEL}`)).text();

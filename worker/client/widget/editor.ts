@@ -17,6 +17,7 @@
  * current image with the API's feathered mask (worker/render/composite.ts), so pixels outside an
  * edit never change.
  */
+import "../csp.ts"; // first: before any zod schema parses
 import { z } from "zod";
 import { encodePng } from "../../../shared/png/png.ts";
 import { MAX_SEED } from "../../../shared/random/prng.ts";
