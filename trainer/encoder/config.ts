@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { EncoderConfig } from "../../shared/encoder/config.ts";
+import { ReconstructionWeights } from "../../shared/inversion/loss.ts";
+import { MAX_SEED } from "../../shared/random/prng.ts";
+import { InvertsPin } from "../../shared/weights/manifest.ts";
+import { DatasetSpec } from "../data/spec.ts";
+
+/** Noise of the generator when it renders a code for the reconstruction loss: "zeros" or one noise seed. */
+export const ReconstructionNoise = z.union([z.literal("zeros"), z.number().int().min(0).max(MAX_SEED)]);
+
+/**
+ * Everything that defines an encoder training run (stored as the run's config.json; a resumed run
+ * must present the same one). `model` is the frozen generator it inverts: `npm run encoder -- train
+ * --model DIR` fills it in with that folder's name and version, and a resumed run refuses any
+ * other version of the model (the encoder learns one version's W).
+ *
+ * Each step trains on `batch` generated pairs (G(w) with its w, w = mapping(z) at ψ = 1 for z and
+ * noise from a fresh seed, as the Generator class renders a seed) through the w loss and the
+ * reconstruction loss, and on `datasetBatch` dataset images through the reconstruction loss only.
+ * The last `heldOut` images of the dataset (indices count − heldOut … count − 1) are never trained on.
+ */
+export const EncoderTrainConfig = z
+  .object({
+    model: InvertsPin.extend({ path: z.string().min(1) }).optional(),
+    encoder: EncoderConfig,
+    /** The images of the reconstruction-only half (default: the dataset the model's manifest records). */
+    dataset: DatasetSpec.optional(),
+    heldOut: z.number().int().min(1).max(100_000).default(200),
+    /** The perceptual term's network: a standalone segmenter pinned by version (default: the model's bundled one). */
+    segmenter: z.object({ path: z.string().min(1), version: InvertsPin.shape.version }).strict().optional(),
+    batch: z.number().int().min(0).max(256).default(8),
+    datasetBatch: z.number().int().min(0).max(256).default(8),
+    loss: z
+      .object({
+        /** Weight of the MSE between the encoder's code and the true w (generated pairs only). */
+        w: z.number().min(0).default(1),
+        ...ReconstructionWeights.shape,
+      })
+      .strict()
+      .prefault({}),
+    noise: ReconstructionNoise.default("zeros"),
+    /** Adam learning rate; it decays linearly to 10 % over the last `decayFraction` of the steps. */
+    lr: z.number().positive().default(0.001),
+    decayFraction: z.number().min(0).max(1).default(0.3),
+    steps: z.number().int().min(1),
+    checkpointEvery: z.number().int().min(1).default(250),
+    logEvery: z.number().int().min(1).default(25),
+    seed: z.number().int().min(0).max(MAX_SEED).default(0),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.batch + c.datasetBatch === 0) ctx.addIssue({ code: "custom", path: ["batch"], message: "batch and datasetBatch cannot both be 0" });
+    if (c.batch === 0 && c.loss.w > 0) ctx.addIssue({ code: "custom", path: ["loss", "w"], message: "needs generated pairs (batch > 0)" });
+  });
+export type EncoderTrainConfig = z.infer<typeof EncoderTrainConfig>;

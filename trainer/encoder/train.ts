@@ -1,0 +1,277 @@
+/**
+ * Training the GAN-inversion encoder against a frozen generator: Adam, seeded (generated pairs'
+ * seeds and the data order come from the run's PRNG), and a run folder like the segmenter's
+ * (config.json, checkpoints/step-N/, metrics.jsonl, reconstructions.png), so a run stops on Ctrl-C
+ * with a checkpoint and the same command resumes it exactly.
+ *
+ * One step: `batch` generated pairs x = G(w, noise of the seed) with w = mapping(z(seed)) at ψ = 1,
+ * and `datasetBatch` dataset images. The encoder maps every image to ŵ; the loss is
+ *   loss.w · MSE(ŵ, w) over the generated pairs
+ *   + the mean over all images of the reconstruction loss (shared/inversion/loss.ts) of G(ŵ, noise)
+ * where `noise` is the config's reconstruction noise (default zeros, what the invert command uses).
+ * Gradients reach only the encoder: the generator and the segmenter are plain tensors.
+ */
+import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import cliProgress from "cli-progress";
+import { encoderForward } from "../../shared/encoder/network.ts";
+import { encoderParamSpecs } from "../../shared/encoder/params.ts";
+import { Encoder } from "../../shared/encoder/encoder.ts";
+import { type FloatImage, type Generator, noiseTensors, toRgba8 } from "../../shared/generator/generator.ts";
+import { mapping, synthesis } from "../../shared/generator/network.ts";
+import { type ParamSpec, type ParamValues, initParams } from "../../shared/generator/params.ts";
+import { type FeatureNet, perceptualFeatures, reconstructionLoss } from "../../shared/inversion/loss.ts";
+import { Prng, type PrngState, latentFromSeed } from "../../shared/random/prng.ts";
+import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
+import { formatTime } from "../cli/format-time.ts";
+import { tf } from "../tf-node.ts";
+import { FusedAdam } from "../training/adam.ts";
+import { type TensorData, listCheckpoints, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { type DataOrder, nextIndices } from "../training/data-order.ts";
+import { catchInterrupt } from "../training/interrupt.ts";
+import { gridPng } from "../training/samples.ts";
+import type { TrainingData } from "../training/trainer.ts";
+import type { EncoderTrainConfig } from "./config.ts";
+
+export interface EncoderStepMetrics {
+  loss: number;
+  /** MSE between the encoder's codes and the true w of the generated pairs. */
+  wMse: number;
+  /** Reconstruction loss of the generated pairs and of the dataset images. */
+  reconGenerated: number;
+  reconDataset: number;
+  /** PSNR of the dataset images' reconstructions (from their mean pixel MSE). */
+  psnrDataset: number;
+}
+
+let instances = 0;
+
+export class EncoderTrainer {
+  step = 0;
+  private readonly params: Record<string, tf.Variable>;
+  private readonly specs: ParamSpec[];
+  private readonly opt: FusedAdam;
+  private dataOrder: DataOrder = { order: [], orderPos: 0 };
+
+  /**
+   * @param g the frozen generator (its tensors are never trained)
+   * @param data the training split (every index it has may be drawn)
+   * @param net the perceptual term's segmenter (needed when loss.perceptual > 0)
+   * @param values the encoder's starting parameters (default: `initialValues`)
+   */
+  constructor(
+    readonly config: EncoderTrainConfig,
+    private readonly g: Generator,
+    private readonly data: TrainingData,
+    private readonly net: FeatureNet | undefined,
+    private rng: Prng,
+    values: ParamValues,
+  ) {
+    const e = config.encoder;
+    const gc = g.config;
+    if (e.resolution !== gc.resolution || e.wDim !== gc.wDim) throw new Error(`encoder.resolution and encoder.wDim must equal the generator's (${gc.resolution}, ${gc.wDim}), got (${e.resolution}, ${e.wDim})`);
+    if (config.loss.perceptual > 0 && !net) throw new Error("loss.perceptual > 0 needs a segmenter: the model bundles none, so pin one in the config's segmenter ({ path, version })");
+    this.specs = encoderParamSpecs(e);
+    const id = instances++;
+    this.params = Object.fromEntries(this.specs.map((s) => [s.name, tf.variable(tf.tensor(values.get(s.name)!, s.shape), true, `enc${id}/${s.name}`)]));
+    this.opt = new FusedAdam(config.lr, 0.9, 0.99);
+  }
+
+  /** A fresh encoder: He-normal from the config's seed, with the output bias at the generator's w_avg (training starts from the average face). */
+  static async initialValues(config: EncoderTrainConfig, g: Generator): Promise<ParamValues> {
+    const values = initParams(encoderParamSpecs(config.encoder), config.seed);
+    values.set("encoder.out.bias", Float32Array.from((await g.params["mapping.w_avg"]!.data()) as Float32Array));
+    return values;
+  }
+
+  static async create(config: EncoderTrainConfig, g: Generator, data: TrainingData, net: FeatureNet | undefined): Promise<EncoderTrainer> {
+    return new EncoderTrainer(config, g, data, net, new Prng(config.seed, 11), await EncoderTrainer.initialValues(config, g));
+  }
+
+  static async resume(dir: string, config: EncoderTrainConfig, g: Generator, data: TrainingData, net: FeatureNet | undefined): Promise<EncoderTrainer> {
+    const { meta, tensors } = await loadCheckpoint(dir);
+    if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json`);
+    const values: ParamValues = new Map([...tensors].filter(([k]) => k.startsWith("E/")).map(([k, v]) => [k.slice(2), v.data]));
+    const t = new EncoderTrainer(config, g, data, net, Prng.fromState(meta.rng as PrngState), values);
+    t.step = meta.step as number;
+    t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };
+    t.opt.load("opt/", tensors);
+    return t;
+  }
+
+  async save(dir: string): Promise<void> {
+    const tensors = new Map<string, TensorData>();
+    for (const [k, v] of Object.entries(this.params)) tensors.set(`E/${k}`, { shape: v.shape, data: (await v.data()) as Float32Array });
+    for (const [k, v] of await this.opt.state("opt/")) tensors.set(k, v);
+    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors);
+  }
+
+  async values(): Promise<ParamValues> {
+    const out: ParamValues = new Map();
+    for (const s of this.specs) out.set(s.name, (await this.params[s.name]!.data()) as Float32Array);
+    return out;
+  }
+
+  /** The learning rate of step `s`: constant, then linear decay to 10 % over the last `decayFraction`. */
+  lrAt(s: number): number {
+    const c = this.config;
+    const start = c.steps * (1 - c.decayFraction);
+    if (s < start) return c.lr;
+    return c.lr * (1 - (0.9 * (s - start)) / Math.max(1, c.steps - start));
+  }
+
+  async trainStep(): Promise<EncoderStepMetrics> {
+    const c = this.config;
+    const gc = this.g.config;
+    const gp = this.g.params;
+    const res = gc.resolution;
+    const nGen = c.batch;
+    const nData = c.datasetBatch;
+    const n = nGen + nData;
+    // Host-side randomness first, in a fixed order (exact resume): the pairs' seeds, then the data order.
+    const seeds = Array.from({ length: nGen }, () => this.rng.nextU32());
+    const idx = nData ? nextIndices(this.dataOrder, this.data.size, nData, this.rng) : [];
+    const real = nData ? await this.data.batch(idx) : new Float32Array(0);
+
+    const zs = new Float32Array(nGen * gc.zDim);
+    for (const [i, s] of seeds.entries()) zs.set(latentFromSeed(s, gc.zDim), i * gc.zDim);
+    const [wTrue, images] = tf.tidy(() => {
+      const parts: tf.Tensor4D[] = [];
+      let w: tf.Tensor2D | null = null;
+      if (nGen) {
+        w = mapping(gp, gc, tf.tensor2d(zs, [nGen, gc.zDim]), 1);
+        parts.push(synthesis(gp, gc, w, noiseTensors(gc, seeds)));
+      }
+      if (nData) parts.push(tf.tensor4d(real, [nData, res, res, 3]));
+      return [w ?? tf.zeros([0, gc.wDim]), parts.length === 1 ? parts[0]! : tf.concat(parts, 0)] as [tf.Tensor2D, tf.Tensor4D];
+    });
+    const noise = tf.tidy(() => (c.noise === "zeros" ? ("zeros" as const) : noiseTensors(gc, Array.from({ length: n }, () => c.noise as number))));
+    const weights = { pixel: c.loss.pixel, perceptual: c.loss.perceptual };
+    const targetFeatures = weights.perceptual > 0 ? tf.tidy(() => perceptualFeatures(this.net!, images)) : undefined;
+
+    let kept: tf.Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const w = encoderForward(this.params, c.encoder, images);
+      const recon = synthesis(gp, gc, w, noise);
+      const rec = reconstructionLoss(recon, images, { weights, net: this.net, targetFeatures });
+      const wMse = nGen ? tf.mean(tf.square(tf.sub(tf.slice(w, [0, 0], [nGen, gc.wDim]), wTrue))) : tf.scalar(0);
+      const part = (from: number, len: number, t: tf.Tensor1D) => (len ? tf.mean(tf.slice(t, [from], [len])) : tf.scalar(0));
+      const pixelMse = tf.mean(tf.square(tf.sub(recon, images)), [1, 2, 3]) as tf.Tensor1D;
+      kept = [wMse, part(0, nGen, rec), part(nGen, nData, rec), part(nGen, nData, pixelMse)].map((t) => tf.keep(t));
+      return tf.add(tf.mul(wMse, c.loss.w), tf.mean(rec)) as tf.Scalar;
+    }, Object.values(this.params));
+    this.opt.lr = this.lrAt(this.step);
+    this.opt.step(this.params, grads);
+    const [loss, wMse, reconGenerated, reconDataset, dataMse] = await Promise.all([value, ...kept].map(async (t) => (await t.data())[0]!));
+    tf.dispose([value, ...kept, ...Object.values(grads), wTrue, images, ...(noise === "zeros" ? [] : noise), ...(targetFeatures ?? [])]);
+    this.step++;
+    return { loss: loss!, wMse: wMse!, reconGenerated: reconGenerated!, reconDataset: reconDataset!, psnrDataset: nData ? 10 * Math.log10(4 / dataMse!) : Number.NaN };
+  }
+
+  /** The encoder as the shared inference class (for previews and evaluation during a run). */
+  async encoder(): Promise<Encoder> {
+    return Encoder.fromValues(this.config.encoder, await this.values());
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.params));
+    this.opt.dispose();
+  }
+}
+
+export async function configHash(c: EncoderTrainConfig): Promise<string> {
+  return (await sha256Hex(canonicalJson(c))).slice(0, 16);
+}
+
+/** A picture of `images` (rows of originals and their reconstructions through the encoder), as PNG. */
+export async function reconstructionPicture(e: Encoder, g: Generator, images: FloatImage[], noise: "zeros" | number): Promise<Uint8Array> {
+  const ws = await e.encode(images);
+  const recons = await g.render(ws, noise === "zeros" ? "zeros" : ws.map(() => noise));
+  const tiles = images.flatMap((img, i) => [toRgba8(img), toRgba8(recons[i]!)]);
+  const res = g.config.resolution;
+  return gridPng(tiles, res, Math.min(8, tiles.length), Math.max(1, Math.floor(128 / res)));
+}
+
+const pad = (n: number) => String(n).padStart(9, "0");
+
+/** Train (or resume) in `runDir`; `maxSteps` trains a resumable piece. Ctrl-C checkpoints and stops. */
+export async function runEncoderTraining(opts: {
+  runDir: string;
+  config: EncoderTrainConfig;
+  generator: Generator;
+  data: TrainingData;
+  featureNet: FeatureNet | undefined;
+  /** Held-out images shown (with their reconstructions) in reconstructions.png at every checkpoint. */
+  preview?: FloatImage[];
+  maxSteps?: number;
+  quiet?: boolean;
+}): Promise<{ trainer: EncoderTrainer; finished: boolean }> {
+  const { runDir, config } = opts;
+  await mkdir(runDir, { recursive: true });
+  const cfgPath = join(runDir, "config.json");
+  const existing = await readFile(cfgPath, "utf8").catch(() => null);
+  if (existing !== null && canonicalJson(JSON.parse(existing)) !== canonicalJson(config)) {
+    throw new Error(`${cfgPath} holds a different config; use a new run folder, or pass the run's own config.json`);
+  }
+  if (existing === null) await writeFile(cfgPath, `${JSON.stringify(config, null, 2)}\n`);
+  const ckpts = await listCheckpoints(runDir);
+  const trainer = ckpts.length
+    ? await EncoderTrainer.resume(ckpts.at(-1)!, config, opts.generator, opts.data, opts.featureNet)
+    : await EncoderTrainer.create(config, opts.generator, opts.data, opts.featureNet);
+  const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
+  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : "new run"}, ${config.steps} steps, ${config.batch} generated + ${config.datasetBatch} dataset images per step`);
+
+  const interrupt = catchInterrupt(log);
+  const bar = opts.quiet
+    ? null
+    : new cliProgress.SingleBar(
+        {
+          format: "encoder |{bar}| {value}/{total} steps | {rate} img/s | ETA {eta_formatted} | loss {loss} w-mse {wmse} held-in PSNR {psnr}",
+          etaBuffer: 50,
+          hideCursor: true,
+          noTTYOutput: true,
+          notTTYSchedule: 30_000,
+          formatTime,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+  bar?.start(config.steps, trainer.step, { rate: "…", loss: "…", wmse: "…", psnr: "…" });
+  const save = async () => {
+    await trainer.save(join(runDir, "checkpoints", `step-${pad(trainer.step)}`));
+    const all = await listCheckpoints(runDir);
+    for (const old of all.slice(0, Math.max(0, all.length - 2))) await rm(old, { recursive: true, force: true });
+    if (opts.preview?.length) {
+      const e = await trainer.encoder();
+      await writeFile(join(runDir, "reconstructions.png"), await reconstructionPicture(e, opts.generator, opts.preview, config.noise));
+      e.dispose();
+    }
+  };
+  const keys = ["loss", "wMse", "reconGenerated", "reconDataset", "psnrDataset"] as const;
+  let sums = Object.fromEntries(keys.map((k) => [k, 0])) as Record<(typeof keys)[number], number>;
+  let count = 0;
+  let t0 = performance.now();
+  let done = 0;
+  while (trainer.step < config.steps && !interrupt.requested() && (opts.maxSteps === undefined || done < opts.maxSteps)) {
+    const m = await trainer.trainStep();
+    done++;
+    for (const k of keys) sums[k] += m[k];
+    count++;
+    const s = trainer.step;
+    if (s % config.logEvery === 0 || s === config.steps) {
+      const rate = (count * (config.batch + config.datasetBatch)) / ((performance.now() - t0) / 1000);
+      const row = { step: s, lr: trainer.lrAt(s - 1), ...Object.fromEntries(keys.map((k) => [k, sums[k] / count])), imgPerSec: rate, time: new Date().toISOString() };
+      await appendFile(join(runDir, "metrics.jsonl"), `${JSON.stringify(row)}\n`);
+      bar?.update(s, { rate: rate.toFixed(1), loss: (sums.loss / count).toFixed(4), wmse: (sums.wMse / count).toFixed(4), psnr: `${(sums.psnrDataset / count).toFixed(2)} dB` });
+      sums = Object.fromEntries(keys.map((k) => [k, 0])) as typeof sums;
+      count = 0;
+      t0 = performance.now();
+    } else bar?.update(s);
+    if (s % config.checkpointEvery === 0) await save();
+  }
+  bar?.stop();
+  interrupt.release();
+  await save();
+  const finished = trainer.step >= config.steps;
+  log(finished ? `${runDir}: finished at step ${trainer.step}` : `${runDir}: paused at step ${trainer.step}; run the same command to continue`);
+  return { trainer, finished };
+}
