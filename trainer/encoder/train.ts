@@ -226,7 +226,7 @@ export async function runEncoderTraining(opts: {
     ? null
     : new cliProgress.SingleBar(
         {
-          format: "encoder |{bar}| {value}/{total} steps | {rate} img/s | ETA {eta_formatted} | loss {loss} w-mse {wmse} held-in PSNR {psnr}",
+          format: "encoder |{bar}| {value}/{total} steps | {rate} img/s | ETA {eta_formatted} | loss {loss} w-mse {wmse} training-face PSNR {psnr}",
           etaBuffer: 50,
           hideCursor: true,
           noTTYOutput: true,

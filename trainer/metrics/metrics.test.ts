@@ -6,7 +6,7 @@ import { initParams } from "../../shared/generator/params.ts";
 import { SegmenterConfig } from "../../shared/segmenter/config.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
-import { measureLocality } from "./masked-mse.ts";
+import { measureLocality, measureLocalityOfCodes } from "./masked-mse.ts";
 import { laplacianPyramid, slicedWasserstein } from "./swd.ts";
 import "../tf-node.ts";
 
@@ -71,6 +71,18 @@ describe("masked MSE", () => {
     // Without a segmenter, semantic regions are skipped rather than guessed.
     expect((await measureLocality(g, [box, semantic], { samples: 2 })).map((r) => r.region)).toEqual(["box"]);
     segmenter.dispose();
+    g.dispose();
+  });
+
+  it("on given codes equals the sampled measurement of the same codes, noise and resampling seeds; zeros noise is accepted", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(1));
+    const seeds = [0, 1, 2, 3];
+    const sampled = await measureLocality(g, TINY_REGIONS, { samples: 4, batch: 3 });
+    const given = await measureLocalityOfCodes(g, TINY_REGIONS, await g.mapSeeds(seeds, 1), seeds, { batch: 3 });
+    expect(given).toEqual(sampled);
+    const zeros = await measureLocalityOfCodes(g, TINY_REGIONS, await g.mapSeeds(seeds, 1), "zeros");
+    expect(zeros.every((r) => r.mseIn > 0 && Number.isFinite(r.ratio))).toBe(true);
+    await expect(measureLocalityOfCodes(g, TINY_REGIONS, [], "zeros")).rejects.toThrow(/no codes/);
     g.dispose();
   });
 });

@@ -1,0 +1,273 @@
+/**
+ * npm run encoder -- train    --config trainer/configs/faces64-encoder.json --model weights/faces64 --run runs/faces64-encoder
+ * npm run encoder -- export   --run runs/faces64-encoder --name faces64-encoder --card trainer/cards/faces64-encoder.json
+ * npm run encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 100
+ *
+ * `train` trains the GAN-inversion encoder (#14) against the frozen generator of --model (or
+ * resumes it: the same command continues from the newest checkpoint; Ctrl-C saves one; --steps N
+ * trains a resumable piece). `export` packs it (int8 by default) with its model card, pinned to the
+ * model version it inverts, after measuring it as shipped. `evaluate` measures an exported encoder
+ * on the held-out faces: PSNR and SSIM for the encoder alone and with N projector steps, time per
+ * image, editability of the inverted codes, and a picture.
+ */
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import cliProgress from "cli-progress";
+import { z } from "zod";
+import { Encoder } from "../../shared/encoder/encoder.ts";
+import type { FloatImage } from "../../shared/generator/generator.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import { fileSource, writeModelDir } from "../../shared/weights/file-source.ts";
+import { loadEncoder, loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
+import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
+import { packEncoder } from "../../shared/weights/pack.ts";
+import { WeightDtype } from "../../shared/weights/quantize.ts";
+import { BackendFlag, selectBackend } from "../backends.ts";
+import { datasetLicenses } from "../data/open.ts";
+import { EncoderTrainConfig, ReconstructionNoise } from "../encoder/config.ts";
+import { openEncoderData } from "../encoder/data.ts";
+import { type EvaluateOptions, type InversionEvaluation, evaluateInversion, evaluationMarkdown } from "../encoder/evaluate.ts";
+import { type InvertedModel, openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
+import { runEncoderTraining } from "../encoder/train.ts";
+import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
+import { fail, parseFlags, readJson } from "./args.ts";
+import { formatTime } from "./format-time.ts";
+
+const HELP = `Usage:
+  npm run encoder -- train --config FILE --model DIR --run DIR [--steps N] [--backend NAME]
+  npm run encoder -- export --run DIR --name NAME [--out DIR] [--dtype int8|float16|float32] [--card FILE]
+                            [--steps N] [--images N] [--backend NAME]
+  npm run encoder -- evaluate --model DIR --encoder DIR [--steps N] [--images N] [--lr X] [--noise zeros|SEED]
+                            [--segmenter DIR] [--out FILE.json] [--picture FILE.png] [--backend NAME]
+train:    trains (or resumes) the encoder of --model's generator; exit 0 when finished, 3 when paused (run again)
+export:   packs the newest checkpoint into weights/<name>/ (or --out) with its card, after evaluating the
+          packed weights on the held-out faces (--steps projector steps, default 100; --images, default all)
+evaluate: held-out PSNR/SSIM (encoder alone, and + --steps projector steps), time per image, editability
+          (MSE_o/MSE_i on inverted vs sampled codes) and a picture (default inversion.png)`;
+
+const command = process.argv[2];
+if (command !== "train" && command !== "export" && command !== "evaluate") {
+  if (command === "--help" || command === "-h") {
+    console.log(HELP);
+    process.exit(0);
+  }
+  fail("encoder", `first argument must be "train", "export" or "evaluate", got ${command === undefined ? "nothing" : JSON.stringify(command)}\n${HELP}`);
+}
+process.argv.splice(2, 1);
+const cmd = `encoder ${command}`;
+
+const steps = z.coerce.number().int().min(0).max(100_000);
+const noiseFlag = z
+  .string()
+  .default("zeros")
+  .transform((s, ctx) => {
+    const r = ReconstructionNoise.safeParse(s === "zeros" ? s : /^\d+$/.test(s) ? Number(s) : s);
+    if (!r.success) ctx.addIssue({ code: "custom", message: 'must be "zeros" or a noise seed (an integer from 0 to 4294967295)' });
+    return r.data ?? "zeros";
+  });
+
+async function open<T>(what: string, p: Promise<T>): Promise<T> {
+  return p.catch((e: Error) => fail(cmd, `${what}: ${e.message}`));
+}
+
+/** Progress bars for the evaluation's tasks, one at a time. */
+function evaluationProgress(): { onProgress: EvaluateOptions["onProgress"]; stop: () => void } {
+  const bar = new cliProgress.SingleBar({ format: "{task} |{bar}| {value}/{total} images | ETA {eta_formatted}", hideCursor: true, noTTYOutput: true, notTTYSchedule: 15_000, formatTime }, cliProgress.Presets.shades_classic);
+  let current = "";
+  return {
+    onProgress(task, done, total) {
+      if (task !== current) {
+        if (current) bar.stop();
+        bar.start(total, done, { task });
+        current = task;
+      } else bar.update(done);
+    },
+    stop: () => current && bar.stop(),
+  };
+}
+
+/** The run config of an exported encoder (its provenance), when it parses. */
+function trainConfigOf(provenance: { config?: Record<string, unknown> | undefined }): EncoderTrainConfig | undefined {
+  return EncoderTrainConfig.safeParse(provenance.config).data;
+}
+
+async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<EncoderTrainConfig, "dataset" | "heldOut" | "datasetBatch">, o: { steps: number; images?: number | undefined; lr?: number | undefined; noise: EvaluateOptions["noise"]; featureNet: Segmenter | undefined }): Promise<InversionEvaluation> {
+  const data = await open("dataset", openEncoderData(config, model.manifest, cmd));
+  const indices = o.images ? data.heldOut.slice(0, o.images) : data.heldOut;
+  const segmenter = model.manifest.segmenter ? Segmenter.fromValues(model.manifest.segmenter, model.values) : undefined;
+  const progress = evaluationProgress();
+  try {
+    return await evaluateInversion({
+      generator: model.generator,
+      encoder,
+      regions: model.manifest.regions,
+      data: data.all,
+      indices,
+      steps: o.steps,
+      ...(o.lr ? { lr: o.lr } : {}),
+      noise: o.noise,
+      featureNet: o.featureNet,
+      segmenter,
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.stop();
+    segmenter?.dispose();
+  }
+}
+
+if (command === "train") {
+  const f = parseFlags(cmd, z.object({ config: z.string().min(1), model: z.string().min(1).optional(), run: z.string().min(1), steps: z.coerce.number().int().min(1).optional(), backend: BackendFlag }), ["config", "model", "run", "steps", "backend"], HELP);
+  const fileConfig = await readJson(cmd, f.config, EncoderTrainConfig);
+  const modelPath = f.model ?? fileConfig.model?.path ?? fail(cmd, `--model: required (the generator model folder to invert, e.g. weights/faces64), since ${f.config} names no model`);
+  const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.message));
+  console.error(`backend: ${backend.name} (${backend.reason})`);
+  const model = await open(`--model ${modelPath}`, openInvertedModel(modelPath));
+  const m = model.manifest;
+  if (fileConfig.model && (fileConfig.model.version !== m.version || fileConfig.model.name !== m.name)) {
+    fail(cmd, `${f.config}: model.version is ${fileConfig.model.name} ${fileConfig.model.version}, but ${modelPath} is ${m.name} ${m.version}; an encoder learns one version's W (start a new run for this version)`);
+  }
+  const config: EncoderTrainConfig = { ...fileConfig, model: { name: m.name, version: m.version, path: fileConfig.model?.path ?? modelPath } };
+  if (config.encoder.resolution !== m.generator.resolution || config.encoder.wDim !== m.generator.wDim) {
+    fail(cmd, `${f.config}: encoder.resolution ${config.encoder.resolution} and encoder.wDim ${config.encoder.wDim} must equal ${modelPath}'s generator (${m.generator.resolution}, ${m.generator.wDim})`);
+  }
+  const featureNet = await open(config.segmenter ? `segmenter ${config.segmenter.path}` : "segmenter", openFeatureNet(model, config.segmenter));
+  if (config.loss.perceptual > 0 && !featureNet) fail(cmd, `${f.config}: loss.perceptual is ${config.loss.perceptual} but ${modelPath} bundles no segmenter; pin one in "segmenter": { "path", "version" } (e.g. weights/faces64-parts) or set loss.perceptual to 0`);
+  const data = await open("dataset", openEncoderData(config, m, f.config));
+  console.error(`dataset: ${data.train.size} training images, the last ${data.heldOut.length} held out; inverting ${m.name} ${m.version}`);
+  const res = m.generator.resolution;
+  const previewIdx = data.heldOut.slice(0, 8);
+  const flat = await data.all.batch(previewIdx);
+  const preview: FloatImage[] = previewIdx.map((_, i) => ({ width: res, height: res, data: flat.slice(i * res * res * 3, (i + 1) * res * res * 3) }));
+  await mkdir(f.run, { recursive: true });
+  await appendFile(join(f.run, "sessions.jsonl"), `${JSON.stringify({ started: new Date().toISOString(), backend: backend.name, steps: f.steps ?? null })}\n`);
+  const { finished } = await runEncoderTraining({ runDir: f.run, config, generator: model.generator, data: data.train, featureNet, preview, ...(f.steps ? { maxSteps: f.steps } : {}) }).catch((e: Error) => fail(cmd, e.message));
+  process.exit(finished ? 0 : 3);
+}
+
+if (command === "export") {
+  const Flags = z.object({
+    run: z.string().min(1),
+    name: ModelName,
+    out: z.string().optional(),
+    dtype: WeightDtype.default("int8"),
+    card: z.string().optional(),
+    steps: steps.default(100),
+    images: z.coerce.number().int().min(1).optional(),
+    backend: BackendFlag,
+  });
+  const f = parseFlags(cmd, Flags, ["run", "name", "out", "dtype", "card", "steps", "images", "backend"], HELP);
+  const config = await readJson(cmd, join(f.run, "config.json"), EncoderTrainConfig);
+  const pin = config.model ?? fail(cmd, `${f.run}/config.json: names no model (train with --model)`);
+  const ckpt = (await listCheckpoints(f.run)).at(-1) ?? fail(cmd, `${f.run}: no checkpoints`);
+  const { meta, tensors } = await open(ckpt, loadCheckpoint(ckpt));
+  const values = new Map([...tensors].filter(([k]) => k.startsWith("E/")).map(([k, v]) => [k.slice(2), v.data]));
+  const text = f.card ? await readJson(cmd, f.card, ModelCardText) : {};
+  const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.message));
+  const model = await open(`model ${pin.path}`, openInvertedModel(pin.path));
+  if (model.manifest.version !== pin.version) fail(cmd, `${pin.path} is now version ${model.manifest.version}; the run trained on ${pin.version} (model.version in ${f.run}/config.json)`);
+  const featureNet = await open("segmenter", openFeatureNet(model, config.segmenter));
+
+  // Measure the encoder as shipped: pack, load back through the shared loader, evaluate that.
+  const inverts = { name: pin.name, version: pin.version };
+  const provenance = { trainer: "linkgan-web trainer", backend: backend.name, run: f.run, createdAt: new Date().toISOString(), config: { ...config, steps: meta.step } as Record<string, unknown> };
+  const draft = await packEncoder({ name: f.name, encoder: config.encoder, inverts, card: { title: "draft", description: "", datasets: [], metrics: {} }, provenance, values, dtype: f.dtype });
+  const loaded = await loadEncoder(memorySource(draft.manifest, Object.fromEntries(draft.shards.map((s) => [s.path, s.bytes]))));
+  const encoder = Encoder.fromValues(loaded.manifest.encoder, loaded.values);
+  const evaluation = await evaluate(model, encoder, config, { steps: f.steps, images: f.images, noise: config.noise, featureNet });
+  encoder.dispose();
+  const measuredBy = `npm run encoder -- export --run ${f.run} --name ${f.name} --dtype ${f.dtype} --steps ${f.steps}${f.images ? ` --images ${f.images}` : ""}`;
+  const { picture, pictureColumns, ...figures } = evaluation;
+  const metrics = { ...figures, pictureColumns, evaluatedAs: `${f.dtype} weights through the shared loader, ${backend.name} backend`, command: measuredBy };
+  const packed = await packEncoder({
+    name: f.name,
+    encoder: config.encoder,
+    inverts,
+    card: {
+      title: text.title ?? f.name,
+      description: text.description ?? `GAN-inversion encoder for ${pin.name} ${pin.version}, trained by this project's trainer (run ${f.run}).`,
+      ...(text.intendedUse ? { intendedUse: text.intendedUse } : {}),
+      ...(text.limitations ? { limitations: text.limitations } : {}),
+      ...(text.license ? { license: text.license } : {}),
+      datasets: datasetLicenses((await open("dataset", openEncoderData(config, model.manifest, cmd))).spec),
+      metrics,
+    },
+    provenance,
+    values,
+    dtype: f.dtype,
+  });
+  const out = f.out ?? join("weights", f.name);
+  await writeModelDir(out, packed);
+  await writeFile(join(out, "inversion.png"), picture);
+  const pm = packed.manifest;
+  const lines = [
+    `# ${pm.card.title}`,
+    "",
+    pm.card.description,
+    "",
+    ...(pm.card.intendedUse ? ["## Intended use", "", pm.card.intendedUse, ""] : []),
+    ...(pm.card.limitations ? ["## Limitations", "", pm.card.limitations, ""] : []),
+    "## Reconstruction and editability",
+    "",
+    ...evaluationMarkdown(evaluation, backend.name),
+    "",
+    "Targets (#14): encoder + projector ≥ 24 dB PSNR at 64 px, encoder alone ≥ 20 dB, locality on inverted codes within 1.5× of sampled codes.",
+    "",
+    `Columns of \`inversion.png\`: ${pictureColumns.join(" | ")}.`,
+    "",
+    `Measured with \`${measuredBy}\`.`,
+    "",
+    "## Architecture",
+    "",
+    `Residual CNN, ${config.encoder.resolution} px → W (${config.encoder.wDim}), channels [${config.encoder.channels.join(", ")}], dense ${config.encoder.hidden ?? config.encoder.wDim}; trained ${meta.step} steps of ${config.batch} generated pairs + ${config.datasetBatch} dataset images (losses: w ${config.loss.w}, pixel ${config.loss.pixel}, perceptual ${config.loss.perceptual}).`,
+    `Inverts \`${pin.name}\` version \`${pin.version}\`: its codes are only meaningful in that version's W.`,
+    "",
+    "## Data",
+    "",
+    ...pm.card.datasets.map((d) => `- ${d.name}: ${d.license}. ${d.attribution}${d.url ? ` (${d.url})` : ""}`),
+    "",
+    `Version \`${pm.version}\`.`,
+    "",
+  ];
+  await writeFile(join(out, "MODEL_CARD.md"), lines.join("\n"));
+  console.log(evaluationMarkdown(evaluation, backend.name).join("\n"));
+  console.log(`${out}: ${pm.name} ${pm.version}, ${f.dtype}, ${packed.shards.reduce((a, s) => a + s.bytes.length, 0).toLocaleString("en")} bytes, step ${meta.step}, inverts ${pin.name} ${pin.version}`);
+  process.exit(0);
+}
+
+// evaluate
+const Flags = z.object({
+  model: z.string().min(1),
+  encoder: z.string().min(1),
+  steps: steps.default(100),
+  images: z.coerce.number().int().min(1).optional(),
+  lr: z.coerce.number().positive().optional(),
+  noise: noiseFlag,
+  segmenter: z.string().optional(),
+  out: z.string().optional(),
+  picture: z.string().default("inversion.png"),
+  backend: BackendFlag,
+});
+const f = parseFlags(cmd, Flags, ["model", "encoder", "steps", "images", "lr", "noise", "segmenter", "out", "picture", "backend"], HELP);
+const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.message));
+console.error(`backend: ${backend.name}`);
+const model = await open(`--model ${f.model}`, openInvertedModel(f.model));
+const { encoder, manifest } = await open(`--encoder ${f.encoder}`, openEncoderFor(f.encoder, model));
+const trained = trainConfigOf(manifest.provenance);
+let featureNet: Segmenter | undefined;
+if (f.segmenter) {
+  const s = await open(`--segmenter ${f.segmenter}`, loadSegmenter(fileSource(f.segmenter)));
+  featureNet = Segmenter.fromValues(s.manifest.segmenter, s.values);
+} else {
+  featureNet = await openFeatureNet(model, trained?.segmenter).catch(() => openFeatureNet(model));
+}
+if (f.steps > 0 && !featureNet) console.error("projector: no segmenter (the model bundles none and --segmenter is not given): pixel loss only");
+const evaluation = await evaluate(model, encoder, trained ?? { heldOut: 200, datasetBatch: 0 }, { steps: f.steps, images: f.images, lr: f.lr, noise: f.noise, featureNet });
+encoder.dispose();
+await writeFile(f.picture, evaluation.picture);
+const { picture, ...figures } = evaluation;
+const result = { model: model.manifest.name, version: model.manifest.version, encoderWeights: { name: manifest.name, version: manifest.version }, backend: backend.name, ...figures, command: `npm run encoder -- evaluate --model ${f.model} --encoder ${f.encoder} --steps ${f.steps}${f.images ? ` --images ${f.images}` : ""}` };
+if (f.out) await writeFile(f.out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(evaluationMarkdown(evaluation, backend.name).join("\n"));
+console.log(`\n${f.picture}: ${evaluation.pictureColumns.join(" | ")} (${Math.min(8, evaluation.images)} rows)`);
+process.exit(0);
