@@ -1,0 +1,189 @@
+/**
+ * npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder [--steps 100] [--out code.json]
+ *
+ * GAN inversion of one picture (#14): reads a PNG, JPEG or WebP of any size with sharp (EXIF
+ * orientation applied, centre-cropped to a square, resized to the model's resolution, alpha
+ * composited onto the dataset's background colour), encodes it with the encoder, refines the code
+ * with --steps projector steps (0: encoder only), and writes the code as JSON, `w` in the API's
+ * `w=` form (base64url of little-endian float32) with `noise`, PSNR and SSIM, and the
+ * reconstruction as PNG beside it (code.json → code.png).
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { basename, dirname, extname, join } from "node:path";
+import cliProgress from "cli-progress";
+import sharp from "sharp";
+import { z } from "zod";
+import { type FloatImage, toRgba8 } from "../../shared/generator/generator.ts";
+import { project } from "../../shared/inversion/projector.ts";
+import { psnr, ssim } from "../../shared/inversion/quality.ts";
+import { latentToParam } from "../../shared/latent-param.ts";
+import { IMAGE_LIMITS, imageSizeProblem } from "../../shared/png/limits.ts";
+import { encodePng } from "../../shared/png/png.ts";
+import { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import { fileSource } from "../../shared/weights/file-source.ts";
+import { loadSegmenter } from "../../shared/weights/loader.ts";
+import { BackendFlag, selectBackend } from "../backends.ts";
+import { BACKGROUND } from "../data/dicebear.ts";
+import { EncoderTrainConfig, ReconstructionNoise } from "../encoder/config.ts";
+import { openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
+import { fail, parseFlags } from "./args.ts";
+import { formatTime } from "./format-time.ts";
+
+const HELP = `Usage: npm run invert -- IMAGE --model DIR --encoder DIR [options]
+  IMAGE (or --image FILE)  a PNG, JPEG or WebP of any size (centre-cropped, resized, alpha on the dataset's background)
+  --model DIR          the generator model folder (e.g. weights/faces64)
+  --encoder DIR        an encoder exported for that model version (npm run encoder -- export)
+  --steps N            projector steps after the encoder (default 100; 0: encoder only)
+  --lr X               the projector's peak learning rate (default 0.02)
+  --noise zeros|SEED   the generator noise the code is rendered with (default zeros)
+  --segmenter DIR      the projector's perceptual network (default: the encoder's pinned one, or the model's)
+  --out FILE           the code (default IMAGE's name + .code.json); the reconstruction goes to FILE with .png
+  --backend NAME       auto | tensorflow | webgpu | cpu`;
+
+/** Smallest side accepted: a 1×1 or 8×8 image holds no face to invert. */
+export const MIN_SIDE = 16;
+
+const Flags = z.object({
+  image: z.string().min(1),
+  model: z.string().min(1),
+  encoder: z.string().min(1),
+  steps: z.coerce.number().int().min(0).max(10_000).default(100),
+  lr: z.coerce.number().positive().max(10).default(0.02),
+  noise: z
+    .string()
+    .default("zeros")
+    .transform((s, ctx) => {
+      const r = ReconstructionNoise.safeParse(s === "zeros" ? s : /^\d+$/.test(s) ? Number(s) : s);
+      if (!r.success) ctx.addIssue({ code: "custom", message: 'must be "zeros" or a noise seed (an integer from 0 to 4294967295)' });
+      return r.data ?? "zeros";
+    }),
+  segmenter: z.string().optional(),
+  out: z.string().endsWith(".json", "must end in .json (the reconstruction is written beside it as .png)").optional(),
+  backend: BackendFlag,
+});
+const f = parseFlags("invert", Flags, ["image", "model", "encoder", "steps", "lr", "noise", "segmenter", "out", "backend"], HELP, "image");
+const cmd = "invert";
+
+interface Picture {
+  file: string;
+  bytes: Buffer;
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** Read the file and check it from its header (before any model loads): an image, one frame, within the size limits. */
+async function inspectPicture(file: string): Promise<Picture> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    fail(cmd, `${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: IMAGE_LIMITS.maxPixels }).metadata();
+  } catch (e) {
+    fail(cmd, `${file}: not an image this command reads (PNG, JPEG or WebP): ${(e as Error).message}`);
+  }
+  if (!meta.width || !meta.height || !meta.format) fail(cmd, `${file}: not an image this command reads (no dimensions)`);
+  if ((meta.pages ?? 1) > 1) fail(cmd, `${file}: is animated (${meta.pages} frames); give one still image`);
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  const tooLarge = imageSizeProblem({ width, height });
+  if (tooLarge) fail(cmd, `${file}: too large: ${tooLarge}`);
+  if (Math.min(width, height) < MIN_SIDE) fail(cmd, `${file}: is ${width}×${height}; the smallest accepted image is ${MIN_SIDE}×${MIN_SIDE} (it is centre-cropped to a square and resized to the model's resolution)`);
+  return { file, bytes, width, height, format: meta.format };
+}
+
+/** The picture as the model's input: EXIF orientation, square centre crop, resize, alpha composited onto BACKGROUND, [−1, 1]. */
+async function decodePicture(p: Picture, res: number): Promise<FloatImage> {
+  const side = Math.min(p.width, p.height);
+  const crop = { left: Math.floor((p.width - side) / 2), top: Math.floor((p.height - side) / 2), width: side, height: side };
+  const [r, g, b] = BACKGROUND;
+  let rgb: Buffer;
+  try {
+    rgb = await sharp(p.bytes, { limitInputPixels: IMAGE_LIMITS.maxPixels })
+      .rotate()
+      .extract(crop)
+      .resize(res, res, { kernel: "lanczos3" })
+      .flatten({ background: { r, g, b } })
+      .toColourspace("srgb")
+      .removeAlpha()
+      .raw({ depth: "uchar" })
+      .toBuffer();
+  } catch (e) {
+    fail(cmd, `${p.file}: could not be decoded (truncated or corrupt?): ${(e as Error).message}`);
+  }
+  if (rgb.length !== res * res * 3) fail(cmd, `${p.file}: decoded to ${rgb.length} bytes, expected ${res * res * 3} (${res}×${res} RGB)`);
+  const data = new Float32Array(res * res * 3);
+  for (let i = 0; i < data.length; i++) data[i] = rgb[i]! / 127.5 - 1;
+  return { width: res, height: res, data };
+}
+
+const source = await inspectPicture(f.image);
+const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.message));
+const model = await openInvertedModel(f.model).catch((e: Error) => fail(cmd, `--model ${f.model}: ${e.message}`));
+const { encoder, manifest } = await openEncoderFor(f.encoder, model).catch((e: Error) => fail(cmd, `--encoder ${f.encoder}: ${e.message}`));
+const res = model.manifest.generator.resolution;
+const picture = { image: await decodePicture(source, res), ...source };
+
+let featureNet: Segmenter | undefined;
+if (f.steps > 0) {
+  if (f.segmenter) {
+    const s = await loadSegmenter(fileSource(f.segmenter)).catch((e: Error) => fail(cmd, `--segmenter ${f.segmenter}: ${e.message}`));
+    featureNet = Segmenter.fromValues(s.manifest.segmenter, s.values);
+  } else {
+    const pin = EncoderTrainConfig.safeParse(manifest.provenance.config).data?.segmenter;
+    featureNet = await openFeatureNet(model, pin).catch(() => openFeatureNet(model));
+  }
+  if (!featureNet) console.error("projector: no segmenter for the perceptual term (pass --segmenter): pixel loss only");
+}
+
+const t0 = performance.now();
+const [w0] = await encoder.encode([picture.image]);
+const noiseSeeds = f.noise === "zeros" ? ("zeros" as const) : [f.noise];
+const [encImg] = await model.generator.render([w0!], noiseSeeds);
+const encoderOnly = { psnr: psnr(picture.image.data, encImg!.data), ssim: ssim(picture.image.data, encImg!.data, res, res), ms: performance.now() - t0 };
+let w = w0!;
+let image = encImg!;
+if (f.steps > 0) {
+  const bar = new cliProgress.SingleBar({ format: "projector |{bar}| {value}/{total} steps | ETA {eta_formatted} | loss {loss}", hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000, formatTime }, cliProgress.Presets.shades_classic);
+  bar.start(f.steps, 0, { loss: "…" });
+  const [p] = await project(model.generator, [picture.image], [w], {
+    steps: f.steps,
+    lr: f.lr,
+    noise: f.noise,
+    featureNet,
+    ...(featureNet ? {} : { weights: { perceptual: 0 } }),
+    onStep: ({ step, loss }) => bar.update(step, { loss: loss.toFixed(4) }),
+  });
+  bar.stop();
+  w = p!.w;
+  image = p!.image;
+}
+const seconds = (performance.now() - t0) / 1000;
+const out = f.out ?? join(dirname(f.image), `${basename(f.image, extname(f.image))}.code.json`);
+const png = out.replace(/\.json$/, ".png");
+const result = {
+  model: model.manifest.name,
+  version: model.manifest.version,
+  encoder: { name: manifest.name, version: manifest.version },
+  /** base64url of little-endian float32, as `w=` takes it (with noise=…); `wValues` is the same for POST bodies. */
+  w: latentToParam(w),
+  noise: f.noise,
+  psnr: psnr(picture.image.data, image.data),
+  ssim: ssim(picture.image.data, image.data, res, res),
+  steps: f.steps,
+  encoderOnly: { psnr: encoderOnly.psnr, ssim: encoderOnly.ssim },
+  seconds,
+  backend: backend.name,
+  source: { file: f.image, format: picture.format, width: picture.width, height: picture.height },
+  reconstruction: basename(png),
+  wValues: Array.from(w),
+};
+await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(png, encodePng(toRgba8(image), res, res));
+console.log(`${out}: ${model.manifest.name} ${model.manifest.version} code; PSNR ${result.psnr.toFixed(2)} dB, SSIM ${result.ssim.toFixed(3)} (encoder alone ${encoderOnly.psnr.toFixed(2)} dB, ${encoderOnly.ssim.toFixed(3)}); ${f.steps} projector steps, ${seconds.toFixed(1)} s on ${backend.name}`);
+console.log(`${png}: the reconstruction (${res}×${res}); render or edit it with ?w=<w>&noise=${f.noise}`);
+process.exit(0);
