@@ -16,6 +16,7 @@
 import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
+import sharp from "sharp";
 import cliProgress from "cli-progress";
 import { formatTime } from "../cli/format-time.ts";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
@@ -129,7 +130,11 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     const tag = `step-${pad(trainer.step)}`;
     const seeds = await seedGrid(config.generator, values, Array.from({ length: 32 }, (_, i) => i));
     await writeFile(join(runDir, "samples", `${tag}-seeds.png`), seeds);
-    if (opts.compactDir) await mkdir(opts.compactDir, { recursive: true }).then(() => writeFile(join(opts.compactDir!, "latest.png"), seeds));
+    if (opts.compactDir) {
+      // Committed to git with every checkpoint: a palette PNG is a fifth of the size.
+      await mkdir(opts.compactDir, { recursive: true });
+      await sharp(seeds).png({ palette: true, quality: 90, compressionLevel: 9 }).toFile(join(opts.compactDir, "latest.png"));
+    }
     if (config.regions.length) await writeFile(join(runDir, "samples", `${tag}-regions.png`), await regionGrid(config.generator, values, config.regions, [0, 1], { segmenter }));
     const lines = (await readFile(join(runDir, "metrics.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
     const svg = curvesSvg(lines, runDir);
