@@ -4,6 +4,8 @@ import { createServer } from "node:net";
 
 export interface DevServer {
   url: string;
+  /** The wrangler process, which leads its own process group (workerd runs inside that group). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export async function startWranglerDev(configPath: string, opts: { readyPath?: s
     try {
       const res = await fetch(url + (opts.readyPath ?? "/"));
       await res.arrayBuffer();
-      return { url, stop };
+      return { url, pid: child.pid!, stop };
     } catch {
       if (Date.now() > deadline) {
         await stop();

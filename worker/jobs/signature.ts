@@ -18,7 +18,7 @@ export const DELIVERY_HEADER = "LinkGAN-Delivery";
 export const TOLERANCE_SECONDS = 300;
 
 /** A delivery id: the sender's name for one delivery (retries of it reuse it); no ".", which separates the signed parts. */
-export const DeliveryId = z.string().regex(/^[A-Za-z0-9_:-]{1,128}$/, "required, 1–128 chars of A-Z, a-z, 0-9, _ : - (no dots)");
+export const DeliveryId = z.string({ error: "required: the sender's id of this delivery" }).regex(/^[A-Za-z0-9_:-]{1,128}$/, "must be 1–128 chars of A-Z, a-z, 0-9, _ : - (no dots)");
 
 const enc = new TextEncoder();
 const key = (secret: string) => crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
