@@ -41,6 +41,9 @@ export function curvesSvg(rows: Row[], title: string): string {
       const pts = rows.filter((r) => Number.isFinite(Number(r[k])) && (!p.log || Number(r[k]) > 0)).map((r) => `${sx(Number(r.kimg)).toFixed(1)},${sy(Number(r[k])).toFixed(1)}`);
       const color = COLORS[ki % COLORS.length];
       if (pts.length) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.3" points="${pts.join(" ")}"/>`);
+      // Sparse series (the diversity rows come once per sample grid) get a dot per value, so a
+      // single measurement shows too.
+      if (pts.length < 60) for (const pt of pts) parts.push(`<circle cx="${pt.split(",")[0]}" cy="${pt.split(",")[1]}" r="2.2" fill="${color}"/>`);
       parts.push(`<text x="${x1 + 10}" y="${y1 + 14 + ki * 15}" fill="${color}">${esc(k)}</text>`);
     });
   });
