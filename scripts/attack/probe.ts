@@ -18,6 +18,11 @@ export interface Answer {
   body: Buffer;
 }
 
+/** No answer: the request timed out or its connection failed (`error` says which). */
+export interface NoAnswer {
+  error: string;
+}
+
 /** What one class of attack did to the worker. */
 export class Tally {
   requests = 0;
@@ -45,6 +50,8 @@ export class Tally {
   }
 }
 
+export const answered = (a: Answer | NoAnswer | undefined): a is Answer => a !== undefined && !("error" in a);
+
 /** A judge of one answer: a sentence when it is not what the attack expects. */
 export type Expect = (a: Answer) => string | undefined;
 
@@ -68,13 +75,14 @@ export const expectStatus =
   };
 
 /** Judge an answer the same way whoever sent it. */
-export function judge(t: Tally, what: string, a: Answer | undefined, expect?: Expect): void {
+export function judge(t: Tally, what: string, answer: Answer | NoAnswer | undefined, expect?: Expect): void {
   t.requests++;
-  if (!a) {
+  if (!answer || "error" in answer) {
     t.hangs++;
-    t.problem(`${what}: no answer within ${HANG_MS / 1000} s`);
+    t.problem(`${what}: no answer (${answer?.error ?? `none within ${HANG_MS / 1000} s`})`);
     return;
   }
+  const a = answer;
   if (a.status >= 500) {
     t.serverErrors++;
     t.problem(`${what}: ${a.status} ${a.body.toString("utf8").slice(0, 160)}`);
@@ -111,21 +119,29 @@ export class Client {
     return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
   }
 
-  send(method: string, path: string, opts: { headers?: Record<string, string>; body?: Uint8Array | string; clientIp?: string | null } = {}): Promise<Answer | undefined> {
+  send(method: string, path: string, opts: { headers?: Record<string, string>; body?: Uint8Array | string; clientIp?: string | null } = {}): Promise<Answer | NoAnswer> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.clientIp !== null) headers["CF-Connecting-IP"] = opts.clientIp ?? this.nextIp();
     const body = typeof opts.body === "string" ? Buffer.from(opts.body) : opts.body ? Buffer.from(opts.body) : undefined;
     if (body) headers["Content-Length"] = String(body.length);
-    return new Promise((resolve) => {
-      const req = httpRequest({ host: this.host, port: this.port, method, path, headers, agent: this.agent, signal: AbortSignal.timeout(HANG_MS) }, (res) => {
-        const parts: Buffer[] = [];
-        res.on("data", (d: Buffer) => parts.push(d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: flat(res.headers), body: Buffer.concat(parts) }));
-        res.on("error", () => resolve(undefined));
+    const attempt = (retry: boolean): Promise<Answer | NoAnswer> =>
+      new Promise((resolve) => {
+        const req = httpRequest({ host: this.host, port: this.port, method, path, headers, agent: this.agent, signal: AbortSignal.timeout(HANG_MS) }, (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (d: Buffer) => parts.push(d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: flat(res.headers), body: Buffer.concat(parts) }));
+          res.on("error", (e) => resolve({ error: `response: ${e.message}` }));
+        });
+        req.on("error", (e: NodeJS.ErrnoException) => {
+          // A kept-alive socket the server closed while it sat idle (wrangler dev closes idle
+          // connections after a few seconds): the request never reached it, so send it again once,
+          // as Node's documentation advises. A reset on a fresh connection is a real failure.
+          if (retry && req.reusedSocket && e.code === "ECONNRESET") return resolve(attempt(false));
+          resolve({ error: e.name === "AbortError" || e.name === "TimeoutError" ? `none within ${HANG_MS / 1000} s` : `${e.code ?? e.name}: ${e.message}` });
+        });
+        req.end(body);
       });
-      req.on("error", () => resolve(undefined));
-      req.end(body);
-    });
+    return attempt(true);
   }
 
   close(): void {

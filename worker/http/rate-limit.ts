@@ -4,9 +4,12 @@ import { ApiError } from "./errors.ts";
 
 /**
  * Per-client limit (the RATE_LIMITER binding: a window configured in wrangler.toml) on the endpoints
- * that render or store. The client is its IP as Cloudflare's edge reports it in CF-Connecting-IP,
- * which a client cannot set. Requests without it come from local tools (wrangler dev on loopback,
- * tests, benchmarks), not from the edge, and are not limited.
+ * that render or store. The client is its IP in CF-Connecting-IP. On Cloudflare's edge the edge sets
+ * that header, and a client cannot. Under `wrangler dev`, Miniflare sets it to the connecting
+ * address (127.0.0.1 on loopback) when a request has none and passes a client's own value through:
+ * the limiter is active locally, and a local client can choose its key (the attack run shows both).
+ * Only requests that reach the worker with no such header at all (the vitest pool's SELF.fetch)
+ * are not limited.
  */
 export const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const client = c.req.header("CF-Connecting-IP");
