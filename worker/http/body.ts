@@ -12,8 +12,9 @@ import { ApiError } from "./errors.ts";
  * any client may then wait on wrangler dev's stuck internal connection (the attack run measured
  * 3 s). So a body is either refused untouched, when its Content-Length already says it is too
  * large, or read to its end: an over-limit chunked body is drained, discarding each chunk as it
- * comes (no memory held). The platform bounds that: Cloudflare refuses request bodies over
- * 100 MB (Free and Pro plans; up to 500 MB on Enterprise) before the worker runs.
+ * comes (no memory held). The platform bounds that: Cloudflare refuses larger request bodies with
+ * its own 413 before the worker runs (100 MB on the Free and Pro plans, 200 MB on Business; an
+ * Enterprise zone sets its own limit).
  */
 
 const tooLarge = (maxBytes: number, what: string, size: string) =>
