@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { getPlatformProxy } from "wrangler";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
-import { SegmenterManifest } from "../../shared/weights/manifest.ts";
+import { EncoderManifest, SegmenterManifest } from "../../shared/weights/manifest.ts";
 import type { Env } from "../../worker/env.ts";
 import { modelPrefix, setActiveVersion } from "../../worker/models/store.ts";
 
@@ -29,8 +29,9 @@ async function modelDirs(root: string): Promise<string[]> {
   for (const name of (await readdir(root).catch(() => [])).sort()) {
     const dir = join(root, name);
     if (!(await stat(join(dir, "manifest.json")).catch(() => null))?.isFile()) continue;
-    if (await isStandaloneSegmenter(dir)) {
-      console.log(`[seed] ${dir}: a standalone segmenter (no generator), not a servable model; skipped`);
+    const standalone = await standaloneNetwork(dir);
+    if (standalone) {
+      console.log(`[seed] ${dir}: a standalone ${standalone} (no generator), not a servable model; skipped`);
       continue;
     }
     out.push(dir);
@@ -38,15 +39,21 @@ async function modelDirs(root: string): Promise<string[]> {
   return out;
 }
 
-/** A folder holding a segmenter exported on its own (`SegmenterManifest`): it has no generator to serve. */
-async function isStandaloneSegmenter(dir: string): Promise<boolean> {
+/**
+ * What a folder holds when it is a network exported on its own, with no generator to serve: a
+ * segmenter (`SegmenterManifest`) or a GAN-inversion encoder (`EncoderManifest`, #14; the API does
+ * not serve encoders yet).
+ */
+async function standaloneNetwork(dir: string): Promise<"segmenter" | "encoder" | null> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
   } catch {
-    return false; // the loader reports it below
+    return null; // the loader reports it below
   }
-  return SegmenterManifest.safeParse(raw).success;
+  if (SegmenterManifest.safeParse(raw).success) return "segmenter";
+  if (EncoderManifest.safeParse(raw).success) return "encoder";
+  return null;
 }
 
 const FIXTURES = ["test/fixtures/tiny-model", "test/fixtures/tiny-semantic-model"];

@@ -39,7 +39,7 @@ describe("npm run encoder", () => {
     const out = join(dir, "enc");
     const { stdout } = await cli("export", "--run", runDir, "--name", "tiny-encoder", "--out", out, "--steps", "2");
     expect(stdout).toMatch(/\| encoder \| \d+\.\d\d \|/);
-    expect(stdout).toMatch(/\| encoder \+ projector \(2 steps, lr 0\.02\) \|/);
+    expect(stdout).toMatch(/\| encoder \+ projector \(2 steps, lr 0\.1\) \|/);
     const { manifest } = await loadEncoder(fileSource(out));
     expect(manifest.inverts).toEqual({ name: "tiny-semantic", version: "v66722c82c80a95a8" });
     expect(manifest.weightsManifest[0]!.weights.find((w) => w.name === "encoder.fc.weight")!.quantization?.dtype).toBe("int8");

@@ -14,7 +14,7 @@ import cliProgress from "cli-progress";
 import sharp from "sharp";
 import { z } from "zod";
 import { type FloatImage, toRgba8 } from "../../shared/generator/generator.ts";
-import { project } from "../../shared/inversion/projector.ts";
+import { DEFAULT_PROJECTOR_LR, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
 import { IMAGE_LIMITS, imageSizeProblem } from "../../shared/png/limits.ts";
@@ -34,7 +34,7 @@ const HELP = `Usage: npm run invert -- IMAGE --model DIR --encoder DIR [options]
   --model DIR          the generator model folder (e.g. weights/faces64)
   --encoder DIR        an encoder exported for that model version (npm run encoder -- export)
   --steps N            projector steps after the encoder (default 100; 0: encoder only)
-  --lr X               the projector's peak learning rate (default 0.02)
+  --lr X               the projector's peak learning rate (default ${DEFAULT_PROJECTOR_LR})
   --noise zeros|SEED   the generator noise the code is rendered with (default zeros)
   --segmenter DIR      the projector's perceptual network (default: the encoder's pinned one, or the model's)
   --out FILE           the code (default IMAGE's name + .code.json); the reconstruction goes to FILE with .png
@@ -48,7 +48,7 @@ const Flags = z.object({
   model: z.string().min(1),
   encoder: z.string().min(1),
   steps: z.coerce.number().int().min(0).max(10_000).default(100),
-  lr: z.coerce.number().positive().max(10).default(0.02),
+  lr: z.coerce.number().positive().max(10).default(DEFAULT_PROJECTOR_LR),
   noise: z
     .string()
     .default("zeros")

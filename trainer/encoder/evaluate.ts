@@ -8,7 +8,7 @@ import { resampleRegions } from "../../shared/editing/resample.ts";
 import type { Encoder } from "../../shared/encoder/encoder.ts";
 import { type FloatImage, type Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import type { FeatureNet } from "../../shared/inversion/loss.ts";
-import { type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
+import { DEFAULT_PROJECTOR_LR, type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
 import type { Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
@@ -108,7 +108,7 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
   let codes = encoded;
   let finalRecons = encRecons;
   if (o.steps > 0) {
-    const lr = o.lr ?? 0.02;
+    const lr = o.lr ?? DEFAULT_PROJECTOR_LR;
     const popts = { steps: o.steps, lr, noise: o.noise, featureNet: o.featureNet, ...(o.featureNet ? {} : { weights: { perceptual: 0 } }) };
     await project(g, images.slice(0, 1), encoded.slice(0, 1), { ...popts, steps: 1 }); // warm-up: the first call compiles or allocates each kernel
     t0 = performance.now();
