@@ -1,6 +1,7 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { EncoderTrainConfig } from "../encoder/config.ts";
 import { SegmenterTrainConfig } from "../segmenter/config.ts";
 import { TrainConfig } from "../training/config.ts";
 
@@ -10,14 +11,17 @@ describe("shipped training configs", async () => {
   it("exist", () => expect(files.length).toBeGreaterThanOrEqual(3));
   for (const f of files) {
     // A segmenter config says so by its "segmenter" network config (generator configs pin one by path).
-    it(`${f} is a valid TrainConfig with a dataset, or a SegmenterTrainConfig`, async () => {
+    // An encoder config (#14) says so by its "encoder" network config; its model comes from --model.
+    it(`${f} is a valid TrainConfig with a dataset, a SegmenterTrainConfig or an EncoderTrainConfig`, async () => {
       const raw = JSON.parse(await readFile(join(dir, f), "utf8"));
       if (raw.segmenter?.classes) {
         SegmenterTrainConfig.parse(raw);
         return;
       }
-      const c = TrainConfig.parse(raw);
-      expect(c.dataset).toBeDefined();
+      const c = raw.encoder ? EncoderTrainConfig.parse(raw) : TrainConfig.parse(raw);
+      if (raw.encoder) {
+        expect(c.segmenter, `${f}: the perceptual term's segmenter is pinned`).toBeDefined();
+      } else expect(c.dataset).toBeDefined();
       if (c.segmenter) {
         const m = JSON.parse(await readFile(join(c.segmenter.path, "manifest.json"), "utf8"));
         expect(m.version, `${f}: the pinned segmenter ${c.segmenter.path} is shipped at that version`).toBe(c.segmenter.version);
