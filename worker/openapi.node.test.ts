@@ -28,6 +28,24 @@ describe("OpenAPI document", () => {
     );
   });
 
+  it("states the per-request work bound, the decimal-only query numbers and the path parameter schemas", async () => {
+    const doc = (await (await createApp().request("http://api.test/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: { pattern?: string; description?: string }; description?: string }[] }>>;
+    };
+    const params = doc.paths["/v1/models/{model}/interpolate"]!.get!.parameters!;
+    const byName = (n: string) => params.find((p) => p.name === n)!;
+    for (const n of ["scale", "frames"]) {
+      const text = JSON.stringify(byName(n));
+      expect(text, n).toContain("frames × (resolution × scale)² ≤ 262144 output pixels");
+      expect(text, n).toContain("frames × resolution² ≤ 65536 rendered pixels");
+      expect(byName(n).schema.pattern, n).toBe("^-?[0-9]{1,16}$");
+    }
+    expect(byName("truncation").schema.pattern).toBe("^-?[0-9]{1,16}(\\.[0-9]{1,16})?$");
+    expect(byName("model").schema.pattern).toBe("^[a-z0-9][a-z0-9_-]{0,63}$");
+    const shard = doc.paths["/v1/models/{model}/versions/{version}/{shard}"]!.get!.parameters!;
+    expect(shard.find((p) => p.name === "version")!.schema.pattern).toBe("^v[0-9a-f]{16}$");
+  });
+
   it("has an interactive reference page", async () => {
     const res = await createApp().request("http://api.test/docs");
     expect(res.status).toBe(200);

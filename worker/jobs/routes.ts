@@ -21,7 +21,6 @@ import { cancel, claim, finish, getJob, heartbeat, holdsLease, jobIdFor, jobLogs
  */
 export const jobs = new Hono<AppEnv>();
 
-export { DELIVERY_HEADER };
 /** Default lease an agent holds between heartbeats. */
 export const LEASE_MS = 120_000;
 /** Largest file an agent may upload (a shard is ≤ 4 MiB by default). */
