@@ -124,7 +124,7 @@ export class Client {
     if (opts.clientIp !== null) headers["CF-Connecting-IP"] = opts.clientIp ?? this.nextIp();
     const body = typeof opts.body === "string" ? Buffer.from(opts.body) : opts.body ? Buffer.from(opts.body) : undefined;
     if (body) headers["Content-Length"] = String(body.length);
-    const attempt = (retry: boolean): Promise<Answer | NoAnswer> =>
+    const attempt = (staleLeft: number): Promise<Answer | NoAnswer> =>
       new Promise((resolve) => {
         const req = httpRequest({ host: this.host, port: this.port, method, path, headers, agent: this.agent, signal: AbortSignal.timeout(HANG_MS) }, (res) => {
           const parts: Buffer[] = [];
@@ -134,14 +134,15 @@ export class Client {
         });
         req.on("error", (e: NodeJS.ErrnoException) => {
           // A kept-alive socket the server closed while it sat idle (wrangler dev closes idle
-          // connections after a few seconds): the request never reached it, so send it again once,
-          // as Node's documentation advises. A reset on a fresh connection is a real failure.
-          if (retry && req.reusedSocket && e.code === "ECONNRESET") return resolve(attempt(false));
+          // connections after a few seconds): the request never reached it, so send it again, as
+          // Node's documentation advises; each such socket is gone after its error, and the pool
+          // holds at most 8. A reset on a fresh connection is a real failure.
+          if (staleLeft > 0 && req.reusedSocket && e.code === "ECONNRESET") return resolve(attempt(staleLeft - 1));
           resolve({ error: e.name === "AbortError" || e.name === "TimeoutError" ? `none within ${HANG_MS / 1000} s` : `${e.code ?? e.name}: ${e.message}` });
         });
         req.end(body);
       });
-    return attempt(true);
+    return attempt(8);
   }
 
   close(): void {
