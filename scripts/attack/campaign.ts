@@ -584,7 +584,7 @@ async function load(t: Tally, x: Ctx, what: string, opts: autocannon.Options): P
 async function loadHits(t: Tally, x: Ctx): Promise<void> {
   const url = `${x.dev.url}${M}/generate?seed=7&truncation=0.7&scale=4`;
   await x.c.send("GET", `${M}/generate?seed=7&truncation=0.7&scale=4`); // now cached
-  await load(t, x, "cache hits", { url, connections: 16, duration: 12, requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, "CF-Connecting-IP": x.c.nextIp() } }) }] });
+  await load(t, x, "cache hits", { url, connections: 16, amount: 2600, requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, "CF-Connecting-IP": x.c.nextIp() } }) }] });
 }
 
 async function loadMisses(t: Tally, x: Ctx): Promise<void> {
