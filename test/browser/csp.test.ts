@@ -6,7 +6,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, recordEvents, startHarness, waitForEvents } from "./harness.ts";
+import { type Harness, firstFixedRegion, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
 
 let h: Harness;
 
@@ -59,8 +59,21 @@ describe("the demo page under its Content-Security-Policy", () => {
     await page.context().close();
   });
 
-  it("remote mode renders with the API and nothing is blocked", async () => {
+  it("remote mode renders with the API, uploads a painted mask and resamples it, and nothing is blocked", async () => {
     const page = await openDemo("mode=remote");
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const model = h.models.find((m) => m.name === "tiny-fixture")!;
+    const geo = await regionGeometry(h.url, model, firstFixedRegion(model));
+    await page.locator("linkgan-editor button[data-action=brush]").click();
+    const at = await pagePoint(page, model.resolution, geo.centre);
+    await page.mouse.move(at.x, at.y);
+    await page.mouse.down();
+    await page.mouse.move(at.x + 4, at.y + 2);
+    await page.mouse.up();
+    await page.locator("linkgan-editor button[data-action=apply]").click();
+    await waitForEvents(page, "render", 2);
+    expect(errors).toEqual([]);
     expect(await violations(page)).toEqual([]);
     await page.context().close();
   });
