@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { Prng } from "../../shared/random/prng.ts";
+import { randomTrainingData } from "../lib/random-data.ts";
 import { selectBackend } from "../../trainer/backends.ts";
 import { tf } from "../../trainer/tf-node.ts";
 import { TrainConfig } from "../../trainer/training/config.ts";
@@ -35,15 +35,7 @@ if (edges !== "config") raw.generator = { ...raw.generator, upsampleEdges: edges
 const cfg = TrainConfig.parse({ ...raw, ...(a.batch ? { batch: Number(a.batch) } : {}) });
 if (cfg.regions.some((r) => r.mask.kind === "semantic")) throw new Error(`${a.config}: semantic regions need a segmenter; profile a config without them`);
 const res = cfg.generator.resolution;
-const data = {
-  size: 256,
-  resolution: res,
-  async batch(idx: number[]) {
-    const o = new Float32Array(idx.length * res * res * 3);
-    for (const [i, k] of idx.entries()) o.set(new Prng(k, 3).normals(res * res * 3).map(Math.tanh), i * res * res * 3);
-    return o;
-  },
-};
+const data = randomTrainingData(res);
 const t = Trainer.create(cfg, data);
 t.step = 1;
 await t.trainStep(); // warm-up

@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { CONFIGS, type ConfigName } from "../../shared/generator/configs.ts";
-import { Prng } from "../../shared/random/prng.ts";
+import { randomTrainingData } from "../lib/random-data.ts";
 import { type BackendName, selectBackend } from "../../trainer/backends.ts";
 import { TrainConfig } from "../../trainer/training/config.ts";
 import { Trainer } from "../../trainer/training/trainer.ts";
@@ -72,15 +72,7 @@ async function child(backend: BackendName, name: BenchConfig): Promise<void> {
   await selectBackend(backend);
   const cfg = name === "faces64-pretrain" ? pretrainConfig() : linkedConfig(name);
   const res = cfg.generator.resolution;
-  const data = {
-    size: 256,
-    resolution: res,
-    async batch(idx: number[]) {
-      const o = new Float32Array(idx.length * res * res * 3);
-      for (const [i, k] of idx.entries()) o.set(new Prng(k, 3).normals(res * res * 3).map(Math.tanh), i * res * res * 3);
-      return o;
-    },
-  };
+  const data = randomTrainingData(res);
   const t = Trainer.create(cfg, data);
   let peak = 0;
   const sample = () => {
