@@ -6,7 +6,7 @@
  * `encodePng`.
  */
 import { Zlib, zlibSync } from "fflate";
-import { PNG_SIGNATURE, crc32 } from "./decode.ts";
+import { ADAM7, PNG_SIGNATURE, crc32 } from "./decode.ts";
 
 const be32 = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
 
@@ -67,17 +67,7 @@ export function craftPng(o: CraftOptions): Uint8Array {
   const channels = CHANNELS[o.colorType]!;
   const bitsPerPixel = channels * o.depth;
   const step = Math.max(1, bitsPerPixel >> 3);
-  const passes: [number, number, number, number][] = o.interlaced
-    ? [
-        [0, 0, 8, 8],
-        [4, 0, 8, 8],
-        [0, 4, 4, 8],
-        [2, 0, 4, 4],
-        [0, 2, 2, 4],
-        [1, 0, 2, 2],
-        [0, 1, 1, 2],
-      ]
-    : [[0, 0, 1, 1]];
+  const passes: readonly (readonly [number, number, number, number])[] = o.interlaced ? ADAM7 : [[0, 0, 1, 1]];
   const rows: Uint8Array[] = [];
   let scanline = 0;
   for (const [x0, y0, dx, dy] of passes) {

@@ -169,7 +169,7 @@ function readStructure(bytes: Uint8Array): Structure {
 }
 
 /** Adam7 passes: first column and row, column and row steps. */
-const ADAM7 = [
+export const ADAM7 = [
   [0, 0, 8, 8],
   [4, 0, 8, 8],
   [0, 4, 4, 8],
