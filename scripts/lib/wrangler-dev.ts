@@ -6,6 +6,15 @@ export interface DevServer {
   url: string;
   /** The wrangler process, which leads its own process group (workerd runs inside that group). */
   pid: number;
+  /**
+   * fetch() on a connection of its own (`Connection: close`). wrangler dev closes an idle
+   * keep-alive connection on its own clock, and a request Node's fetch sends on it at that moment
+   * fails with "other side closed"; a test that computes for seconds between two requests on a
+   * loaded machine hits that race, so callers never reuse a connection.
+   *
+   * @example const res = await dev.fetch("/v1/models");
+   */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -18,6 +27,13 @@ export async function freePort(): Promise<number> {
     });
     srv.on("error", reject);
   });
+}
+
+/** fetch() that closes its connection after the response (see DevServer.fetch). */
+export function fetchOnce(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("connection", "close");
+  return fetch(url, { ...init, headers });
 }
 
 export async function startWranglerDev(configPath: string, opts: { readyPath?: string; timeoutMs?: number; args?: string[] } = {}): Promise<DevServer> {
@@ -43,7 +59,7 @@ export async function startWranglerDev(configPath: string, opts: { readyPath?: s
     try {
       const res = await fetch(url + (opts.readyPath ?? "/"));
       await res.arrayBuffer();
-      return { url, pid: child.pid!, stop };
+      return { url, pid: child.pid!, fetch: (path, init) => fetchOnce(url + path, init), stop };
     } catch {
       if (Date.now() > deadline) {
         await stop();

@@ -14,6 +14,7 @@ import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
 import { featherFor, featherWeights } from "../../worker/render/composite.ts";
 import { ARTIFACTS, type Harness, apiMask, canvasPixels, events, firstFixedRegion, maskDiff, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
+import { fetchOnce } from "../../scripts/lib/wrangler-dev.ts";
 
 let h: Harness;
 let ctx: BrowserContext;
@@ -57,7 +58,7 @@ describe("the demo page, local mode on WebGPU", () => {
     expect(px.length).toBe(h.model.resolution ** 2 * 4);
     expect(new Set(px.filter((_, i) => i % 4 !== 3)).size, "the image is not one flat colour").toBeGreaterThan(8);
     // The image matches the API's render of the demo's seed (7, ψ 0.7) within 1/255.
-    const api = decodePng(new Uint8Array(await (await fetch(`${h.url}/v1/models/${h.model.name}/generate?seed=7&truncation=0.7&version=${h.model.version}`)).arrayBuffer()));
+    const api = decodePng(new Uint8Array(await (await fetchOnce(`${h.url}/v1/models/${h.model.name}/generate?seed=7&truncation=0.7&version=${h.model.version}`)).arrayBuffer()));
     expect(maxDiff(px, api.rgba)).toBeLessThanOrEqual(1);
     await expect(page.locator("linkgan-editor canvas.image").getAttribute("aria-label")).resolves.toMatch(/seed 7/);
     await expect(page.locator("linkgan-editor .status").textContent()).resolves.toMatch(/Rendered here on webgpu/);
@@ -122,7 +123,7 @@ describe("the demo page, local mode on WebGPU", () => {
     const q = `version=${h.model.version}`;
     const urls = [`generate?seed=11&truncation=0.7&${q}`, `resample?seed=11&truncation=0.7&regions=${region}&resampleSeed=5&${q}`, `resample?seed=11&truncation=0.7&regions=${region}&resampleSeed=4&mode=perturb&alpha=1.5&composite=false&${q}`];
     for (const [i, u] of urls.entries()) {
-      const api = decodePng(new Uint8Array(await (await fetch(`${h.url}/v1/models/${h.model.name}/${u}`)).arrayBuffer()));
+      const api = decodePng(new Uint8Array(await (await fetchOnce(`${h.url}/v1/models/${h.model.name}/${u}`)).arrayBuffer()));
       expect(maxDiff(Uint8Array.from(local[i]!), api.rgba), u).toBeLessThanOrEqual(1);
     }
   });
@@ -187,7 +188,7 @@ describe("without WebGPU, and in remote mode", () => {
       expect(ready).toMatchObject({ mode: "remote" });
       await waitForEvents(p, "render", 1);
       const before = await canvasPixels(p);
-      const api = decodePng(new Uint8Array(await (await fetch(`${h.url}/v1/models/${h.model.name}/generate?seed=9&truncation=0.7&version=${h.model.version}`)).arrayBuffer()));
+      const api = decodePng(new Uint8Array(await (await fetchOnce(`${h.url}/v1/models/${h.model.name}/generate?seed=9&truncation=0.7&version=${h.model.version}`)).arrayBuffer()));
       expect(before).toEqual(api.rgba);
 
       // Paint over a region with the brush, then resample what the mask covers.

@@ -11,7 +11,7 @@ import { type Browser, type Page, chromium } from "playwright-core";
 import { featherFor, featherWeights } from "../../worker/render/composite.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
-import { type DevServer, startWranglerDev } from "../../scripts/lib/wrangler-dev.ts";
+import { type DevServer, fetchOnce, startWranglerDev } from "../../scripts/lib/wrangler-dev.ts";
 import { ModelList, type ModelSummary } from "../../worker/client/api.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -52,7 +52,7 @@ export async function startHarness(): Promise<Harness> {
   }
   const dev: DevServer = devR.value;
   const browser = browserR.value;
-  const list = ModelList.parse(await (await fetch(`${dev.url}/v1/models`)).json());
+  const list = ModelList.parse(await (await dev.fetch("/v1/models")).json());
   const defaultModel = list.models.find((m) => m.name === "faces64") ?? list.models[0];
   if (!defaultModel) throw new Error("the seeded API serves no model");
   const semanticModel = list.models.find((m) => m.name === SEMANTIC_FIXTURE);
@@ -118,7 +118,7 @@ export async function canvasPixels(page: Page): Promise<Uint8Array> {
 /** A region's mask from the API's mask preview, the feather weights the editor composites with, and a pixel inside. */
 export async function regionGeometry(url: string, model: ModelSummary, name: string): Promise<{ mask: BinaryMask; alpha: Float32Array; centre: { x: number; y: number } }> {
   const res = model.resolution;
-  const png = decodePng(new Uint8Array(await (await fetch(`${url}/v1/models/${model.name}/regions/${name}/mask.png?version=${model.version}`)).arrayBuffer()));
+  const png = decodePng(new Uint8Array(await (await fetchOnce(`${url}/v1/models/${model.name}/regions/${name}/mask.png?version=${model.version}`)).arrayBuffer()));
   const mask: BinaryMask = { size: res, data: png.gray.map((g) => (g >= 128 ? 1 : 0)) };
   let sx = 0;
   let sy = 0;
@@ -150,7 +150,7 @@ export function firstFixedRegion(model: ModelSummary): string {
 
 /** A region's mask PNG from the API (alpha > 0 inside), for `query` (a semantic region needs the image's base code). */
 export async function apiMask(url: string, model: ModelSummary, region: string, query: string): Promise<BinaryMask> {
-  const res = await fetch(`${url}/v1/models/${model.name}/regions/${region}/mask.png?version=${model.version}&${query}`);
+  const res = await fetchOnce(`${url}/v1/models/${model.name}/regions/${region}/mask.png?version=${model.version}&${query}`);
   if (!res.ok) throw new Error(`mask.png ${region} ${query}: HTTP ${res.status} ${await res.text()}`);
   const png = decodePng(new Uint8Array(await res.arrayBuffer()));
   return { size: png.width, data: Uint8Array.from({ length: png.width * png.height }, (_, i) => (png.rgba[i * 4 + 3]! > 0 ? 1 : 0)) };

@@ -26,10 +26,10 @@ afterAll(async () => {
 
 describe("retraining loop", () => {
   it("webhook → queue → D1 → agent trains → verified upload → gate → the new version serves", async () => {
-    const before = (await fetch(`${dev.url}/v1/models/tiny-fixture/generate?seed=1`)).headers.get("X-Model-Version");
+    const before = (await dev.fetch(`/v1/models/tiny-fixture/generate?seed=1`)).headers.get("X-Model-Version");
     const body = JSON.stringify({ model: "tiny-fixture", mode: "scratch", preset: "tiny-retrain", dataset: { kind: "dicebear", style: "adventurer", count: 32, seed: 0 }, config: { totalKimg: 0.04 } });
     const delivery = `e2e-${process.pid}`;
-    const hook = await fetch(`${dev.url}/hooks/retrain`, {
+    const hook = await dev.fetch(`/hooks/retrain`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "LinkGAN-Signature": await sign(delivery, body, secrets.WEBHOOK_SECRETS), "LinkGAN-Delivery": delivery },
       body,
@@ -42,13 +42,13 @@ describe("retraining loop", () => {
     });
     expect(agent.stderr).toMatch(/published/);
 
-    const status = (await (await fetch(`${dev.url}/admin/jobs/${jobId}`, { headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}` } })).json()) as {
+    const status = (await (await dev.fetch(`/admin/jobs/${jobId}`, { headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}` } })).json()) as {
       job: { state: string; version: string; published: boolean };
       logs: { message: string }[];
     };
     expect(status.job).toMatchObject({ state: "succeeded", published: true });
     expect(status.logs.map((l) => l.message)).toEqual(expect.arrayContaining(["queued", "succeeded"]));
-    const after = await fetch(`${dev.url}/v1/models/tiny-fixture/generate?seed=1`);
+    const after = await dev.fetch(`/v1/models/tiny-fixture/generate?seed=1`);
     expect(after.status).toBe(200);
     expect(after.headers.get("X-Model-Version")).toBe(status.job.version);
     expect(status.job.version).not.toBe(before);
