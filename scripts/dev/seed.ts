@@ -5,7 +5,8 @@
  *   segmenter folder (no generator; the trainer reads it, the API does not serve it) is skipped with
  *   a note. Without a model in weights/ it seeds the tiny test fixtures instead, and says so.
  * - D1: the jobs schema (`wrangler d1 migrations apply --local`).
- * - .dev.vars: random local secrets (WEBHOOK_SECRETS, AGENT_TOKEN, ADMIN_TOKEN) if the file is absent.
+ * - .dev.vars: random local secrets (WEBHOOK_SECRETS, AGENT_TOKEN, ADMIN_TOKEN) if the file is absent
+ *   and no --persist-to is given.
  *
  * Usage: npm run dev:seed [-- --persist-to DIR] [--weights DIR] [--with-fixture]  (npm run dev runs it first)
  *   --weights DIR   the folder of model folders (default weights/)
@@ -72,7 +73,9 @@ if (dirs.length === 0) {
 }
 
 
-if (!(await stat(".dev.vars").catch(() => null))) {
+// Only for wrangler's own state (npm run dev): a run with its own --persist-to (a test) passes its
+// own secrets, and writing .dev.vars would reload every wrangler dev watching this folder.
+if (!persistTo && !(await stat(".dev.vars").catch(() => null))) {
   const secret = () => randomBytes(24).toString("base64url");
   await writeFile(".dev.vars", `# Local secrets for wrangler dev (written by npm run dev:seed; never committed)\nWEBHOOK_SECRETS="${secret()}"\nAGENT_TOKEN="${secret()}"\nADMIN_TOKEN="${secret()}"\n`);
   console.log("[seed] wrote .dev.vars with fresh local secrets");

@@ -6,18 +6,21 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
 import { type Browser, type Page, chromium } from "playwright-core";
-import { featherFor, featherWeights } from "../../worker/render/composite.ts";
+import { featherFor, featherWeights } from "../../shared/render/composite.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
 import { type DevServer, fetchOnce, startWranglerDev } from "../../scripts/lib/wrangler-dev.ts";
-import { ModelList, type ModelSummary } from "../../worker/client/api.ts";
+import { ModelList, type ModelSummary } from "../../client/api.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS = "tmp/browser-artifacts";
 /** The semantic fixture's model name (test/fixtures/tiny-semantic-model). */
 export const SEMANTIC_FIXTURE = "tiny-semantic";
+/** The dev server's secrets (the browser tests call no route that needs them; the worker expects them set). */
+const TEST_SECRETS = { WEBHOOK_SECRETS: "browser-test-webhook-secret", AGENT_TOKEN: "browser-test-agent-token-0123", ADMIN_TOKEN: "browser-test-admin-token-0123" };
 
 export interface Harness {
   url: string;
@@ -35,11 +38,16 @@ export async function startHarness(): Promise<Harness> {
     throw new Error(`${CHROMIUM} is missing: run \`sh scripts/setup/debian-packages.sh --with-chromium\` as root (npm ci's postinstall does), or set CHROMIUM_PATH`);
   }
   if (!existsSync("dist/client/linkgan-editor.js")) execFileSync("node", ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
-  execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts", "--with-fixture"], { stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  // Each harness seeds and serves its own state folder and passes its own secrets: test files run in
+  // parallel, and a shared .wrangler/state (or a .dev.vars one seed writes while another file's
+  // wrangler dev watches it, which reloads that server mid-request) lets one file's set-up stall or
+  // drop another's requests.
+  const persist = `tmp/browser-state-${process.pid}-${randomBytes(4).toString("hex")}`;
+  execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts", "--with-fixture", "--persist-to", persist], { stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
   await mkdir(ARTIFACTS, { recursive: true });
   // playwright gives each launch a fresh temporary profile (it refuses --user-data-dir in launch()).
   const [devR, browserR] = await Promise.allSettled([
-    startWranglerDev("wrangler.toml", { readyPath: "/healthz" }),
+    startWranglerDev("wrangler.toml", { readyPath: "/healthz", args: ["--persist-to", persist, ...Object.entries(TEST_SECRETS).map(([k, v]) => `--var=${k}:${v}`)] }),
     chromium.launch({
       executablePath: CHROMIUM,
       args: ["--enable-unsafe-webgpu", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
@@ -48,6 +56,7 @@ export async function startHarness(): Promise<Harness> {
   if (devR.status === "rejected" || browserR.status === "rejected") {
     if (devR.status === "fulfilled") await devR.value.stop();
     if (browserR.status === "fulfilled") await browserR.value.close();
+    await rm(persist, { recursive: true, force: true });
     throw devR.status === "rejected" ? devR.reason : (browserR as PromiseRejectedResult).reason;
   }
   const dev: DevServer = devR.value;
@@ -66,6 +75,7 @@ export async function startHarness(): Promise<Harness> {
     async stop() {
       await browser.close().catch(() => undefined);
       await dev.stop();
+      await rm(persist, { recursive: true, force: true });
     },
   };
 }
