@@ -8,53 +8,45 @@
  */
 import { writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { z } from "zod";
 import { resampleRegions } from "../shared/editing/resample.ts";
 import { Generator, toRgba8 } from "../shared/generator/generator.ts";
 import { encodePng } from "../shared/png/png.ts";
 import { MAX_SEED } from "../shared/random/prng.ts";
 import { fileSource } from "../shared/weights/file-source.ts";
 import { loadModel } from "../shared/weights/loader.ts";
-import { fail as cliFail, parseFlags } from "../trainer/cli/args.ts";
+import { command, fail as cliFail, int, list, num, oneOf, str } from "../trainer/cli/args.ts";
 import { setupNodeCpu } from "./lib/node-tf.ts";
 
 export const DEFAULT_MODEL_DIR = "weights/faces64";
 
-const HELP = `Usage: npm run generate -- [options]
-  --model DIR            model folder with manifest.json (default ${DEFAULT_MODEL_DIR})
-  --seed N               latent seed, 0..${MAX_SEED} (default 0)
-  --truncation PSI       truncation ψ in [0, 2] (default 1)
-  --region NAMES         comma-separated region names to resample
-  --resample-seed N      seed of the resampled axes (required with --region)
-  --mode replace|perturb replace the axes with those of a new code, or add α·p (default replace)
-  --alpha A              perturbation strength for --mode perturb (default 1)
-  --scale K              upscale the PNG K× with nearest neighbour, 1..16 (default 1)
-  --out FILE             output PNG (default seed-<N>.png)`;
-
-const seed = z.coerce.number().int().min(0).max(MAX_SEED);
-const Args = z
-  .object({
-    model: z.string().default(DEFAULT_MODEL_DIR),
-    seed: seed.default(0),
-    truncation: z.coerce.number().min(0).max(2).default(1),
-    region: z.string().optional(),
-    "resample-seed": seed.optional(),
-    mode: z.enum(["replace", "perturb"]).default("replace"),
-    alpha: z.coerce.number().min(-100).max(100).default(1),
-    scale: z.coerce.number().int().min(1).max(16).default(1),
-    out: z.string().optional(),
-  })
-  .refine((a) => a.region === undefined || a["resample-seed"] !== undefined, {
-    message: "is required with --region",
-    path: ["resample-seed"],
-  });
+const cli = command({
+  run: "npm run generate --",
+  name: "generate",
+  summary: "Renders an image of a model, optionally with regions resampled, to a PNG.",
+  flags: {
+    model: { value: "DIR", help: "model folder with manifest.json", type: str(), default: DEFAULT_MODEL_DIR },
+    seed: { value: "N", help: "latent seed", type: int(0, MAX_SEED), default: 0 },
+    truncation: { value: "PSI", help: "truncation ψ", type: num(0, 2), default: 1 },
+    region: { value: "NAMES", help: "comma-separated region names to resample", type: list() },
+    "resample-seed": { value: "N", help: "seed of the resampled axes (required with --region)", type: int(0, MAX_SEED) },
+    mode: { value: "M", help: "replace: the axes of a new code; perturb: add α·p", type: oneOf(["replace", "perturb"]), default: "replace" },
+    alpha: { value: "A", help: "perturbation strength for --mode perturb", type: num(-100, 100), default: 1 },
+    scale: { value: "K", help: "upscale the PNG K× with nearest neighbour", type: int(1, 16), default: 1 },
+    out: { value: "FILE", help: "output PNG", type: str(), defaultText: "seed-<N>.png" },
+  },
+  examples: [
+    "npm run generate -- --seed 7 --truncation 0.7 --scale 4 --out face.png",
+    "npm run generate -- --model test/fixtures/tiny-model --seed 7 --region left-eye,mouth --resample-seed 3 --out edit.png",
+  ],
+  check: (a) => (a.region !== undefined && a["resample-seed"] === undefined ? "--resample-seed: is required with --region" : undefined),
+});
 
 function fail(message: string): never {
   return cliFail("generate", message);
 }
 
 async function main(): Promise<void> {
-  const a = parseFlags("generate", Args, ["model", "seed", "truncation", "region", "resample-seed", "mode", "alpha", "scale", "out"], HELP);
+  const a = cli.parseOrExit();
   if (!existsSync(`${a.model}/manifest.json`)) {
     fail(
       a.model === DEFAULT_MODEL_DIR
@@ -70,8 +62,7 @@ async function main(): Promise<void> {
   const [base] = await g.mapSeeds([a.seed], a.truncation);
   let w = base!;
   if (a.region !== undefined) {
-    const names = a.region.split(",").map((s) => s.trim()).filter(Boolean);
-    const regions = names.map((n) => {
+    const regions = a.region.map((n) => {
       const r = manifest.regions.find((x) => x.name === n);
       if (!r) fail(`--region: model ${manifest.name} has no region "${n}" (it has: ${manifest.regions.map((x) => x.name).join(", ") || "none"})`);
       return r;
@@ -83,7 +74,7 @@ async function main(): Promise<void> {
   const rgba = upscale(toRgba8(img!), img!.width, a.scale);
   const out = a.out ?? `seed-${a.seed}.png`;
   await writeFile(out, encodePng(rgba, img!.width * a.scale, img!.height * a.scale));
-  console.log(`${out}: ${manifest.name} ${manifest.version}, seed ${a.seed}, ψ ${a.truncation}${a.region ? `, resampled ${a.region} (${a.mode}, seed ${a["resample-seed"]})` : ""}`);
+  console.log(`${out}: ${manifest.name} ${manifest.version}, seed ${a.seed}, ψ ${a.truncation}${a.region ? `, resampled ${a.region.join(",")} (${a.mode}, seed ${a["resample-seed"]})` : ""}`);
 }
 
 function upscale(rgba: Uint8Array, size: number, k: number): Uint8Array {

@@ -19,7 +19,10 @@ import { loadModel, memorySource } from "../shared/weights/loader.ts";
 import { packModel } from "../shared/weights/pack.ts";
 import { writeModelDir } from "../shared/weights/file-source.ts";
 import { TINY, TINY_CARD, TINY_REGIONS, tinySemanticPackInput, tinyValues } from "../test/fixtures/tiny.ts";
+import { command } from "../trainer/cli/args.ts";
 
+// No flags: a stray one is refused rather than ignored, and --help says what this writes.
+command({ run: "npm run fixtures --", name: "fixtures", summary: "Regenerates the committed test fixtures in test/fixtures/ (review the diff).", flags: {} }).parseOrExit();
 await setupNodeCpu();
 const g = Generator.fromValues(TINY, tinyValues(1));
 const [w] = await g.mapSeeds([7], 1);

@@ -12,36 +12,28 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { encodePng } from "../shared/png/png.ts";
-import { DEFAULT_STYLE, DICEBEAR_STYLES, type DicebearStyle, type PartName, renderFaces, styleLicense, styleParts } from "../trainer/data/dicebear.ts";
+import { MAX_SEED } from "../shared/random/prng.ts";
+import { command, int, num, oneOf, str } from "../trainer/cli/args.ts";
+import { DEFAULT_STYLE, DICEBEAR_STYLES, type PartName, renderFaces, styleLicense, styleParts } from "../trainer/data/dicebear.ts";
 
-const { values } = parseArgs({
-  options: {
-    out: { type: "string" },
-    style: { type: "string", default: DEFAULT_STYLE },
-    seed: { type: "string", default: "0" },
-    grid: { type: "string", default: "8" },
-    size: { type: "string", default: "64" },
-    scale: { type: "string", default: "2" },
-    regions: { type: "string" },
-    coverage: { type: "string", default: "0.9" },
+const values = command({
+  run: "npx tsx scripts/preview-dataset.ts",
+  name: "preview-dataset",
+  summary: "Writes a grid of DiceBear samples and the same grid with each part's mask overlaid.",
+  flags: {
+    out: { value: "PATH.png", help: "the grid (the masks go to PATH-masks.png)", type: str(), required: true },
+    style: { value: "S", help: DICEBEAR_STYLES.join(" | "), type: oneOf(DICEBEAR_STYLES), default: DEFAULT_STYLE },
+    seed: { value: "N", help: "first sample's seed", type: int(0, MAX_SEED), default: 0 },
+    grid: { value: "N", help: "samples per side", type: int(1, 64), default: 8 },
+    size: { value: "PX", help: "each sample's size", type: int(8, 1024), default: 64 },
+    scale: { value: "K", help: "nearest-neighbour upscaling", type: int(1, 16), default: 2 },
+    regions: { value: "N", help: "also measure N samples: empty-mask fractions and a fixed box/ellipse per part", type: int(1, 100_000) },
+    coverage: { value: "F", help: "with --regions: fraction of each sample's mask pixels the box/ellipse must cover", type: num(0, 1), default: 0.9 },
   },
-});
-if (!values.out) {
-  console.error("usage: tsx scripts/preview-dataset.ts --out PATH.png [--style S] [--seed N] [--grid 8] [--size 64] [--scale 2] [--regions 1000]");
-  process.exit(2);
-}
-const style = values.style as DicebearStyle;
-if (!DICEBEAR_STYLES.includes(style)) {
-  console.error(`--style: one of ${DICEBEAR_STYLES.join(", ")}`);
-  process.exit(2);
-}
-const seed = Number(values.seed);
-const grid = Number(values.grid);
-const size = Number(values.size);
-const scale = Number(values.scale);
-const out = values.out;
+  examples: ["npx tsx scripts/preview-dataset.ts --out tmp/faces.png --regions 1000"],
+}).parseOrExit();
+const { style, seed, grid, size, scale, out } = values;
 const stem = out.replace(/\.png$/i, "");
 mkdirSync(dirname(out) || ".", { recursive: true });
 
@@ -101,8 +93,8 @@ writeFileSync(`${stem}-masks.png`, encodePng(overlay, W, W, 3));
 console.log(`wrote ${out} and ${stem}-masks.png; overlay colours: ${overlayParts.map((p) => `${p} rgb(${COLORS[p]!.join(",")})`).join(", ")}`);
 
 if (values.regions) {
-  const count = Number(values.regions);
-  const coverage = Number(values.coverage);
+  const count = values.regions;
+  const coverage = values.coverage;
   const parts = styleParts(style);
   const tImg = performance.now();
   renderFaces({ style, count: Math.min(count, 500), size, seed, masks: false });

@@ -8,14 +8,19 @@
  */
 import { copyFile, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import sharp from "sharp";
+import { command, str } from "../trainer/cli/args.ts";
 
-const { values: a } = parseArgs({ options: { run: { type: "string" }, out: { type: "string" } } });
-if (!a.run || !a.out) {
-  console.error("usage: npm run run-summary -- --run RUN_DIR --out DIR");
-  process.exit(2);
-}
+const a = command({
+  run: "npm run run-summary --",
+  name: "run-summary",
+  summary: "Copies a run's config, logs, curves and newest sample grids (palette PNGs) into a folder to commit.",
+  flags: {
+    run: { value: "DIR", help: "the run folder", type: str(), required: true },
+    out: { value: "DIR", help: "the folder to write (created)", type: str(), required: true },
+  },
+  examples: ["npm run run-summary -- --run runs/faces64-linked --out weights/faces64/runs/faces64-linked"],
+}).parseOrExit();
 await mkdir(a.out, { recursive: true });
 for (const f of ["config.json", "sessions.jsonl", "metrics.jsonl"]) {
   await copyFile(join(a.run, f), join(a.out, f)).catch((e: Error) => {

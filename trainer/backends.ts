@@ -5,14 +5,19 @@
  *   webgpu      @tensorflow/tfjs-backend-webgpu on Dawn (`webgpu` package): the WebGPU harness
  *   cpu         the pure-JS backend: tiny configs and tests only (conv filter gradients are slow)
  */
-import { z } from "zod";
+import { type ValueFlag, oneOf } from "./cli/args.ts";
 import { tf } from "./tf-node.ts";
 import { registerTensorflowLeakyReluGrad } from "./kernels/leaky-relu-grad.ts";
 
 export type BackendName = "tensorflow" | "webgpu" | "cpu";
 
 /** The `--backend` flag of every trainer command: a backend, or "auto" (tensorflow when installed). */
-export const BackendFlag = z.enum(["auto", "tensorflow", "webgpu", "cpu"]).default("auto");
+export const backendFlag = {
+  value: "NAME",
+  help: "auto | tensorflow | webgpu | cpu (auto: tensorflow when installed, else cpu)",
+  type: oneOf(["auto", "tensorflow", "webgpu", "cpu"]),
+  default: "auto",
+} as const satisfies ValueFlag;
 
 export interface BackendChoice {
   name: BackendName;

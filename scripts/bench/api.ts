@@ -8,26 +8,30 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { command, int, str } from "../../trainer/cli/args.ts";
 import { startWranglerDev } from "../lib/wrangler-dev.ts";
 
-const { values: args } = parseArgs({
-  options: { model: { type: "string" }, requests: { type: "string", default: "30" }, duration: { type: "string", default: "10" }, connections: { type: "string", default: "8" } },
-});
-const n = Number(args.requests);
-const duration = Number(args.duration);
-const connections = Number(args.connections);
-for (const [k, v, max] of [["requests", n, 10_000], ["duration", duration, 600], ["connections", connections, 256]] as const) {
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${k} must be an integer in [1, ${max}], got ${args[k]}`);
-}
+const args = command({
+  run: "npm run bench:api --",
+  name: "bench:api",
+  summary: "The edge API on loopback against wrangler dev: miss and hit latency, hit throughput, workerd's memory.",
+  flags: {
+    model: { value: "NAME", help: "the model to measure (else the first one served)", type: str(), default: "faces64" },
+    requests: { value: "N", help: "requests per latency row", type: int(1, 10_000), default: 30 },
+    duration: { value: "S", help: "seconds of the throughput load", type: int(1, 600), default: 10 },
+    connections: { value: "N", help: "connections of the throughput load", type: int(1, 256), default: 8 },
+  },
+  examples: ["npm run bench:api -- --model faces64 --requests 30 --duration 10"],
+}).parseOrExit();
+const { requests: n, duration, connections } = args;
 
 execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts"], { stdio: "inherit" });
 const dev = await startWranglerDev("wrangler.toml", { readyPath: "/healthz" });
 try {
   const before = workerdMemory();
   const { models } = (await (await fetch(`${dev.url}/v1/models`)).json()) as { models: { name: string; resolution: number; regions: { name: string }[] }[] };
-  const model = models.find((m) => m.name === (args.model ?? "faces64")) ?? models[0];
+  const model = models.find((m) => m.name === args.model) ?? models[0];
   if (!model) throw new Error("no model is seeded");
   const api = `${dev.url}/v1/models/${model.name}`;
   // Each request as a different client, so the per-client rate limit measures nothing here.

@@ -6,7 +6,6 @@
  *
  *   npm run bench -- --runs 9
  */
-import { parseArgs } from "node:util";
 import { CONFIGS } from "../../shared/generator/configs.ts";
 import { Generator } from "../../shared/generator/generator.ts";
 import { countParams, generatorParamSpecs, initParams } from "../../shared/generator/params.ts";
@@ -16,12 +15,17 @@ import { SegmenterConfig } from "../../shared/segmenter/config.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import parts from "../../trainer/configs/faces64-parts.json";
+import { command, int } from "../../trainer/cli/args.ts";
 import { setupNodeCpu } from "../lib/node-tf.ts";
 import { startWranglerDev } from "../lib/wrangler-dev.ts";
 
-const { values: args } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
-const runs = Number(args.runs);
-if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new Error(`--runs must be an integer in [1, 1000], got ${args.runs}`);
+const { runs } = command({
+  run: "npm run bench --",
+  name: "bench",
+  summary: "Generation and segmentation time per image in Node and inside workerd, and the weight bytes per dtype.",
+  flags: { runs: { value: "N", help: "timed runs per row, after a warm-up (medians)", type: int(1, 1000), default: 7 } },
+  examples: ["npm run bench -- --runs 9"],
+}).parseOrExit();
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

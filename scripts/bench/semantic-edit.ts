@@ -7,24 +7,32 @@
  * MSE_o / MSE_i (mean squared change per pixel outside / inside). With compositing (the default),
  * nothing outside the feathered mask changes at all; this measures what the model itself does.
  *
- * Usage: node --import tsx scripts/bench/semantic-edit.ts [--model weights/faces64-hair] [--seeds 16] [--truncation 0.7]
+ * node --import tsx scripts/bench/semantic-edit.ts --help lists the flags.
  */
-import { parseArgs } from "node:util";
 import { resampleReplace } from "../../shared/editing/edit.ts";
 import { Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
+import { command, int, num, str } from "../../trainer/cli/args.ts";
 import { setupNodeCpu } from "../lib/node-tf.ts";
 
-const { values: args } = parseArgs({ options: { model: { type: "string", default: "weights/faces64-hair" }, seeds: { type: "string", default: "16" }, truncation: { type: "string", default: "0.7" } } });
+const args = command({
+  run: "node --import tsx scripts/bench/semantic-edit.ts",
+  name: "semantic-edit",
+  summary: "How local a raw (uncomposited) resample of a semantic region is, over n seeds.",
+  flags: {
+    model: { value: "DIR", help: "a model with a semantic region and its segmenter", type: str(), default: "weights/faces64-hair" },
+    seeds: { value: "N", help: "seeds 0..N−1", type: int(1, 10_000), default: 16 },
+    truncation: { value: "PSI", help: "truncation ψ of the base images", type: num(0, 2), default: 0.7 },
+  },
+}).parseOrExit();
 await setupNodeCpu();
 const { manifest, values } = await loadModel(fileSource(args.model));
 if (!manifest.segmenter) throw new Error(`${args.model} bundles no segmenter`);
 const g = Generator.fromValues(manifest.generator, values);
 const s = Segmenter.fromValues(manifest.segmenter, values);
-const n = Number(args.seeds);
-const psi = Number(args.truncation);
+const { seeds: n, truncation: psi } = args;
 const seeds = Array.from({ length: n }, (_, i) => i);
 const ws = await g.mapSeeds(seeds, psi);
 const wNew = await g.mapSeeds(seeds.map((x) => x + 1_000_000), 1);

@@ -18,7 +18,6 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { GeneratorConfig, convLayers, numWs } from "../../shared/generator/config.ts";
 import { mapping, synthesis } from "../../shared/generator/network.ts";
 import { generatorParamSpecs, initParams } from "../../shared/generator/params.ts";
@@ -26,11 +25,17 @@ import { Prng } from "../../shared/random/prng.ts";
 import { TINY, tinyValues } from "../../test/fixtures/tiny.ts";
 import { AugmentConfig, augment, drawAugmentParams } from "../../trainer/augment/diffaugment.ts";
 import { selectBackend } from "../../trainer/backends.ts";
+import { command } from "../../trainer/cli/args.ts";
 import { type Nets, dMainLoss, gMainLoss, r1Penalty } from "../../trainer/loss/stylegan2.ts";
 import { DiscriminatorConfig, discriminator, discriminatorParamSpecs } from "../../trainer/networks/discriminator.ts";
 import { tf } from "../../trainer/tf-node.ts";
 
-const { values } = parseArgs({ options: { keep: { type: "boolean", default: false } } });
+const values = command({
+  run: "node --import tsx scripts/bench/torch-reference-check.ts",
+  name: "torch-reference-check",
+  summary: "Checks the PyTorch benchmark reference against the tfjs networks and losses on the tiny config.",
+  flags: { keep: { switch: true, help: "keep the temporary folder of exchanged tensors" } },
+}).parseOrExit();
 
 await selectBackend("cpu");
 const N = 4;

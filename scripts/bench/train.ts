@@ -16,27 +16,28 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
 import { CONFIGS, type ConfigName } from "../../shared/generator/configs.ts";
 import { randomTrainingData } from "../lib/random-data.ts";
 import { type BackendName, selectBackend } from "../../trainer/backends.ts";
 import { TrainConfig } from "../../trainer/training/config.ts";
 import { Trainer } from "../../trainer/training/trainer.ts";
 import { tf } from "../../trainer/tf-node.ts";
+import { command, int, list, str } from "../../trainer/cli/args.ts";
 
-const { values } = parseArgs({
-  options: {
-    steps: { type: "string", default: "16" },
-    child: { type: "string" },
-    batch: { type: "string", default: "16" },
-    /** Rows to run, comma-separated "backend:config" and/or "pytorch" (default: all). */
-    only: { type: "string" },
-    /** PyTorch's intra-op threads (torch.set_num_threads); TensorFlow uses every core by default. */
-    "torch-threads": { type: "string", default: String(availableParallelism()) },
+const values = command({
+  run: "npm run bench:train --",
+  name: "bench:train",
+  summary: "Training throughput (img/s) and peak memory per backend, on random data, beside a PyTorch reference when python3 has torch.",
+  flags: {
+    steps: { value: "N", help: "timed steps per row", type: int(1, 10_000), default: 16 },
+    batch: { value: "N", help: "batch size", type: int(1, 256), default: 16 },
+    only: { value: "ROWS", help: 'rows to run: "backend:config" and/or "pytorch", comma-separated', type: list(), defaultText: "all" },
+    "torch-threads": { value: "N", help: "PyTorch's intra-op threads (torch.set_num_threads); TensorFlow uses every core by default", type: int(1, 1024), default: availableParallelism() },
+    child: { value: "BACKEND:CONFIG", help: "(internal) measure one row in this process", type: str() },
   },
-});
-const steps = Number(values.steps);
-const batch = Number(values.batch);
+  examples: ["npm run bench:train -- --steps 16 --only tensorflow:faces64-pretrain,pytorch"],
+}).parseOrExit();
+const { steps, batch } = values;
 
 /** The plain pretraining config both sides of the tfjs/PyTorch comparison run. */
 const PRETRAIN_CONFIG = "trainer/configs/sweep/faces64-pretrain-g1.json";
@@ -111,7 +112,7 @@ function torchRow(): { row: string; m?: Measured } {
     return { row: "| pytorch (reference) | faces64-pretrain | not installed: pip install -r scripts/bench/requirements-reference.txt (see the comment there) | | |" };
   }
   process.stderr.write("pytorch faces64-pretrain …\n");
-  const args = ["scripts/bench/torch_reference.py", "--config", PRETRAIN_CONFIG, "--upsample-edges", "zero", "--batch", String(batch), "--steps", String(steps), "--threads", values["torch-threads"]!];
+  const args = ["scripts/bench/torch_reference.py", "--config", PRETRAIN_CONFIG, "--upsample-edges", "zero", "--batch", String(batch), "--steps", String(steps), "--threads", String(values["torch-threads"])];
   const r = spawnSync("python3", args, { encoding: "utf8" });
   const m = lastJson<Measured & { torch: string; threads: number }>(r);
   if (typeof m === "string") return { row: `| pytorch (reference) | faces64-pretrain | failed: ${m} | | |` };
@@ -130,7 +131,7 @@ if (values.child) {
     ["cpu", "tiny"],
     ["webgpu", "tiny"],
   ];
-  const only = values.only?.split(",");
+  const only = values.only;
   const wanted = (key: string) => !only || only.includes(key);
   let tfjsPretrain: Measured | undefined;
   for (const [backend, name] of plan) {

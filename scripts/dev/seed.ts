@@ -8,16 +8,13 @@
  * - .dev.vars: random local secrets (WEBHOOK_SECRETS, AGENT_TOKEN, ADMIN_TOKEN) if the file is absent
  *   and no --persist-to is given.
  *
- * Usage: npm run dev:seed [-- --persist-to DIR] [--weights DIR] [--with-fixture]  (npm run dev runs it first)
- *   --weights DIR   the folder of model folders (default weights/)
- *   --with-fixture  also seed the tiny fixtures ("tiny-fixture", and "tiny-semantic" with a semantic
- *                   region) when weights/ has models
+ * npm run dev:seed -- --help lists the flags (npm run dev runs it first).
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { command, str } from "../../trainer/cli/args.ts";
 import { getPlatformProxy } from "wrangler";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
@@ -62,7 +59,16 @@ const FIXTURES = ["test/fixtures/tiny-model", "test/fixtures/tiny-semantic-model
 // A copy with its own ArrayBuffer: Node's Buffers share a pool, which the proxy cannot serialize.
 const bytes = (b: Buffer) => new Uint8Array(b);
 
-const { values: args } = parseArgs({ options: { "persist-to": { type: "string" }, weights: { type: "string", default: "weights" }, "with-fixture": { type: "boolean", default: false } } });
+const args = command({
+  run: "npm run dev:seed --",
+  name: "dev:seed",
+  summary: "Seeds wrangler's local R2, KV and D1 with the models in weights/; for wrangler's own state (no --persist-to) also writes .dev.vars (local secrets) if absent.",
+  flags: {
+    "persist-to": { value: "DIR", help: "wrangler's state folder (wrangler's --persist-to)", type: str(), defaultText: "wrangler's own, .wrangler/state" },
+    weights: { value: "DIR", help: "folder of model folders to seed", type: str(), default: "weights" },
+    "with-fixture": { switch: true, help: 'also seed the tiny fixtures ("tiny-fixture", and "tiny-semantic" with a semantic region) when the weights folder has models' },
+  },
+}).parseOrExit();
 const persistTo = args["persist-to"];
 
 let dirs = await modelDirs(args.weights);

@@ -8,30 +8,26 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { claimJob, runJob } from "../agent/agent.ts";
-import { BackendFlag, selectBackend } from "../backends.ts";
-import { fail, parseFlags } from "./args.ts";
+import { backendFlag, selectBackend } from "../backends.ts";
+import { command, fail, int, num, str } from "./args.ts";
 
-const HELP = `Usage: npm run agent -- --api URL [options]
-  --api URL          the worker's origin (e.g. http://localhost:8787)
-  --token T          agent bearer token (default: $AGENT_TOKEN, then AGENT_TOKEN in .dev.vars)
-  --once             run at most one job, waiting up to --wait seconds for it, then exit
-  --wait S           with --once: how long to wait for a job (default 60)
-  --poll S           seconds between claims when idle (default 5)
-  --work-dir DIR     run folders (default runs/agent)
-  --backend NAME     auto | tensorflow | webgpu | cpu
-  --metric-samples N locality samples measured before upload (default 200)`;
-
-const Flags = z.object({
-  api: z.string().url(),
-  token: z.string().optional(),
-  once: z.boolean().default(false),
-  wait: z.coerce.number().positive().default(60),
-  poll: z.coerce.number().positive().default(5),
-  "work-dir": z.string().default("runs/agent"),
-  backend: BackendFlag,
-  "metric-samples": z.coerce.number().int().min(1).default(200),
+const cli = command({
+  run: "npm run agent --",
+  name: "agent",
+  summary: "Polls the worker for retraining jobs and runs them with this trainer.",
+  flags: {
+    api: { value: "URL", help: "the worker's origin (e.g. http://localhost:8787)", type: z.url({ error: (i) => `must be a URL such as http://localhost:8787, got "${i.input}"` }), required: true },
+    token: { value: "T", help: "agent bearer token", type: str(), defaultText: "$AGENT_TOKEN, then AGENT_TOKEN in .dev.vars" },
+    once: { switch: true, help: "run at most one job, waiting up to --wait seconds for it, then exit" },
+    wait: { value: "S", help: "with --once: how long to wait for a job, in seconds", type: num(0, 86_400, { above: true }), default: 60 },
+    poll: { value: "S", help: "seconds between claims when idle", type: num(0, 3_600, { above: true }), default: 5 },
+    "work-dir": { value: "DIR", help: "run folders", type: str(), default: "runs/agent" },
+    backend: backendFlag,
+    "metric-samples": { value: "N", help: "locality samples measured before upload", type: int(1, 100_000), default: 200 },
+  },
+  examples: ["npm run agent -- --api http://localhost:8787 --once"],
 });
-const f = parseFlags("agent", Flags, ["api", "token", "once", "wait", "poll", "work-dir", "backend", "metric-samples"], HELP, undefined, ["once"]);
+const f = cli.parseOrExit();
 const devVars = await readFile(".dev.vars", "utf8").catch(() => "");
 const token = f.token ?? process.env.AGENT_TOKEN ?? /^AGENT_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(devVars)?.[1];
 if (!token) fail("agent", "no agent token: pass --token, set AGENT_TOKEN, or run npm run dev:seed to write .dev.vars");

@@ -13,58 +13,76 @@
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
-import { z } from "zod";
 import { Encoder } from "../../shared/encoder/encoder.ts";
+import { DEFAULT_PROJECTOR_LR } from "../../shared/inversion/projector.ts";
 import type { FloatImage } from "../../shared/generator/generator.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { fileSource, writeModelDir } from "../../shared/weights/file-source.ts";
 import { loadEncoder, loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
 import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
 import { packEncoder } from "../../shared/weights/pack.ts";
-import { WeightDtype } from "../../shared/weights/quantize.ts";
-import { BackendFlag, selectBackend } from "../backends.ts";
+import { backendFlag, selectBackend } from "../backends.ts";
 import { datasetLicenses } from "../data/open.ts";
-import { EncoderTrainConfig, ReconstructionNoise } from "../encoder/config.ts";
+import { EncoderTrainConfig, noiseFlag } from "../encoder/config.ts";
 import { openEncoderData } from "../encoder/data.ts";
 import { type EvaluateOptions, type InversionEvaluation, evaluateInversion, evaluationMarkdown } from "../encoder/evaluate.ts";
 import { type InvertedModel, openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
 import { runEncoderTraining } from "../encoder/train.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
-import { fail, parseFlags, readJson } from "./args.ts";
+import { command, fail, int, num, oneOf, readJson, str, subcommand } from "./args.ts";
 import { formatTime } from "./format-time.ts";
 
-const HELP = `Usage:
-  npm run encoder -- train --config FILE --model DIR --run DIR [--steps N] [--backend NAME]
-  npm run encoder -- export --run DIR --name NAME [--out DIR] [--dtype int8|float16|float32] [--card FILE]
-                            [--steps N] [--images N] [--backend NAME]
-  npm run encoder -- evaluate --model DIR --encoder DIR [--steps N] [--images N] [--lr X] [--noise zeros|SEED]
-                            [--segmenter DIR] [--out FILE.json] [--picture FILE.png] [--backend NAME]
-train:    trains (or resumes) the encoder of --model's generator; exit 0 when finished, 3 when paused (run again)
-export:   packs the newest checkpoint into weights/<name>/ (or --out) with its card, after evaluating the
-          packed weights on the held-out faces (--steps projector steps, default 100; --images, default all)
-evaluate: held-out PSNR/SSIM (encoder alone, and + --steps projector steps), time per image, editability
-          (MSE_o/MSE_i on inverted vs sampled codes) and a picture (default inversion.png)`;
+const trainCli = command({
+  run: "npm run encoder -- train",
+  name: "encoder train",
+  summary: "Trains (or resumes) the encoder of --model's generator; exit 0 when finished, 3 when paused (run again).",
+  flags: {
+    config: { value: "FILE", help: "encoder training config (JSON, see trainer/configs/)", type: str(), required: true },
+    model: { value: "DIR", help: "the generator model folder to invert", type: str(), defaultText: "the config's model.path" },
+    run: { value: "DIR", help: "run folder (created, or resumed if it has checkpoints)", type: str(), required: true },
+    steps: { value: "N", help: "train at most N steps now, then save and exit (resume later)", type: int(1) },
+    backend: backendFlag,
+  },
+  examples: ["npm run encoder -- train --config trainer/configs/faces64-encoder.json --model weights/faces64 --run runs/faces64-encoder"],
+});
+const exportCli = command({
+  run: "npm run encoder -- export",
+  name: "encoder export",
+  summary: "Packs the newest checkpoint into weights/<name>/ (or --out) with its card, after evaluating the packed weights on the held-out faces.",
+  flags: {
+    run: { value: "DIR", help: "run folder (its newest checkpoint is exported)", type: str(), required: true },
+    name: { value: "NAME", help: "model name (1–64 chars of a-z, 0-9, _ or -)", type: ModelName, required: true },
+    out: { value: "DIR", help: "output folder", type: str(), defaultText: "weights/<name>" },
+    dtype: { value: "D", help: "int8 | float16 | float32", type: oneOf(["int8", "float16", "float32"]), default: "int8" },
+    card: { value: "FILE", help: "JSON with card text: title, description, intendedUse, limitations, license", type: str() },
+    steps: { value: "N", help: "projector steps in the evaluation", type: int(0, 100_000), default: 100 },
+    images: { value: "N", help: "held-out images evaluated", type: int(1), defaultText: "all" },
+    backend: backendFlag,
+  },
+  examples: ["npm run encoder -- export --run runs/faces64-encoder --name faces64-encoder --card trainer/cards/faces64-encoder.json"],
+});
+const evaluateCli = command({
+  run: "npm run encoder -- evaluate",
+  name: "encoder evaluate",
+  summary: "Held-out PSNR/SSIM (encoder alone, and + --steps projector steps), time per image, editability (MSE_o/MSE_i on inverted vs sampled codes) and a picture.",
+  flags: {
+    model: { value: "DIR", help: "the generator model folder", type: str(), required: true },
+    encoder: { value: "DIR", help: "an encoder exported for that model version", type: str(), required: true },
+    steps: { value: "N", help: "projector steps after the encoder", type: int(0, 100_000), default: 100 },
+    images: { value: "N", help: "held-out images evaluated", type: int(1), defaultText: "all" },
+    lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), defaultText: String(DEFAULT_PROJECTOR_LR) },
+    noise: noiseFlag,
+    segmenter: { value: "DIR", help: "the projector's perceptual network", type: str(), defaultText: "the encoder's pinned one, or the model's" },
+    out: { value: "FILE.json", help: "also write the results as JSON", type: str() },
+    picture: { value: "FILE.png", help: "the picture of inputs and reconstructions", type: str(), default: "inversion.png" },
+    backend: backendFlag,
+  },
+  examples: ["npm run encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 100"],
+});
 
-const command = process.argv[2];
-if (command !== "train" && command !== "export" && command !== "evaluate") {
-  if (command === "--help" || command === "-h") {
-    console.log(HELP);
-    process.exit(0);
-  }
-  fail("encoder", `first argument must be "train", "export" or "evaluate", got ${command === undefined ? "nothing" : JSON.stringify(command)}\n${HELP}`);
-}
-process.argv.splice(2, 1);
-const cmd = `encoder ${command}`;
-
-const steps = z.coerce.number().int().min(0).max(100_000);
-const noiseFlag = z
-  .string()
-  .default("zeros")
-  .transform((s, ctx) => {
-    const r = ReconstructionNoise.safeParse(s === "zeros" ? s : /^\d+$/.test(s) ? Number(s) : s);
-    if (!r.success) ctx.addIssue({ code: "custom", message: 'must be "zeros" or a noise seed (an integer from 0 to 4294967295)' });
-    return r.data ?? "zeros";
-  });
+const which = subcommand("encoder", { train: trainCli, export: exportCli, evaluate: evaluateCli });
+const argv = process.argv.slice(3);
+const cmd = `encoder ${which}`;
 
 async function open<T>(what: string, p: Promise<T>): Promise<T> {
   return p.catch((e: Error) => fail(cmd, `${what}: ${e.message}`));
@@ -116,8 +134,8 @@ async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<Enc
   }
 }
 
-if (command === "train") {
-  const f = parseFlags(cmd, z.object({ config: z.string().min(1), model: z.string().min(1).optional(), run: z.string().min(1), steps: z.coerce.number().int().min(1).optional(), backend: BackendFlag }), ["config", "model", "run", "steps", "backend"], HELP);
+if (which === "train") {
+  const f = trainCli.parseOrExit(argv);
   const fileConfig = await readJson(cmd, f.config, EncoderTrainConfig);
   const modelPath = f.model ?? fileConfig.model?.path ?? fail(cmd, `--model: required (the generator model folder to invert, e.g. weights/faces64), since ${f.config} names no model`);
   const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.message));
@@ -145,18 +163,8 @@ if (command === "train") {
   process.exit(finished ? 0 : 3);
 }
 
-if (command === "export") {
-  const Flags = z.object({
-    run: z.string().min(1),
-    name: ModelName,
-    out: z.string().optional(),
-    dtype: WeightDtype.default("int8"),
-    card: z.string().optional(),
-    steps: steps.default(100),
-    images: z.coerce.number().int().min(1).optional(),
-    backend: BackendFlag,
-  });
-  const f = parseFlags(cmd, Flags, ["run", "name", "out", "dtype", "card", "steps", "images", "backend"], HELP);
+if (which === "export") {
+  const f = exportCli.parseOrExit(argv);
   const config = await readJson(cmd, join(f.run, "config.json"), EncoderTrainConfig);
   const pin = config.model ?? fail(cmd, `${f.run}/config.json: names no model (train with --model)`);
   const ckpt = (await listCheckpoints(f.run)).at(-1) ?? fail(cmd, `${f.run}: no checkpoints`);
@@ -236,19 +244,7 @@ if (command === "export") {
 }
 
 // evaluate
-const Flags = z.object({
-  model: z.string().min(1),
-  encoder: z.string().min(1),
-  steps: steps.default(100),
-  images: z.coerce.number().int().min(1).optional(),
-  lr: z.coerce.number().positive().optional(),
-  noise: noiseFlag,
-  segmenter: z.string().optional(),
-  out: z.string().optional(),
-  picture: z.string().default("inversion.png"),
-  backend: BackendFlag,
-});
-const f = parseFlags(cmd, Flags, ["model", "encoder", "steps", "images", "lr", "noise", "segmenter", "out", "picture", "backend"], HELP);
+const f = evaluateCli.parseOrExit(argv);
 const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.message));
 console.error(`backend: ${backend.name}`);
 const model = await open(`--model ${f.model}`, openInvertedModel(f.model));

@@ -7,39 +7,33 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
 import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
-import { WeightDtype } from "../../shared/weights/quantize.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { selectBackend } from "../backends.ts";
 import { exportModel, quantizationPsnr } from "../export.ts";
 import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
 import { TrainConfig } from "../training/config.ts";
-import { fail, parseFlags, readJson } from "./args.ts";
+import { command, fail, oneOf, readJson, str } from "./args.ts";
 
-const HELP = `Usage: npm run export -- --run DIR --name NAME [options]
-  --run DIR        run folder (its newest checkpoint is exported)
-  --name NAME      model name (a-z, 0-9, -, _)
-  --out DIR        output folder (default weights/<name>)
-  --dtype D        int8 | float16 | float32 (default int8)
-  --card FILE      JSON with card text: title, description, intendedUse, limitations, license
-  --metrics FILE   JSON from npm run metrics --out, stored in the card (as "linked" when a baseline is given)
-  --baseline-metrics FILE  the same for the model trained without links: the card compares the two
-  --backend NAME   recorded in the provenance (default: the backends the run's sessions used)`;
-
-const Flags = z.object({
-  run: z.string().min(1),
-  name: ModelName,
-  out: z.string().optional(),
-  dtype: WeightDtype.default("int8"),
-  card: z.string().optional(),
-  metrics: z.string().optional(),
-  "baseline-metrics": z.string().optional(),
-  backend: z.string().optional(),
+const cli = command({
+  run: "npm run export --",
+  name: "export",
+  summary: "Packs the EMA generator of a run's newest checkpoint into a model folder with its model card.",
+  flags: {
+    run: { value: "DIR", help: "run folder (its newest checkpoint is exported)", type: str(), required: true },
+    name: { value: "NAME", help: "model name (1–64 chars of a-z, 0-9, _ or -)", type: ModelName, required: true },
+    out: { value: "DIR", help: "output folder", type: str(), defaultText: "weights/<name>" },
+    dtype: { value: "D", help: "int8 | float16 | float32", type: oneOf(["int8", "float16", "float32"]), default: "int8" },
+    card: { value: "FILE", help: "JSON with card text: title, description, intendedUse, limitations, license", type: str() },
+    metrics: { value: "FILE", help: 'JSON from npm run metrics --out, stored in the card (as "linked" when a baseline is given)', type: str() },
+    "baseline-metrics": { value: "FILE", help: "the same for the model trained without links: the card compares the two", type: str() },
+    backend: { value: "NAME", help: "recorded in the provenance", type: str(), defaultText: "the backends the run's sessions used" },
+  },
+  examples: ["npm run export -- --run runs/faces64-linked --name faces64 --card trainer/cards/faces64.json --metrics metrics.json"],
 });
 
-const f = parseFlags("export", Flags, ["run", "name", "out", "dtype", "card", "metrics", "baseline-metrics", "backend"], HELP);
+const f = cli.parseOrExit();
 const config = await readJson("export", join(f.run, "config.json"), TrainConfig);
 const ckpt = (await listCheckpoints(f.run)).at(-1);
 if (!ckpt) fail("export", `${f.run}: no checkpoints`);

@@ -22,46 +22,35 @@ import { encodePng } from "../../shared/png/png.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadSegmenter } from "../../shared/weights/loader.ts";
-import { BackendFlag, selectBackend } from "../backends.ts";
+import { backendFlag, selectBackend } from "../backends.ts";
 import { BACKGROUND } from "../data/dicebear.ts";
-import { EncoderTrainConfig, ReconstructionNoise } from "../encoder/config.ts";
+import { EncoderTrainConfig, noiseFlag } from "../encoder/config.ts";
 import { openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
-import { fail, parseFlags } from "./args.ts";
+import { command, fail, int, num, str } from "./args.ts";
 import { formatTime } from "./format-time.ts";
-
-const HELP = `Usage: npm run invert -- IMAGE --model DIR --encoder DIR [options]
-  IMAGE (or --image FILE)  a PNG, JPEG or WebP of any size (centre-cropped, resized, alpha on the dataset's background)
-  --model DIR          the generator model folder (e.g. weights/faces64)
-  --encoder DIR        an encoder exported for that model version (npm run encoder -- export)
-  --steps N            projector steps after the encoder (default 100; 0: encoder only)
-  --lr X               the projector's peak learning rate (default ${DEFAULT_PROJECTOR_LR})
-  --noise zeros|SEED   the generator noise the code is rendered with (default zeros)
-  --segmenter DIR      the projector's perceptual network (default: the encoder's pinned one, or the model's)
-  --out FILE           the code (default IMAGE's name + .code.json); the reconstruction goes to FILE with .png
-  --backend NAME       auto | tensorflow | webgpu | cpu`;
 
 /** Smallest side accepted: a 1×1 or 8×8 image holds no face to invert. */
 export const MIN_SIDE = 16;
 
-const Flags = z.object({
-  image: z.string().min(1),
-  model: z.string().min(1),
-  encoder: z.string().min(1),
-  steps: z.coerce.number().int().min(0).max(10_000).default(100),
-  lr: z.coerce.number().positive().max(10).default(DEFAULT_PROJECTOR_LR),
-  noise: z
-    .string()
-    .default("zeros")
-    .transform((s, ctx) => {
-      const r = ReconstructionNoise.safeParse(s === "zeros" ? s : /^\d+$/.test(s) ? Number(s) : s);
-      if (!r.success) ctx.addIssue({ code: "custom", message: 'must be "zeros" or a noise seed (an integer from 0 to 4294967295)' });
-      return r.data ?? "zeros";
-    }),
-  segmenter: z.string().optional(),
-  out: z.string().endsWith(".json", "must end in .json (the reconstruction is written beside it as .png)").optional(),
-  backend: BackendFlag,
+const cli = command({
+  run: "npm run invert --",
+  name: "invert",
+  summary: "GAN inversion of one picture: the encoder's code, refined by --steps projector steps, written as the API's w= with PSNR and SSIM.",
+  flags: {
+    image: { value: "IMAGE", help: "a PNG, JPEG or WebP of any size (centre-cropped, resized, alpha on the dataset's background)", type: str(), required: true },
+    model: { value: "DIR", help: "the generator model folder (e.g. weights/faces64)", type: str(), required: true },
+    encoder: { value: "DIR", help: "an encoder exported for that model version (npm run encoder -- export)", type: str(), required: true },
+    steps: { value: "N", help: "projector steps after the encoder (0: encoder only)", type: int(0, 10_000), default: 100 },
+    lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), default: DEFAULT_PROJECTOR_LR },
+    noise: noiseFlag,
+    segmenter: { value: "DIR", help: "the projector's perceptual network", type: str(), defaultText: "the encoder's pinned one, or the model's" },
+    out: { value: "FILE", help: "the code as JSON; the reconstruction goes beside it as .png", type: z.string().endsWith(".json", "must end in .json (the reconstruction is written beside it as .png)"), defaultText: "IMAGE's name + .code.json" },
+    backend: backendFlag,
+  },
+  positional: "image",
+  examples: ["npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder --steps 100 --out code.json"],
 });
-const f = parseFlags("invert", Flags, ["image", "model", "encoder", "steps", "lr", "noise", "segmenter", "out", "backend"], HELP, "image");
+const f = cli.parseOrExit();
 const cmd = "invert";
 
 interface Picture {

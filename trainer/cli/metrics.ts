@@ -10,11 +10,10 @@
 import { writeFile } from "node:fs/promises";
 import cliProgress from "cli-progress";
 import { formatTime } from "./format-time.ts";
-import { z } from "zod";
 import { Generator } from "../../shared/generator/generator.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
-import { BackendFlag, selectBackend } from "../backends.ts";
+import { backendFlag, selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
 import { DatasetSpec } from "../data/spec.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
@@ -24,38 +23,30 @@ import { generatedImages, realImages } from "../metrics/image-sets.ts";
 import { slicedWasserstein } from "../metrics/swd.ts";
 import { type DiversityReport, measureDiversity } from "../metrics/diversity.ts";
 import { loadSegmenter } from "../../shared/weights/loader.ts";
-import { fail, parseFlags, readJson } from "./args.ts";
+import { command, fail, int, oneOf, readJson, str } from "./args.ts";
 
-const HELP = `Usage: npm run metrics -- DIR [options]
-  DIR (or --model DIR) model folder (manifest.json + shards)
-  --samples N          images for the masked-MSE locality metrics (default 1000)
-  --swd-images N       generated and real images for SWD and diversity (default 1024; 0 skips both)
-  --segmenter DIR      part segmenter whose embedding precision/recall use (default: the model's
-                       bundled one; without either they are skipped), e.g. weights/faces64-parts
-  --inception DIR      a TF.js Inception (graph or layers model.json) for FID; none is downloaded
-  --inception-range R  input range the network expects: -1-1 (TF-Hub Inception v3, default), 0-1, 0-255
-  --fid-images N       generated and real images for FID (default 1000)
-  --dataset FILE       JSON dataset spec to compare against (default: the one the model was trained on)
-  --backend NAME       auto | tensorflow | webgpu | cpu
-  --regions-from DIR   measure the regions (and semantic masks, with its segmenter) of another model,
-                       e.g. a baseline trained without links on the linked model's regions
-  --out FILE           also write the results as JSON`;
-
-const Flags = z.object({
-  model: z.string().min(1),
-  samples: z.coerce.number().int().min(1).default(1000),
-  "swd-images": z.coerce.number().int().min(0).default(1024),
-  dataset: z.string().optional(),
-  inception: z.string().optional(),
-  "inception-range": z.enum(["-1-1", "0-1", "0-255"]).default("-1-1"),
-  "fid-images": z.coerce.number().int().min(2).default(1000),
-  backend: BackendFlag,
-  out: z.string().optional(),
-  "regions-from": z.string().optional(),
-  segmenter: z.string().optional(),
+const cli = command({
+  run: "npm run metrics --",
+  name: "metrics",
+  summary: "Locality per linked region (masked MSE), and against the training dataset SWD, diversity, precision/recall and (with --inception) FID.",
+  flags: {
+    model: { value: "DIR", help: "model folder (manifest.json + shards)", type: str(), required: true },
+    samples: { value: "N", help: "images for the masked-MSE locality metrics", type: int(1, 1_000_000), default: 1000 },
+    "swd-images": { value: "N", help: "generated and real images for SWD and diversity (0 skips both)", type: int(0, 1_000_000), default: 1024 },
+    segmenter: { value: "DIR", help: "part segmenter whose embedding precision/recall use (without one they are skipped), e.g. weights/faces64-parts", type: str(), defaultText: "the model's bundled one" },
+    inception: { value: "DIR", help: "a TF.js Inception (graph or layers model.json) for FID; none is downloaded", type: str() },
+    "inception-range": { value: "R", help: "input range the network expects: -1-1 (TF-Hub Inception v3), 0-1, 0-255", type: oneOf(["-1-1", "0-1", "0-255"]), default: "-1-1" },
+    "fid-images": { value: "N", help: "generated and real images for FID", type: int(2, 1_000_000), default: 1000 },
+    dataset: { value: "FILE", help: "JSON dataset spec to compare against", type: str(), defaultText: "the one the model was trained on" },
+    backend: backendFlag,
+    "regions-from": { value: "DIR", help: "measure the regions (and semantic masks, with its segmenter) of another model, e.g. a baseline trained without links on the linked model's regions", type: str() },
+    out: { value: "FILE", help: "also write the results as JSON", type: str() },
+  },
+  positional: "model",
+  examples: ["npm run metrics -- weights/faces64 --samples 200 --out metrics.json"],
 });
 
-const f = parseFlags("metrics", Flags, ["model", "samples", "swd-images", "dataset", "inception", "inception-range", "fid-images", "backend", "out", "regions-from", "segmenter"], HELP, "model");
+const f = cli.parseOrExit();
 const backend = await selectBackend(f.backend).catch((e: Error) => fail("metrics", e.message));
 console.error(`backend: ${backend.name}`);
 const model = await loadModel(fileSource(f.model)).catch((e: Error) => fail("metrics", e.message));

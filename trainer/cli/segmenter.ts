@@ -10,14 +10,12 @@
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
-import { z } from "zod";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { writeModelDir } from "../../shared/weights/file-source.ts";
 import { loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
 import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
-import { WeightDtype } from "../../shared/weights/quantize.ts";
 import { packSegmenter } from "../../shared/weights/pack.ts";
-import { BackendFlag, selectBackend } from "../backends.ts";
+import { backendFlag, selectBackend } from "../backends.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { SegmenterTrainConfig } from "../segmenter/config.ts";
 import { openSegmenterData } from "../segmenter/data.ts";
@@ -25,27 +23,41 @@ import { evaluateSegmenter } from "../segmenter/evaluate.ts";
 import { checkClasses, labelMaps } from "../segmenter/labels.ts";
 import { runSegmenterTraining } from "../segmenter/train.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
-import { fail, parseFlags, readJson } from "./args.ts";
+import { command, fail, int, oneOf, readJson, str, subcommand } from "./args.ts";
 import { formatTime } from "./format-time.ts";
 
-const HELP = `Usage:
-  npm run segmenter -- train --config FILE --run DIR [--steps N] [--backend NAME]
-  npm run segmenter -- export --run DIR --name NAME [--out DIR] [--dtype int8|float16|float32] [--card FILE]
-train:   trains (or resumes) a part segmenter; exit 0 when finished, 3 when paused (run again to continue)
-export:  per-class IoU on the held-out images into the card, held-out picture (iou.png), weights/<name>/`;
+const trainCli = command({
+  run: "npm run segmenter -- train",
+  name: "segmenter train",
+  summary: "Trains (or resumes) a part segmenter; exit 0 when finished, 3 when paused (run again to continue).",
+  flags: {
+    config: { value: "FILE", help: "segmenter training config (JSON, see trainer/configs/)", type: str(), required: true },
+    run: { value: "DIR", help: "run folder (created, or resumed if it has checkpoints)", type: str(), required: true },
+    steps: { value: "N", help: "train at most N steps now, then save and exit (resume later)", type: int(1) },
+    backend: backendFlag,
+  },
+  examples: ["npm run segmenter -- train --config trainer/configs/faces64-parts.json --run runs/faces64-parts"],
+});
+const exportCli = command({
+  run: "npm run segmenter -- export",
+  name: "segmenter export",
+  summary: "Measures per-class IoU on the held-out images (into the card, and the picture iou.png), then packs weights/<name>/.",
+  flags: {
+    run: { value: "DIR", help: "run folder (its newest checkpoint is exported)", type: str(), required: true },
+    name: { value: "NAME", help: "model name (1–64 chars of a-z, 0-9, _ or -)", type: ModelName, required: true },
+    out: { value: "DIR", help: "output folder", type: str(), defaultText: "weights/<name>" },
+    dtype: { value: "D", help: "int8 | float16 | float32", type: oneOf(["int8", "float16", "float32"]), default: "int8" },
+    card: { value: "FILE", help: "JSON with card text: title, description, intendedUse, limitations, license", type: str() },
+    backend: backendFlag,
+  },
+  examples: ["npm run segmenter -- export --run runs/faces64-parts --name faces64-parts --card trainer/cards/faces64-parts.json"],
+});
 
-const command = process.argv[2];
-if (command !== "train" && command !== "export") {
-  if (command === "--help" || command === "-h") {
-    console.log(HELP);
-    process.exit(0);
-  }
-  fail("segmenter", `first argument must be "train" or "export", got ${command === undefined ? "nothing" : JSON.stringify(command)}\n${HELP}`);
-}
-process.argv.splice(2, 1);
+const which = subcommand("segmenter", { train: trainCli, export: exportCli });
+const argv = process.argv.slice(3);
 
-if (command === "train") {
-  const f = parseFlags("segmenter train", z.object({ config: z.string().min(1), run: z.string().min(1), steps: z.coerce.number().int().min(1).optional(), backend: BackendFlag }), ["config", "run", "steps", "backend"], HELP);
+if (which === "train") {
+  const f = trainCli.parseOrExit(argv);
   const config = await readJson("segmenter train", f.config, SegmenterTrainConfig);
   const backend = await selectBackend(f.backend).catch((e: Error) => fail("segmenter train", e.message));
   console.error(`backend: ${backend.name} (${backend.reason})`);
@@ -65,15 +77,7 @@ if (command === "train") {
   process.exit(finished ? 0 : 3);
 }
 
-const Flags = z.object({
-  run: z.string().min(1),
-  name: ModelName,
-  out: z.string().optional(),
-  dtype: WeightDtype.default("int8"),
-  card: z.string().optional(),
-  backend: BackendFlag,
-});
-const f = parseFlags("segmenter export", Flags, ["run", "name", "out", "dtype", "card", "backend"], HELP);
+const f = exportCli.parseOrExit(argv);
 const config = await readJson("segmenter export", join(f.run, "config.json"), SegmenterTrainConfig);
 const ckpt = (await listCheckpoints(f.run)).at(-1) ?? fail("segmenter export", `${f.run}: no checkpoints`);
 const { meta, tensors } = await loadCheckpoint(ckpt).catch((e: Error) => fail("segmenter export", e.message));

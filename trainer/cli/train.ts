@@ -8,41 +8,39 @@
  */
 import { appendFile, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
 import { listCheckpoints } from "../training/checkpoint.ts";
-import { BackendFlag, selectBackend } from "../backends.ts";
+import { backendFlag, selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
 import { TrainConfig } from "../training/config.ts";
 import { runTraining } from "../training/run.ts";
-import { fail, parseFlags, readJson } from "./args.ts";
+import { command, fail, int, readJson, str } from "./args.ts";
 
-const HELP = `Usage: npm run train -- --config FILE --run DIR [options]
-  --config FILE          training config (JSON, see trainer/configs/)
-  --run DIR              run folder (created, or resumed if it has checkpoints)
-  --backend NAME         auto | tensorflow | webgpu | cpu (default auto: tensorflow if installed)
-  --fine-tune-from DIR   start from another run's newest checkpoint, its G_ema and D (a run folder, a
-                         --compact folder or a checkpoint)
-  --from-model DIR       start from an exported model's generator (e.g. weights/faces64), with a fresh D
-  --steps N              train at most N steps now, then save and exit (resume later)
-  --compact DIR          also keep a compact checkpoint (float16, ~1/4 the bytes) and the run's summary
-                         in DIR (commit it, e.g. weights/in-progress/NAME); resumes from it when the
-                         run folder has no checkpoint (a fresh checkout)
-Exit status: 0 when the run has finished, 3 when it paused (run the same command to continue).`;
-
-const Flags = z.object({
-  config: z.string().min(1),
-  run: z.string().min(1),
-  backend: BackendFlag,
-  "fine-tune-from": z.string().optional(),
-  "from-model": z.string().optional(),
-  steps: z.coerce.number().int().min(1).optional(),
-  compact: z.string().min(1).optional(),
+const cli = command({
+  run: "npm run train --",
+  name: "train",
+  summary: "Trains a generator, or continues the run: the same command resumes from the run's newest checkpoint.",
+  flags: {
+    config: { value: "FILE", help: "training config (JSON, see trainer/configs/)", type: str(), required: true },
+    run: { value: "DIR", help: "run folder (created, or resumed if it has checkpoints)", type: str(), required: true },
+    backend: backendFlag,
+    "fine-tune-from": { value: "DIR", help: "start from another run's newest checkpoint, its G_ema and D (a run folder, a --compact folder or a checkpoint)", type: str() },
+    "from-model": { value: "DIR", help: "start from an exported model's generator (e.g. weights/faces64), with a fresh D", type: str() },
+    steps: { value: "N", help: "train at most N steps now, then save and exit (resume later)", type: int(1) },
+    compact: {
+      value: "DIR",
+      help: "also keep a compact checkpoint (float16, ~1/4 the bytes) and the run's summary in DIR (commit it, e.g. weights/in-progress/NAME); resumes from it when the run folder has no checkpoint (a fresh checkout)",
+      type: str(),
+    },
+  },
+  examples: ["npm run train -- --config trainer/configs/faces64-pretrain.json --run runs/faces64-pretrain"],
+  footer: "Exit status: 0 when the run has finished, 3 when it paused (run the same command to continue).",
+  check: (f) => (f["fine-tune-from"] && f["from-model"] ? "--fine-tune-from and --from-model: give one starting point, not both" : undefined),
 });
 
-const flags = parseFlags("train", Flags, ["config", "run", "backend", "fine-tune-from", "from-model", "steps", "compact"], HELP);
+const flags = cli.parseOrExit();
 const config = await readJson("train", flags.config, TrainConfig);
 if (!config.dataset) fail("train", `${flags.config}: dataset: required to train`);
 const backend = await selectBackend(flags.backend).catch((e: Error) => fail("train", e.message));
@@ -54,7 +52,6 @@ if (flags["fine-tune-from"]) {
   const compact = join(from, "checkpoint");
   fineTuneFrom = (await listCheckpoints(from)).at(-1) ?? ((await stat(join(compact, "state.json")).catch(() => null)) ? compact : from);
 }
-if (flags["fine-tune-from"] && flags["from-model"]) fail("train", "--fine-tune-from and --from-model: give one starting point, not both");
 const fromModel = flags["from-model"] ? await loadModel(fileSource(flags["from-model"])).catch((e: Error) => fail("train", e.message)) : undefined;
 if (fromModel && canonicalJson(fromModel.manifest.generator) !== canonicalJson(config.generator)) {
   fail("train", `--from-model ${flags["from-model"]}: its generator config differs from ${flags.config}'s`);

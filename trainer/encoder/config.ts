@@ -3,10 +3,19 @@ import { EncoderConfig } from "../../shared/encoder/config.ts";
 import { ReconstructionWeights } from "../../shared/inversion/loss.ts";
 import { MAX_SEED } from "../../shared/random/prng.ts";
 import { InvertsPin } from "../../shared/weights/manifest.ts";
+import { type ValueFlag, int } from "../cli/args.ts";
 import { DatasetSpec } from "../data/spec.ts";
 
 /** Noise of the generator when it renders a code for the reconstruction loss: "zeros" or one noise seed. */
 export const ReconstructionNoise = z.union([z.literal("zeros"), z.number().int().min(0).max(MAX_SEED)]);
+
+/** `--noise zeros|SEED` of `npm run invert` and `npm run encoder -- evaluate`. */
+export const noiseFlag = {
+  value: "zeros|SEED",
+  help: "the generator noise the code is rendered with",
+  type: z.union([z.literal("zeros"), int(0, MAX_SEED)], { error: (i) => `must be "zeros" or a noise seed (an integer from 0 to ${MAX_SEED}), got ${JSON.stringify(i.input)}` }),
+  default: "zeros",
+} as const satisfies ValueFlag;
 
 /**
  * Everything that defines an encoder training run (stored as the run's config.json; a resumed run
