@@ -24,8 +24,8 @@ export const BUDGET_KIB: Record<string, number> = {
 };
 
 const entries = {
-  "linkgan-client": "worker/client/client.ts",
-  "linkgan-editor": "worker/client/widget/editor.ts",
+  "linkgan-client": "client/client.ts",
+  "linkgan-editor": "client/widget/editor.ts",
 };
 
 /**

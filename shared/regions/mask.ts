@@ -8,6 +8,15 @@ export interface BinaryMask {
 }
 
 /**
+ * The one threshold of every mask image (region masks of kind "image", uploaded and served mask
+ * PNGs, the trainer's mask files): gray (alpha-premultiplied) ≥ 128 is inside.
+ *
+ * @example
+ * isInside(255); // true;  isInside(127) // false
+ */
+export const isInside = (gray: number): boolean => gray >= 128;
+
+/**
  * Rasterize a fixed region's mask at `size`×`size` (pixel centres sampled). Semantic masks vary per
  * image and come from a segmenter, so they are rejected here.
  *
@@ -41,7 +50,7 @@ export function rasterizeMask(mask: RegionMask, size: number): BinaryMask {
         for (let x = 0; x < size; x++) {
           const sx = Math.min(img.width - 1, Math.floor(((x + 0.5) * img.width) / size));
           const sy = Math.min(img.height - 1, Math.floor(((y + 0.5) * img.height) / size));
-          data[y * size + x] = img.gray[sy * img.width + sx]! >= 128 ? 1 : 0;
+          data[y * size + x] = isInside(img.gray[sy * img.width + sx]!) ? 1 : 0;
         }
       }
       break;

@@ -12,7 +12,8 @@ import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { tf } from "../../shared/tf.ts";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
-import { featherFor, featherWeights } from "../../worker/render/composite.ts";
+import { ModelVersion } from "../../shared/weights/manifest.ts";
+import { featherFor, featherWeights } from "../../shared/render/composite.ts";
 import { ARTIFACTS, type Harness, apiMask, canvasPixels, events, firstFixedRegion, maskDiff, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
 import { fetchOnce } from "../../scripts/lib/wrangler-dev.ts";
 
@@ -20,7 +21,10 @@ let h: Harness;
 let ctx: BrowserContext;
 let page: Page;
 const weightRequests: string[] = [];
-const isWeights = (r: Request) => /\/versions\/v[0-9a-f]{16}\/(manifest\.json|[^/]+\.bin)$/.test(new URL(r.url()).pathname);
+const isWeights = (r: Request) => {
+  const m = /\/versions\/([^/]+)\/(manifest\.json|[^/]+\.bin)$/.exec(new URL(r.url()).pathname);
+  return m !== null && ModelVersion.safeParse(m[1]).success;
+};
 
 beforeAll(async () => {
   h = await startHarness();
@@ -306,7 +310,7 @@ describe("semantic regions (#7), on the tiny semantic fixture", () => {
         const el = document.querySelector("linkgan-editor")!;
         const code = el.imageCode!;
         // The bundle's LinkGanClient class (a dynamic import here would be rewritten by vitest's transform).
-        const LinkGanClient = el.client!.constructor as typeof import("../../worker/client/client.ts").LinkGanClient;
+        const LinkGanClient = el.client!.constructor as typeof import("../../client/client.ts").LinkGanClient;
         const rc = await LinkGanClient.create({ model: el.model, mode: "remote" });
         const shown = (await el.regionMask(name))!;
         return { w: Array.from(code.w), local: Array.from(shown.data), remote: Array.from((await rc.regionMask(name, code)).data) };
@@ -349,7 +353,7 @@ describe("the shipped model with a semantic region (weights/faces64-hair)", () =
       await waitForEvents(p, "ready", 1);
       const browser = await p.evaluate(async ([name, r]) => {
         const el = document.querySelector("linkgan-editor")!;
-        const LinkGanClient = el.client!.constructor as typeof import("../../worker/client/client.ts").LinkGanClient;
+        const LinkGanClient = el.client!.constructor as typeof import("../../client/client.ts").LinkGanClient;
         const local = await LinkGanClient.create({ model: name, mode: "local", backends: ["webgpu"] });
         const image = await local.generate({ seed: 7, truncation: 0.7 });
         const mask = await local.regionMask(r, image);

@@ -9,11 +9,11 @@ import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { type Browser, type Page, chromium } from "playwright-core";
-import { featherFor, featherWeights } from "../../worker/render/composite.ts";
+import { featherFor, featherWeights } from "../../shared/render/composite.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
 import { type DevServer, fetchOnce, startWranglerDev } from "../../scripts/lib/wrangler-dev.ts";
-import { ModelList, type ModelSummary } from "../../worker/client/api.ts";
+import { ModelList, type ModelSummary } from "../../client/api.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS = "tmp/browser-artifacts";

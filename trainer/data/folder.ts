@@ -10,6 +10,7 @@ import { readdir } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import sharp from "sharp";
 import { IMAGE_LIMITS, imageSizeProblem } from "../../shared/png/limits.ts";
+import { isInside } from "../../shared/regions/mask.ts";
 import type { TrainingData } from "../training/trainer.ts";
 
 /** sharp refuses to decode anything over the project's pixel limit. */
@@ -88,7 +89,7 @@ export async function openFolderDataset(opts: { images: string; masks?: string; 
         }
         const m = await sharp(mfile, SHARP_OPTIONS).extract(crop).resize(res, res, { kernel: "nearest" }).greyscale().raw().toBuffer();
         const dst = maskData.get(part)!;
-        for (let k = 0; k < res * res; k++) dst[i * res * res + k] = m[k]! >= 128 ? 1 : 0;
+        for (let k = 0; k < res * res; k++) dst[i * res * res + k] = isInside(m[k]!) ? 1 : 0;
       }
     } catch (e) {
       problems.push(`${file}: cannot decode (${(e as Error).message})`);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { GeneratorConfig } from "../../shared/generator/config.ts";
 import { Region } from "../../shared/regions/schema.ts";
+import { ModelVersion } from "../../shared/weights/manifest.ts";
 import { AugmentConfig } from "../augment/diffaugment.ts";
 import { DatasetSpec } from "../data/spec.ts";
 import { LinkGanConfig } from "../loss/linkgan.ts";
@@ -21,7 +22,7 @@ export const TrainConfig = z
      * The segmenter that draws semantic regions' masks (an exported folder, see `npm run segmenter`),
      * pinned by version; export bundles it with the generator.
      */
-    segmenter: z.object({ path: z.string().min(1), version: z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 16 hex digits') }).strict().optional(),
+    segmenter: z.object({ path: z.string().min(1), version: ModelVersion }).strict().optional(),
     /** "off": plain StyleGAN2 (pretraining or the baseline); "on": add the LinkGAN regularizer. */
     links: z.enum(["off", "on"]),
     linkgan: LinkGanConfig.default(LinkGanConfig.parse({})),

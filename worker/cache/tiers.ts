@@ -2,7 +2,7 @@ import type { Cache } from "@cloudflare/workers-types/index.ts";
 import type { Context } from "hono";
 import { sha256Hex } from "../../shared/weights/content-id.ts";
 import type { AppEnv } from "../env.ts";
-import { ByteLru } from "./lru.ts";
+import { ByteLru } from "../../shared/lru.ts";
 
 /** A rendered result: bytes and their media type. */
 export interface Rendered {

@@ -4,7 +4,7 @@ import { validator } from "hono/validator";
 import { RegionName } from "../../shared/regions/schema.ts";
 import { ModelName, ModelVersion, ShardPath } from "../../shared/weights/manifest.ts";
 import type { AppEnv } from "../env.ts";
-import { MaskId } from "../masks/canonical.ts";
+import { MaskId } from "../../shared/render/masks.ts";
 import { fromZod } from "./errors.ts";
 
 /**

@@ -1,7 +1,9 @@
 import { SwaggerUI } from "@hono/swagger-ui";
 import { Hono, type MiddlewareHandler } from "hono";
 import { NONCE, secureHeaders } from "hono/secure-headers";
-import { STYLES } from "../client/widget/styles.ts";
+// The demo page hosts the widget, so its CSP allows the widget's shadow-DOM style by hash: a
+// constant string with no imports, the one thing the worker takes from the client.
+import { STYLES } from "../../client/widget/styles.ts";
 import type { AppEnv } from "../env.ts";
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { DatasetSpec } from "../../trainer/data/spec.ts";
+import { ModelName } from "../../shared/weights/manifest.ts";
 
 /** Which training settings a webhook may override on top of the model's recorded config. */
 export const ConfigOverrides = z
@@ -33,7 +34,7 @@ export type Gate = z.infer<typeof Gate>;
 /** The webhook body. */
 export const RetrainRequest = z
   .object({
-    model: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1–64 chars of a-z, 0-9, _ or -"),
+    model: ModelName,
     /** fine-tune: start from the active version's weights; scratch: a fresh initialisation. */
     mode: z.enum(["fine-tune", "scratch"]),
     /** A config in trainer/configs/ on the agent (e.g. "faces64-linked"); default: the one the active version records. */

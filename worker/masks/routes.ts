@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { type BinaryMask, maskArea } from "../../shared/regions/mask.ts";
-import { ByteLru } from "../cache/lru.ts";
+import { ByteLru } from "../../shared/lru.ts";
 import type { AppEnv, Env } from "../env.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
 import { boundedBody } from "../http/body.ts";
@@ -8,7 +8,9 @@ import { pngResponse, validationHook } from "../http/openapi.ts";
 import { ModelParams, maskFilePath } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { activeVersion, readManifest } from "../models/store.ts";
-import { MaskId, RleMask, canonicalize, maskFromPng, maskId, maskToPng, rasterFromPng, rasterFromRle } from "./canonical.ts";
+import { MaskId, RleMask as RleMaskSchema, canonicalize, maskFromPng, maskId, maskToPng, rasterFromPng, rasterFromRle } from "../../shared/render/masks.ts";
+
+const RleMask = RleMaskSchema.openapi("RleMask", { example: { width: 4, height: 2, counts: [1, 2, 3, 2] } });
 
 /**
  * Uploaded masks: canonicalized (binarized, resized to the model's resolution) and stored in R2 by
@@ -80,7 +82,7 @@ masks.openapi(
     if (type === "image/png") {
       mask = canonicalize(rasterFromPng(new Uint8Array(await c.req.arrayBuffer())), res);
     } else if (type === "application/json") {
-      mask = canonicalize(rasterFromRle(c.req.valid("json") as RleMask), res);
+      mask = canonicalize(rasterFromRle(c.req.valid("json") as z.infer<typeof RleMask>), res);
     } else {
       throw new ApiError(415, "unsupported_media_type", `Content-Type must be image/png or application/json, got "${type || "none"}"`, "Content-Type");
     }

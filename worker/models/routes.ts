@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { encodePng } from "../../shared/png/png.ts";
-import { type BinaryMask, rasterizeMask } from "../../shared/regions/mask.ts";
+import type { BinaryMask } from "../../shared/regions/mask.ts";
 import { AxisRange } from "../../shared/regions/schema.ts";
 import { ModelCard } from "../../shared/weights/manifest.ts";
 import type { Manifest } from "../../shared/weights/manifest.ts";
@@ -10,10 +10,11 @@ import { pngResponse, validationHook } from "../http/openapi.ts";
 import { cached } from "../cache/tiers.ts";
 import { ModelParams, regionPath, shardPath, versionPath } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
-import { semanticMask } from "../render/base.ts";
+import { fixedMask, resolveBase } from "../../shared/render/base.ts";
+import { checkWork } from "../../shared/render/request.ts";
 import { semanticMaskKey } from "../render/key.ts";
-import { GenerateQuery, checkWork, fromQuery } from "../render/params.ts";
-import { resolveBase, upscale } from "../render/service.ts";
+import { GenerateQuery, fromQuery } from "../render/params.ts";
+import { baseRenders, upscale } from "../render/service.ts";
 import { withModel } from "./registry.ts";
 import { activeVersion, listModelNames, listVersions, modelPrefix, readManifest, resolveVersion } from "./store.ts";
 
@@ -158,7 +159,7 @@ models.openapi(
     if (!r) throw new ApiError(404, "unknown_region", `model "${model}" has no region "${region}" (it has: ${m.regions.map((x) => x.name).join(", ")})`, "region");
     const res = m.generator.resolution;
     checkWork(res, scale, 1);
-    if (r.mask.kind !== "semantic") return pngResponse(maskPng(rasterizeMask(r.mask, res), scale), pinned !== undefined);
+    if (r.mask.kind !== "semantic") return pngResponse(maskPng(fixedMask(m, r), scale), pinned !== undefined);
 
     if (query.seed === undefined && !query.z && !query.w) {
       throw new ApiError(
@@ -172,7 +173,7 @@ models.openapi(
     const answer = await withModel(c.env, model, version, async (live) => {
       const base = await resolveBase(live, req);
       const key = semanticMaskKey(model, version, base, r.mask.kind === "semantic" ? r.mask.class : "", scale);
-      return cached(c, key, pinned !== undefined, async () => ({ body: maskPng(await semanticMask(live, base, r), scale), type: "image/png" }));
+      return cached(c, key, pinned !== undefined, async () => ({ body: maskPng(await baseRenders.semanticMask(live, base, r), scale), type: "image/png" }));
     });
     answer.headers.set("X-Model-Version", version);
     return answer;

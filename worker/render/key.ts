@@ -1,5 +1,5 @@
 import type { RenderRequest } from "./params.ts";
-import type { ResolvedBase } from "./service.ts";
+import type { ResolvedBase } from "../../shared/render/base.ts";
 
 /**
  * The canonical cache key of a rendered result: model, version, the base code as the hash of its w

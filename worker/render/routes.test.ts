@@ -6,8 +6,8 @@ import { rasterizeMask } from "../../shared/regions/mask.ts";
 import { TINY, TINY_REGIONS } from "../../test/fixtures/tiny.ts";
 import { CACHE_HEADER, clearMemoryTier } from "../cache/tiers.ts";
 import { MODEL, activate, seedTinyModel } from "../testing.ts";
-import { featherFor, featherWeights } from "./composite.ts";
-import { encodeLatent } from "./params.ts";
+import { featherFor, featherWeights } from "../../shared/render/composite.ts";
+import { latentToParam } from "../../shared/latent-param.ts";
 
 const api = (path: string, init?: RequestInit) => SELF.fetch(`http://api.test/v1/models/${MODEL}${path}`, init);
 const post = (path: string, body: unknown) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -52,7 +52,7 @@ describe("generate", () => {
     const first = await api("/generate?seed=202&truncation=0.5");
     expect(first.headers.get(CACHE_HEADER)).toBe("miss");
     const z = latentFromSeed(202, TINY.zDim);
-    const viaGet = await api(`/generate?z=${encodeLatent(z)}&noise=202&truncation=0.5`);
+    const viaGet = await api(`/generate?z=${latentToParam(z)}&noise=202&truncation=0.5`);
     expect(viaGet.headers.get(CACHE_HEADER)).toBe("hit; tier=memory");
     expect(viaGet.headers.get("ETag")).toBe(first.headers.get("ETag"));
     const viaPost = await post("/generate", { z: Array.from(z), noise: 202, truncation: 0.5 });

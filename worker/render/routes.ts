@@ -11,8 +11,12 @@ import { readMask } from "../masks/routes.ts";
 import { withModel } from "../models/registry.ts";
 import { readManifest, resolveVersion } from "../models/store.ts";
 import { renderKey } from "./key.ts";
-import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, checkWork, encodeLatent, fromBody, fromQuery } from "./params.ts";
-import { checkRegionNames, editPng, editTarget, generatePng, resolveBase } from "./service.ts";
+import { latentToParam } from "../../shared/latent-param.ts";
+import { localMasks, resolveBase } from "../../shared/render/base.ts";
+import { editTarget, regionsNamed } from "../../shared/render/edit.ts";
+import { checkWork } from "../../shared/render/request.ts";
+import { GenerateBody, GenerateQuery, InterpolateBody, InterpolateQuery, type RenderRequest, ResampleBody, ResampleQuery, fromBody, fromQuery } from "./params.ts";
+import { baseRenders, editPng, generatePng } from "./service.ts";
 
 /**
  * Rendering: generate, resample regions, interpolate. Each has a GET form (the cacheable URL) and a
@@ -33,15 +37,18 @@ for (const kind of ["generate", "resample", "interpolate"]) render.use(`/v1/mode
 async function answer(c: Context<AppEnv>, model: string, req: RenderRequest, kind: Kind): Promise<Response> {
   const version = await resolveVersion(c.env, model, req.version);
   // Refused before the model is loaded or anything rendered.
-  checkWork((await readManifest(c.env, model, version)).generator.resolution, req.scale, kind === "interpolate" ? req.frames! : 1);
+  checkWork((await readManifest(c.env, model, version)).generator.resolution, req.scale, kind === "interpolate" ? req.frames : 1);
   const res = await withModel(c.env, model, version, async (m) => {
     const base = await resolveBase(m, req);
     const key = renderKey(model, version, base, req, kind);
     if (kind === "generate") return cached(c, key, req.version !== undefined, () => generatePng(m, base, req.scale));
     const uploaded = req.edit!.mask ? await readMask(c.env, m.manifest.generator.resolution, req.edit!.mask) : undefined;
-    checkRegionNames(m, req.edit!.regions);
+    regionsNamed(model, m.manifest.regions, req.edit!.regions); // an unknown name is a 404 even on a hit
     // The target is computed on a miss only: a semantic region's mask needs the base image segmented.
-    return cached(c, key, req.version !== undefined, async () => editPng(m, base, req, await editTarget(m, base, req.edit!.regions, uploaded), kind === "interpolate" ? req.frames : 1));
+    const spec = { name: model, resolution: m.manifest.generator.resolution, regions: m.manifest.regions };
+    return cached(c, key, req.version !== undefined, async () =>
+      editPng(m, base, req, await editTarget(spec, req.edit!.regions, uploaded, localMasks(m, baseRenders, base)), kind === "interpolate" ? req.frames : 1),
+    );
   });
   res.headers.set("X-Model-Version", version);
   return res;
@@ -119,6 +126,6 @@ render.openapi(
     const version = await resolveVersion(c.env, model, req.version);
     const base = await withModel(c.env, model, version, (m) => resolveBase(m, req));
     const cache = req.version !== undefined ? "public, max-age=31536000, immutable" : "public, max-age=60, must-revalidate";
-    return c.json({ model, version, w: encodeLatent(base.w), noise: base.noise }, 200, { "Cache-Control": cache, "X-Model-Version": version });
+    return c.json({ model, version, w: latentToParam(base.w), noise: base.noise }, 200, { "Cache-Control": cache, "X-Model-Version": version });
   },
 );

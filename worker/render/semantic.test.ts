@@ -7,8 +7,8 @@ import golden from "../../test/fixtures/tiny-semantic-golden.json";
 import { TINY, TINY_SEGMENTER, TINY_SEMANTIC_REGIONS } from "../../test/fixtures/tiny.ts";
 import { CACHE_HEADER } from "../cache/tiers.ts";
 import { SEMANTIC_MODEL, seedTinySemanticModel } from "../testing.ts";
-import { featherFor, featherWeights, regionsCoveredBy, unionMasks } from "./composite.ts";
-import { encodeLatent } from "./params.ts";
+import { featherFor, featherWeights, regionsCoveredBy, unionMasks } from "../../shared/render/composite.ts";
+import { latentToParam } from "../../shared/latent-param.ts";
 
 // Semantic regions through the API (#7), on the tiny semantic fixture: "blob" is masked per image by
 // the fixture's random segmenter. Node computed the golden labels (npm run fixtures); workerd must
@@ -52,7 +52,7 @@ describe("semantic regions in the API", () => {
     expect(maskArea(m7)).toBeGreaterThan(0);
 
     // The same image spelled as its z (GET) shares the cache entry; scale upsamples.
-    const again = await api(`/regions/blob/mask.png?z=${encodeLatent(latentFromSeed(7, TINY.zDim))}&noise=7`);
+    const again = await api(`/regions/blob/mask.png?z=${latentToParam(latentFromSeed(7, TINY.zDim))}&noise=7`);
     expect(again.headers.get(CACHE_HEADER)).toBe("hit; tier=memory");
     expect(again.headers.get("X-Model-Version")).toBe(version);
     const big = await png(await api("/regions/blob/mask.png?seed=7&scale=2"));

@@ -1,120 +1,42 @@
-import { toRgba8 } from "../../shared/generator/generator.ts";
 import { encodePng } from "../../shared/png/png.ts";
-import { type BinaryMask, maskArea, rasterizeMask } from "../../shared/regions/mask.ts";
+import { BaseRenders, type ResolvedBase } from "../../shared/render/base.ts";
+import { type EditTarget, renderEdit } from "../../shared/render/edit.ts";
 import type { Region } from "../../shared/regions/schema.ts";
-import { resampleRegions } from "../../shared/editing/resample.ts";
-import { interpolate } from "../../shared/editing/edit.ts";
-import { sha256Hex } from "../../shared/weights/content-id.ts";
 import type { Rendered } from "../cache/tiers.ts";
-import { ApiError } from "../http/errors.ts";
 import type { LiveModel } from "../models/registry.ts";
-import { baseRgba, semanticMask } from "./base.ts";
-import { COVER_FRACTION, editFrames, featherFor, featherWeights, regionsCoveredBy, unionMasks } from "./composite.ts";
 import type { RenderRequest } from "./params.ts";
 
 /**
- * Rendering for the HTTP API, on the shared generator: the base code becomes w, an edit resamples
- * the axes of the chosen regions, and the edit is shown over the base render (which is reused
- * from memory when this isolate rendered it before).
+ * The API's output on the shared pipeline (shared/render/): the pipeline gives RGBA8 frames, this
+ * file upscales them, lays interpolation frames side by side and encodes the PNG.
  */
 
-/** A base code resolved: its w, its noise, and the canonical key part naming them. */
-export interface ResolvedBase {
-  w: Float32Array;
-  noise: number | "zeros";
-  /** `w=<hash of w's float32 bytes>/n=<noise>`: a seed and the same latent written out agree here. */
-  key: string;
-}
+/** Bytes of base renders kept per isolate (at 64 px an entry is ~68 KB with its labels: 60 entries). */
+export const BASE_RENDER_BYTES = 4 * 1024 * 1024;
 
-export async function resolveBase(m: LiveModel, req: RenderRequest): Promise<ResolvedBase> {
-  const { zDim, wDim } = m.manifest.generator;
-  const g = m.generator;
-  let w: Float32Array;
-  switch (req.code.kind) {
-    case "seed":
-      [w] = (await g.mapSeeds([req.code.seed], req.truncation)) as [Float32Array];
-      break;
-    case "z":
-      if (req.code.z.length !== zDim) throw new ApiError(400, "invalid_request", `z: expected ${zDim} values for model "${m.name}", got ${req.code.z.length}`, "z");
-      [w] = (await g.mapLatents([req.code.z], req.truncation)) as [Float32Array];
-      break;
-    case "w":
-      if (req.code.w.length !== wDim) throw new ApiError(400, "invalid_request", `w: expected ${wDim} values for model "${m.name}", got ${req.code.w.length}`, "w");
-      w = req.code.w;
-      break;
-  }
-  const hash = (await sha256Hex(new Uint8Array(w.buffer, w.byteOffset, w.byteLength))).slice(0, 32);
-  return { w, noise: req.noise, key: `w=${hash}/n=${req.noise}` };
-}
+/** This isolate's base renders: an edit reuses its base image's render, and a semantic mask its labels. */
+export const baseRenders = new BaseRenders(BASE_RENDER_BYTES);
 
-/** What an edit touches: the regions whose axes are resampled and the pixels shown from the edit. */
-export interface EditTarget {
-  regions: Region[];
-  mask: BinaryMask;
-}
-
-/** A region is covered by an uploaded mask when a quarter of it, or a quarter of the mask, overlaps. */
-export { COVER_FRACTION };
-
-/** The model's regions of these names, or a 404 naming the first unknown one and the regions there are. */
-export function checkRegionNames(m: LiveModel, names: readonly string[]): Region[] {
-  const byName = new Map(m.manifest.regions.map((r) => [r.name, r]));
-  return names.map((n) => {
-    const r = byName.get(n);
-    if (!r) throw new ApiError(404, "unknown_region", `model "${m.name}" has no region "${n}" (it has: ${[...byName.keys()].join(", ")})`, "regions");
-    return r;
-  });
+/**
+ * The PNG of a base code, upscaled by `scale`.
+ *
+ * @example
+ * const { body } = await generatePng(m, await resolveBase(m, req), 4); // a 256×256 PNG at 64 px
+ */
+export async function generatePng(m: LiveModel, base: ResolvedBase, scale: number): Promise<Rendered> {
+  const res = m.manifest.generator.resolution;
+  return png(upscale((await baseRenders.get(m, base)).rgba, res, scale), res * scale);
 }
 
 /**
- * The regions an edit resamples and the pixels it shows: the named regions and those an uploaded
- * mask covers, with the union of their masks (and the uploaded one). A semantic region's mask is
- * that of the base image (the segmenter's, `semanticMask`), both for showing the edit and for
- * deciding whether an uploaded mask covers it.
+ * The edited image (frames = 1) or the frames from base to edit side by side (a horizontal strip).
  *
  * @example
- * const { regions, mask } = await editTarget(m, base, ["hair", "mouth"], undefined);
+ * const strip = await editPng(m, base, req, await editTarget(spec, req.edit.regions, undefined, localMasks(m, baseRenders, base)), 5);
  */
-export async function editTarget(m: LiveModel, base: ResolvedBase, names: string[], uploaded: BinaryMask | undefined): Promise<EditTarget> {
+export async function editPng(m: LiveModel, base: ResolvedBase, req: RenderRequest, target: EditTarget<Region>, frames = 1): Promise<Rendered> {
   const res = m.manifest.generator.resolution;
-  const chosen = checkRegionNames(m, names);
-  const maskOf = (r: Region) => (r.mask.kind === "semantic" ? semanticMask(m, base, r) : Promise.resolve(rasterizeMask(r.mask, res)));
-  const masks = await Promise.all(chosen.map(maskOf));
-  if (uploaded) {
-    if (maskArea(uploaded) === 0) throw new ApiError(422, "empty_mask", "mask: no pixel is inside", "mask");
-    const candidates = await Promise.all(m.manifest.regions.map(async (region) => ({ region, mask: await maskOf(region) })));
-    const covered = regionsCoveredBy(candidates, uploaded).map((c) => c.region);
-    if (covered.length === 0) throw new ApiError(422, "mask_covers_no_region", `mask: covers no linked region (each needs ${COVER_FRACTION * 100}% overlap); regions: ${m.manifest.regions.map((r) => r.name).join(", ")}`, "mask");
-    for (const r of covered) if (!chosen.includes(r)) chosen.push(r);
-    masks.push(uploaded);
-  }
-  return { regions: chosen, mask: unionMasks(res, masks) };
-}
-
-async function renderRgba(m: LiveModel, w: Float32Array, noise: number | "zeros"): Promise<Uint8Array> {
-  const [img] = await m.generator.render([w], noise === "zeros" ? "zeros" : [noise]);
-  return toRgba8(img!);
-}
-
-export async function generatePng(m: LiveModel, base: ResolvedBase, scale: number): Promise<Rendered> {
-  const res = m.manifest.generator.resolution;
-  return png(upscale(await baseRgba(m, base), res, scale), res * scale);
-}
-
-/** The edited image (frames = 1) or the frames from base to edit side by side (a horizontal strip). */
-export async function editPng(m: LiveModel, base: ResolvedBase, req: RenderRequest, target: EditTarget, frames = 1): Promise<Rendered> {
-  const e = req.edit!;
-  const res = m.manifest.generator.resolution;
-  const edited = await resampleRegions(m.generator, base.w, target.regions, {
-    seed: e.resampleSeed,
-    mode: e.mode,
-    alpha: e.alpha,
-    truncation: req.truncation,
-  });
-  const baseImg = await baseRgba(m, base);
-  const alpha = e.composite ? featherWeights(target.mask, featherFor(res)) : undefined;
-  const codes = frames === 1 ? [edited] : interpolate(base.w, edited, frames);
-  const images = await editFrames(codes, base.w, baseImg, (code) => renderRgba(m, code, base.noise), alpha);
+  const { images } = await renderEdit(m, baseRenders, base, req, target, frames);
   const strip = sideBySide(images, res);
   return png(upscale(strip, res * images.length, req.scale), res * images.length * req.scale);
 }
@@ -134,7 +56,12 @@ function sideBySide(images: Uint8Array[], res: number): Uint8Array {
   return out;
 }
 
-/** Nearest-neighbour upscaling of an RGBA8 image `width` wide by an integer factor. */
+/**
+ * Nearest-neighbour upscaling of an RGBA8 image `width` wide by an integer factor.
+ *
+ * @example
+ * upscale(rgba, 64, 4); // 256 × 256 × 4 bytes
+ */
 export function upscale(rgba: Uint8Array, width: number, factor: number): Uint8Array {
   if (factor === 1) return rgba;
   const height = rgba.length / 4 / width;

@@ -1,9 +1,8 @@
-import { type BinaryMask, maskArea } from "../../shared/regions/mask.ts";
+import { type BinaryMask, maskArea } from "../regions/mask.ts";
 
 /*
- * Pure functions shared by the worker (render/service.ts) and the browser client
- * (worker/client/): what an edit touches and how it is shown over its base image. Nothing here
- * imports Hono or the Workers runtime, so the client bundle can include it.
+ * How an edit is shown over its base image, and which regions a mask selects: pure functions of
+ * pixels, used by the pipeline (./edit.ts) and by the widget's preview of a painted mask.
  */
 
 /**

@@ -4,21 +4,24 @@
  * locally (the shared generator on WebGPU, WebGL or the cpu backend, weights cached in Cache
  * Storage) or remotely (the edge API renders, nothing is downloaded but PNGs).
  *
- * Local mode runs exactly the worker's code path: shared/ for the model and the edit maths, and
- * worker/render/composite.ts for what an edit touches and how it is shown over the base image.
+ * Local mode runs the worker's pipeline itself (shared/render/): the same request normalization,
+ * base-code resolution, base-render and label cache, edit target and compositing. This file adds
+ * what only a page needs: the transport (remote mode), the weights cache and the backends.
  */
 import "./csp.ts"; // first: before any zod schema parses
-import { type FloatImage, Generator, toRgba8 } from "../../shared/generator/generator.ts";
-import { interpolate, resamplePerturb, resampleReplace } from "../../shared/editing/edit.ts";
-import { resampleRegions } from "../../shared/editing/resample.ts";
-import { decodePng } from "../../shared/png/png.ts";
-import { latentFromSeed } from "../../shared/random/prng.ts";
-import { type BinaryMask, maskArea, rasterizeMask } from "../../shared/regions/mask.ts";
-import type { Region } from "../../shared/regions/schema.ts";
-import { Segmenter } from "../../shared/segmenter/segmenter.ts";
-import type { Manifest } from "../../shared/weights/manifest.ts";
 import { z } from "zod";
-import { editFrames, featherFor, featherWeights, regionsCoveredBy, unionMasks } from "../render/composite.ts";
+import { interpolate, resamplePerturb, resampleReplace } from "../shared/editing/edit.ts";
+import { Generator } from "../shared/generator/generator.ts";
+import { latentFromParam, latentToParam } from "../shared/latent-param.ts";
+import { decodePng } from "../shared/png/png.ts";
+import { latentFromSeed } from "../shared/random/prng.ts";
+import type { BinaryMask } from "../shared/regions/mask.ts";
+import { BaseRenders, type RenderModel, type ResolvedBase, baseKey, fixedMask, localMasks, resolveBase } from "../shared/render/base.ts";
+import { editTarget as sharedEditTarget, regionsNamed, renderEdit } from "../shared/render/edit.ts";
+import { canonicalize, maskToRle, rasterFromPng } from "../shared/render/masks.ts";
+import { normalizeRequest } from "../shared/render/request.ts";
+import { Segmenter } from "../shared/segmenter/segmenter.ts";
+import { ModelName } from "../shared/weights/manifest.ts";
 import {
   ErrorBody,
   GenerateParams,
@@ -30,10 +33,8 @@ import {
   type ModelSummary,
   type NormalizedRequest,
   ResampleParams,
-  latentFromParam,
-  latentToParam,
-  maskToRle,
-  normalize,
+  asClientError,
+  asClientErrorAsync,
   parseOr,
 } from "./api.ts";
 import { BACKENDS, BackendName, type BackendReport, NoBackendError, chooseBackend, liveTensors } from "./backend.ts";
@@ -49,7 +50,7 @@ export type ClientMode = z.infer<typeof ClientMode>;
 const ClientOptionsSchema = z
   .object({
     apiOrigin: z.url({ protocol: /^https?$/ }).optional(),
-    model: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "must be a model name such as faces64").optional(),
+    model: ModelName.optional(),
     mode: ClientMode.optional(),
     backends: z.array(BackendName).min(1).optional(),
     cacheWeights: z.boolean().optional(),
@@ -98,22 +99,10 @@ export interface EditTarget {
   mask: BinaryMask;
 }
 
-interface LocalModel {
-  manifest: Manifest;
-  generator: Generator;
-  /** The bundled segmenter (semantic regions), built from the same loaded values. */
-  segmenter?: Segmenter;
-}
-
-/** A base render kept in memory: the generator's output, its pixels, and (once needed) its segmenter labels. */
-interface BaseRender {
-  image: FloatImage;
-  rgba: Uint8Array;
-  labels?: Uint8Array;
-}
-
-/** Base renders and semantic masks kept per client (the widget's history revisits a few). */
-const KEEP = 8;
+/** Semantic masks fetched from the API kept per client in remote mode (the widget's history revisits a few). */
+const KEEP_REMOTE_MASKS = 32;
+/** Bytes of base renders kept per client in local mode: about 15 at 64 px, for the widget's undo history. */
+const BASE_RENDER_BYTES = 1024 * 1024;
 
 /**
  * A client for one model of a LinkGAN edge API.
@@ -131,7 +120,7 @@ export class LinkGanClient {
   autoReason?: string;
   /** What the weight download took from the network and from Cache Storage (local mode). */
   weights?: WeightsLoadStats;
-  private readonly baseRenders = new Map<string, BaseRender>();
+  private readonly renders = new BaseRenders(BASE_RENDER_BYTES);
   private readonly regionMasks = new Map<string, Promise<BinaryMask>>();
   private readonly semanticMasks = new Map<string, Promise<BinaryMask>>();
   private readonly uploadedMasks = new Map<string, Promise<string>>();
@@ -145,7 +134,7 @@ export class LinkGanClient {
     readonly mode: "local" | "remote",
     /** The tfjs backend in use and why others were skipped (local mode; in auto mode that fell back to remote, the attempt). */
     readonly backend: BackendReport | undefined,
-    private readonly local: LocalModel | undefined,
+    private readonly local: RenderModel | undefined,
     private readonly fetchFn: typeof fetch,
   ) {}
 
@@ -185,7 +174,8 @@ export class LinkGanClient {
       const weightsUrl = new URL(model.weightsUrl, `${origin}/`).href;
       const { model: loaded, stats } = await loadCachedModel(weightsUrl, model.version, { onProgress, useCache: opts.cacheWeights, fetch: fetchFn });
       const { manifest, values } = loaded;
-      const local = {
+      const local: RenderModel = {
+        name: model.name,
         manifest,
         generator: Generator.fromValues(manifest.generator, values),
         // One version pins both networks: the segmenter's weights come in the same shards.
@@ -209,10 +199,10 @@ export class LinkGanClient {
    * const img = await client.generate({ seed: 7, truncation: 0.7 });
    */
   async generate(params: GenerateParams): Promise<RenderedImage> {
-    const req = normalize(parseOr(GenerateParams, params, "generate"), false);
+    const req = this.normalize(parseOr(GenerateParams, params, "generate"), false);
     if (this.local) {
-      const w = await this.localW(req);
-      return this.image((await this.baseRender(w, req.noise)).rgba, w, req.noise);
+      const base = await this.localBase(req);
+      return this.image((await this.renders.get(this.live(), base)).rgba, base.w, req.noise);
     }
     const [png, w] = await Promise.all([this.remotePng("generate", req), this.remoteW(req)]);
     return this.image(png.rgba, w, req.noise);
@@ -227,7 +217,7 @@ export class LinkGanClient {
    * await client.resample({ seed: 7, mask: { size: 64, data: painted }, resampleSeed: 3, mode: "perturb", alpha: 1.5 });
    */
   async resample(params: ResampleParams): Promise<RenderedImage> {
-    const req = normalize(parseOr(ResampleParams, params, "resample"), true);
+    const req = this.normalize(parseOr(ResampleParams, params, "resample"), true);
     const [img] = await this.edit(req, 1);
     return img!;
   }
@@ -239,7 +229,7 @@ export class LinkGanClient {
    * const frames = await client.interpolate({ seed: 7, regions: ["mouth"], resampleSeed: 3, frames: 6 });
    */
   async interpolate(params: InterpolateParams): Promise<RenderedImage[]> {
-    const req = normalize(parseOr(InterpolateParams, params, "interpolate"), true);
+    const req = this.normalize(parseOr(InterpolateParams, params, "interpolate"), true);
     return this.edit(req, req.frames);
   }
 
@@ -254,25 +244,9 @@ export class LinkGanClient {
    * const hair = await client.editTarget(["hair"], undefined, shown); // shown: a RenderedImage
    */
   async editTarget(names: readonly string[], mask?: string | BinaryMask, image?: ImageCode): Promise<EditTarget> {
-    const res = this.model.resolution;
-    const known = new Map(this.model.regions.map((r) => [r.name, r]));
-    const chosen: string[] = [];
-    for (const n of names) {
-      if (!known.has(n)) throw new LinkGanError("unknown_region", `model "${this.model.name}" has no region "${n}" (it has: ${[...known.keys()].join(", ")})`, "regions");
-      chosen.push(n);
-    }
-    const masks = await Promise.all(chosen.map((n) => this.regionMask(n, image)));
-    if (mask !== undefined) {
-      const m = typeof mask === "string" ? await this.fetchMask(mask) : mask;
-      if (m.size !== res) throw new LinkGanError("invalid_request", `mask: must be ${res}×${res} (the model's resolution), got ${m.size}×${m.size}`, "mask");
-      if (maskArea(m) === 0) throw new LinkGanError("empty_mask", "mask: no pixel is inside", "mask");
-      const candidates = await Promise.all(this.model.regions.map(async (r) => ({ name: r.name, mask: await this.regionMask(r.name, image) })));
-      const covered = regionsCoveredBy(candidates, m);
-      if (covered.length === 0) throw new LinkGanError("mask_covers_no_region", `mask: covers no linked region; regions: ${this.model.regions.map((r) => r.name).join(", ")}`, "mask");
-      for (const c of covered) if (!chosen.includes(c.name)) chosen.push(c.name);
-      masks.push(m);
-    }
-    return { regions: chosen, mask: unionMasks(res, masks) };
+    const m = mask === undefined ? undefined : typeof mask === "string" ? await this.fetchMask(mask) : mask;
+    const t = await asClientErrorAsync(() => sharedEditTarget(this.model, names, m, (r) => this.regionMask(r.name, image)));
+    return { regions: t.regions.map((r) => r.name), mask: t.mask };
   }
 
   /**
@@ -287,16 +261,20 @@ export class LinkGanClient {
    * const hair = await client.regionMask("hair", img); // this image's hair
    */
   regionMask(name: string, image?: ImageCode): Promise<BinaryMask> {
-    const info = this.model.regions.find((r) => r.name === name);
-    if (!info) return Promise.reject(new LinkGanError("unknown_region", `model "${this.model.name}" has no region "${name}"`, "regions"));
+    let info: ModelSummary["regions"][number];
+    try {
+      [info] = asClientError(() => regionsNamed(this.model.name, this.model.regions, [name])) as [ModelSummary["regions"][number]];
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (info.kind === "semantic") return this.semanticMask(name, image);
+    const region = this.local?.manifest.regions.find((r) => r.name === name);
+    if (region) return Promise.resolve(fixedMask(this.local!.manifest, region));
     let p = this.regionMasks.get(name);
     if (!p) {
       p = (async () => {
-        const region = this.local?.manifest.regions.find((r) => r.name === name);
-        if (region && region.mask.kind !== "semantic") return rasterizeMask(region.mask, this.model.resolution);
         if (!info.maskUrl) throw new LinkGanError("no_mask_url", `the API lists no mask URL for region "${name}"`, "regions");
-        return pngMask(await this.getPng(new URL(info.maskUrl, this.apiOrigin).href), this.model.resolution);
+        return this.pngMask(new URL(info.maskUrl, this.apiOrigin).href);
       })();
       p.catch(() => this.regionMasks.delete(name));
       this.regionMasks.set(name, p);
@@ -306,24 +284,19 @@ export class LinkGanClient {
 
   private semanticMask(name: string, image: ImageCode | undefined): Promise<BinaryMask> {
     if (!image) return Promise.reject(new LinkGanError("invalid_request", `region "${name}" is semantic: its mask depends on the image, so give the image (its w and noise)`, "w"));
+    if (this.local) {
+      // The shared pipeline's label cache: one segmenter pass per image, beside its base render.
+      const local = this.live();
+      const region = local.manifest.regions.find((r) => r.name === name)!;
+      return (async () => localMasks(local, this.renders, await this.baseOf(image))(region))();
+    }
     const key = `${name}/${image.noise}/${latentToParam(image.w)}`;
     let p = this.semanticMasks.get(key);
     if (!p) {
-      p = (async () => {
-        const res = this.model.resolution;
-        if (this.local) {
-          const region = this.local.manifest.regions.find((r) => r.name === name)!;
-          const s = this.local.segmenter;
-          if (region.mask.kind !== "semantic" || !s) throw new LinkGanError("no_segmenter", `region "${name}" is semantic but the model has no segmenter`, "regions");
-          const base = await this.baseRender(image.w, image.noise);
-          if (!base.labels) [base.labels] = (await s.labels([base.image])) as [Uint8Array];
-          return s.classMask(base.labels, region.mask.class);
-        }
-        const q = new URLSearchParams({ w: latentToParam(image.w), noise: String(image.noise), version: this.model.version });
-        return pngMask(await this.getPng(`${this.modelUrl()}/regions/${encodeURIComponent(name)}/mask.png?${q}`), res);
-      })();
+      const q = new URLSearchParams({ w: latentToParam(image.w), noise: String(image.noise), version: this.model.version });
+      p = this.pngMask(`${this.modelUrl()}/regions/${encodeURIComponent(name)}/mask.png?${q}`);
       p.catch(() => this.semanticMasks.delete(key));
-      if (this.semanticMasks.size >= 4 * KEEP) this.semanticMasks.delete(this.semanticMasks.keys().next().value!);
+      if (this.semanticMasks.size >= KEEP_REMOTE_MASKS) this.semanticMasks.delete(this.semanticMasks.keys().next().value!);
       this.semanticMasks.set(key, p);
     }
     return p;
@@ -361,67 +334,45 @@ export class LinkGanClient {
     this.disposed = true;
     this.local?.generator.dispose();
     this.local?.segmenter?.dispose();
-    this.baseRenders.clear();
+    this.renders.clear();
   }
 
   // ---- local mode: the worker's code path on this page's backend ----
 
-  private async localW(req: NormalizedRequest): Promise<Float32Array> {
-    const g = this.liveGenerator();
-    const { zDim, wDim } = this.model;
-    switch (req.code.kind) {
-      case "seed":
-        return (await g.mapSeeds([req.code.seed], req.truncation))[0]!;
-      case "z":
-        if (req.code.z.length !== zDim) throw new LinkGanError("invalid_request", `z: expected ${zDim} values for model "${this.model.name}", got ${req.code.z.length}`, "z");
-        return (await g.mapLatents([req.code.z], req.truncation))[0]!;
-      case "w":
-        if (req.code.w.length !== wDim) throw new LinkGanError("invalid_request", `w: expected ${wDim} values for model "${this.model.name}", got ${req.code.w.length}`, "w");
-        return req.code.w;
-    }
+  /** The API's normalization, with its refusals as LinkGanErrors. */
+  private normalize(p: Parameters<typeof normalizeRequest<string | BinaryMask>>[0], withEdit: boolean): NormalizedRequest {
+    return asClientError(() => normalizeRequest(p, withEdit));
   }
 
-  private async renderRgba(w: Float32Array, noise: number | "zeros"): Promise<Uint8Array> {
-    const [img] = await this.liveGenerator().render([w], noise === "zeros" ? "zeros" : [noise]);
-    return toRgba8(img!);
+  private localBase(req: NormalizedRequest): Promise<ResolvedBase> {
+    return asClientErrorAsync(() => resolveBase(this.live(), req));
   }
 
-  /** The base render of a code, from memory when this client rendered it before (as the worker's isolate does). */
-  private async baseRender(w: Float32Array, noise: number | "zeros"): Promise<BaseRender> {
-    const key = `${noise}/${latentToParam(w)}`;
-    const hit = this.baseRenders.get(key);
-    if (hit) return hit;
-    const [image] = await this.liveGenerator().render([w], noise === "zeros" ? "zeros" : [noise]);
-    const entry = { image: image!, rgba: toRgba8(image!) };
-    if (this.baseRenders.size >= KEEP) this.baseRenders.delete(this.baseRenders.keys().next().value!);
-    this.baseRenders.set(key, entry);
-    return entry;
+  /** The base of an image already rendered (its w and noise, as a RenderedImage carries them). */
+  private async baseOf(image: ImageCode): Promise<ResolvedBase> {
+    return { w: image.w, noise: image.noise, key: await baseKey(image.w, image.noise) };
   }
 
   private async edit(req: NormalizedRequest, frames: number): Promise<RenderedImage[]> {
     const e = req.edit!;
-    const wBase = this.local ? this.localW(req) : this.remoteW(req);
+    const wBase = this.local ? this.localBase(req).then((b) => b.w) : this.remoteW(req);
     wBase.catch(() => undefined); // awaited below; a failure is reported there
     // Semantic masks (named, or candidates of a mask) belong to the image being edited.
     const needsImage = e.regions.some((n) => this.model.regions.find((r) => r.name === n)?.kind === "semantic") || (e.mask !== undefined && this.model.regions.some((r) => r.kind === "semantic"));
     const target = await this.editTarget(e.regions, e.mask, needsImage ? { w: await wBase, noise: req.noise } : undefined);
     if (this.local) {
-      const res = this.model.resolution;
-      const w = await wBase;
-      const regions = target.regions.map((n) => this.local!.manifest.regions.find((r) => r.name === n)!) as Region[];
-      const edited = await resampleRegions(this.liveGenerator(), w, regions, { seed: e.resampleSeed, mode: e.mode, alpha: e.alpha, truncation: req.truncation });
-      const alpha = e.composite ? featherWeights(target.mask, featherFor(res)) : undefined;
-      const codes = frames === 1 ? [edited] : interpolate(w, edited, frames);
+      const local = this.live();
+      const base = await this.baseOf({ w: await wBase, noise: req.noise });
+      const regions = regionsNamed(this.model.name, local.manifest.regions, target.regions);
       // The edited code's render is kept as a base render: the next edit, and its semantic masks, start from it.
-      const render = async (code: Float32Array) => (code === codes[codes.length - 1] ? (await this.baseRender(code, req.noise)).rgba : this.renderRgba(code, req.noise));
-      const images = await editFrames(codes, w, (await this.baseRender(w, req.noise)).rgba, render, alpha);
+      const { codes, images } = await renderEdit(local, this.renders, base, req, { regions, mask: target.mask }, frames);
       return images.map((rgba, i) => this.image(rgba, codes[i]!, req.noise));
     }
     const maskId = typeof e.mask === "object" ? await this.uploadMask(e.mask) : e.mask;
     const [png, w, wNew] = await Promise.all([
       this.remotePng(frames === 1 ? "resample" : "interpolate", { ...req, edit: { ...e, mask: maskId } }),
       wBase,
-      e.mode === "replace" ? this.remoteW({ code: { kind: "seed", seed: e.resampleSeed }, truncation: req.truncation, noise: "zeros", frames: 1 }) : undefined,
+      e.mode === "replace" ? this.remoteW({ code: { kind: "seed", seed: e.resampleSeed }, truncation: req.truncation, noise: "zeros", scale: 1, frames: 1 }) : undefined,
     ]);
     // The edited code, as the API computes it (shared/editing/resample.ts), so edits can be chained.
     const ranges = target.regions.map((n) => this.model.regions.find((r) => r.name === n)!.axes);
@@ -435,9 +386,9 @@ export class LinkGanClient {
     });
   }
 
-  private liveGenerator(): Generator {
+  private live(): RenderModel {
     if (this.disposed || !this.local) throw new LinkGanError("disposed", this.disposed ? "this client was disposed" : "no local model");
-    return this.local.generator;
+    return this.local;
   }
 
   private image(rgba: Uint8Array, w: Float32Array, noise: number | "zeros"): RenderedImage {
@@ -482,14 +433,27 @@ export class LinkGanClient {
     return latentFromParam(body.w);
   }
 
-  private async fetchMask(id: string): Promise<BinaryMask> {
-    return pngMask(await this.getPng(`${this.modelUrl()}/masks/${id}.png`), this.model.resolution);
+  private fetchMask(id: string): Promise<BinaryMask> {
+    return this.pngMask(`${this.modelUrl()}/masks/${id}.png`);
+  }
+
+  /** A mask PNG the API serves (white or opaque inside), read as the API reads uploads; it must be at the model's resolution. */
+  private async pngMask(url: string): Promise<BinaryMask> {
+    const res = this.model.resolution;
+    const bytes = await this.getBytes(url);
+    const r = asClientError(() => rasterFromPng(bytes, "mask"));
+    if (r.width !== res || r.height !== res) throw new LinkGanError("invalid_mask", `mask PNG is ${r.width}×${r.height}, expected ${res}×${res}`, "mask");
+    return canonicalize(r, res);
   }
 
   private async getPng(url: string) {
+    return decodePng(await this.getBytes(url));
+  }
+
+  private async getBytes(url: string): Promise<Uint8Array> {
     const res = await this.fetchFn(url);
     if (!res.ok) throw await apiError(res);
-    return decodePng(new Uint8Array(await res.arrayBuffer()));
+    return new Uint8Array(await res.arrayBuffer());
   }
 }
 
@@ -515,10 +479,4 @@ async function getJson(fetchFn: typeof fetch, url: string): Promise<unknown> {
   }
   if (!res.ok) throw await apiError(res);
   return res.json();
-}
-
-/** A mask PNG (white or opaque inside) → a binary mask; it must be at the model's resolution. */
-function pngMask(img: ReturnType<typeof decodePng>, resolution: number): BinaryMask {
-  if (img.width !== resolution || img.height !== resolution) throw new LinkGanError("invalid_mask", `mask PNG is ${img.width}×${img.height}, expected ${resolution}×${resolution}`);
-  return { size: resolution, data: img.gray.map((g) => (g >= 128 ? 1 : 0)) };
 }

@@ -1,5 +1,6 @@
 /**
- * A least-recently-used map bounded by total bytes: the in-isolate tier of the render cache.
+ * A least-recently-used map bounded by total bytes: the worker's in-isolate render cache tier and
+ * the base renders of the shared pipeline (shared/render/base.ts) in the worker and the browser.
  *
  * @example
  * const lru = new ByteLru<Uint8Array>(16 << 20, (v) => v.byteLength);

@@ -6,8 +6,8 @@
  * shards whose bytes changed.
  */
 import { z } from "zod";
-import { sha256Hex } from "../../shared/weights/content-id.ts";
-import { type LoadedModel, type WeightSource, WeightFormatError, loadModel } from "../../shared/weights/loader.ts";
+import { sha256Hex } from "../shared/weights/content-id.ts";
+import { type LoadedModel, type WeightSource, WeightFormatError, loadModel } from "../shared/weights/loader.ts";
 
 /** The Cache Storage cache this module uses. */
 export const WEIGHTS_CACHE = "linkgan-weights-v1";

@@ -14,15 +14,16 @@
  * its mask in the image shown (the segmenter's, recomputed whenever the image changes) and is
  * resampled like a fixed one. A brush paints a mask whose
  * covered regions are resampled. Undo/redo, new seed, download PNG. Edits are shown over the
- * current image with the API's feathered mask (worker/render/composite.ts), so pixels outside an
+ * current image with the API's feathered mask (shared/render/composite.ts), so pixels outside an
  * edit never change.
  */
 import "../csp.ts"; // first: before any zod schema parses
 import { z } from "zod";
-import { encodePng } from "../../../shared/png/png.ts";
-import { MAX_SEED } from "../../../shared/random/prng.ts";
-import type { BinaryMask } from "../../../shared/regions/mask.ts";
-import { composite, featherFor, featherWeights } from "../../render/composite.ts";
+import { encodePng } from "../../shared/png/png.ts";
+import { MAX_SEED } from "../../shared/random/prng.ts";
+import type { BinaryMask } from "../../shared/regions/mask.ts";
+import { ModelName } from "../../shared/weights/manifest.ts";
+import { composite, featherFor, featherWeights } from "../../shared/render/composite.ts";
 import { type ClientMode, type ImageCode, LinkGanClient, LinkGanError, type RenderedImage } from "../client.ts";
 import { STYLES } from "./styles.ts";
 
@@ -30,7 +31,7 @@ export { LinkGanClient, LinkGanError };
 
 const Attr = {
   "api-origin": z.url({ protocol: /^https?$/ }),
-  model: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "must be a model name such as faces64"),
+  model: ModelName,
   seed: z.coerce.number().int().min(0).max(MAX_SEED),
   mode: z.enum(["local", "remote", "auto"]),
 } as const;

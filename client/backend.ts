@@ -8,7 +8,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgl";
 import "@tensorflow/tfjs-backend-webgpu";
 import { z } from "zod";
-import { tf } from "../../shared/tf.ts";
+import { tf } from "../shared/tf.ts";
 
 export const BACKENDS = ["webgpu", "webgl", "cpu"] as const;
 export const BackendName = z.enum(BACKENDS);
