@@ -24,7 +24,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", securityHeaders);
   // Public, read-only, credential-free API: any origin may call it and read its cache headers.
-  app.use("/v1/*", cors({ origin: "*", allowMethods: ["GET", "POST", "OPTIONS"], exposeHeaders: ["ETag", "X-LinkGAN-Cache", "X-Model-Version", "Retry-After"], maxAge: 86400 }));
+  app.use("/v1/*", cors({ origin: "*", allowMethods: ["GET", "POST", "OPTIONS"], exposeHeaders: ["ETag", "X-LinkGAN-Cache", "X-LinkGAN-Backend", "X-Model-Version", "Retry-After"], maxAge: 86400 }));
 
   app.route("/", models);
   app.route("/", masks);

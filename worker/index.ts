@@ -1,12 +1,12 @@
 import "@tensorflow/tfjs-backend-cpu";
-import { tf } from "../shared/tf.ts";
+import simd from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm";
 import { createApp } from "./app.ts";
+import { startBackend } from "./backend.ts";
 import type { Env } from "./env.ts";
 import { consumeJobs } from "./jobs/routes.ts";
 
-// Workers have no WebGPU or WebGL: the generator runs on tfjs's cpu backend.
-tf.env().set("PROD", true);
-await tf.setBackend("cpu");
+// Workers have no WebGPU or WebGL: the generator runs on tfjs's wasm backend (cpu as the fallback).
+await startBackend(simd);
 
 const app = createApp();
 

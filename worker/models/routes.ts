@@ -7,6 +7,7 @@ import type { Manifest } from "../../shared/weights/manifest.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
 import { pngResponse, validationHook } from "../http/openapi.ts";
+import { BACKEND_HEADER, backendHeader } from "../backend.ts";
 import { cached } from "../cache/tiers.ts";
 import { ModelParams, regionPath, shardPath, versionPath } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
@@ -176,6 +177,7 @@ models.openapi(
       return cached(c, key, pinned !== undefined, async () => ({ body: maskPng(await baseRenders.semanticMask(live, base, r), scale), type: "image/png" }));
     });
     answer.headers.set("X-Model-Version", version);
+    answer.headers.set(BACKEND_HEADER, backendHeader());
     return answer;
   },
 );

@@ -1,5 +1,6 @@
 import { OpenAPIHono, type RouteConfig, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { BACKEND_HEADER, backendHeader } from "../backend.ts";
 import { cached } from "../cache/tiers.ts";
 import type { AppEnv } from "../env.ts";
 import { ErrorBody } from "../http/errors.ts";
@@ -51,6 +52,7 @@ async function answer(c: Context<AppEnv>, model: string, req: RenderRequest, kin
     );
   });
   res.headers.set("X-Model-Version", version);
+  res.headers.set(BACKEND_HEADER, backendHeader());
   return res;
 }
 
