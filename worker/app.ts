@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { memoryTierBytes } from "./cache/tiers.ts";
 import type { AppEnv } from "./env.ts";
@@ -31,7 +31,21 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", render);
   app.route("/", jobs);
 
-  app.get("/healthz", (c) => c.json({ ok: true, liveModels: liveModels(), memoryTierBytes: memoryTierBytes() }));
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      tags: ["operations"],
+      summary: "Liveness, and what this isolate holds in memory",
+      responses: {
+        200: {
+          content: { "application/json": { schema: z.object({ ok: z.literal(true), liveModels: z.array(z.string()).openapi({ description: "Model versions loaded in this isolate" }), memoryTierBytes: z.number().int().openapi({ description: "Bytes in the in-isolate render cache" }) }) } },
+          description: "Alive",
+        },
+      },
+    }),
+    (c) => c.json({ ok: true as const, liveModels: liveModels(), memoryTierBytes: memoryTierBytes() }),
+  );
   app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: { title: "LinkGAN edge API", version: "1.0.0", description: "Sample faces and resample linked regions (LinkGAN, ICCV 2023) at the edge." },
