@@ -2,14 +2,16 @@
  * Builds the browser bundles into dist/client/ (served by the worker as static assets):
  *   linkgan-client.js   the client library (ES module)
  *   linkgan-editor.js   the <linkgan-editor> custom element (includes the client)
+ *   docs-assets/        Swagger UI for /docs, copied from the pinned swagger-ui-dist, and its start-up script
  * Prints each entry's minified and gzip size and fails when one is over its gzip budget.
  *
  * Usage: npm run build:client [-- --metafile]   (writes dist/client/meta.json for esbuild's analyzer)
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { type Plugin, build } from "esbuild";
-import { securityHeaderLines } from "../worker/http/security.ts";
+import { DOCS_ASSETS, DOCS_INIT_SCRIPT, securityHeaderLines } from "../worker/http/security.ts";
+import { command } from "../trainer/cli/args.ts";
 
 const OUT = "dist/client";
 
@@ -41,6 +43,13 @@ const noZodLocales: Plugin = {
   },
 };
 
+const flags = command({
+  run: "npm run build:client --",
+  name: "build:client",
+  summary: "Builds the browser bundles and the docs page's assets into dist/client/.",
+  flags: { metafile: { switch: true, help: "also write dist/client/meta.json for esbuild's analyzer" } },
+}).parseOrExit();
+
 await rm(OUT, { recursive: true, force: true });
 await mkdir(OUT, { recursive: true });
 const result = await build({
@@ -53,7 +62,7 @@ const result = await build({
   minify: true,
   sourcemap: false,
   legalComments: "eof",
-  metafile: process.argv.includes("--metafile"),
+  metafile: flags.metafile,
   logLevel: "warning",
   plugins: [noZodLocales],
   define: { "process.env.NODE_ENV": '"production"' },
@@ -64,6 +73,9 @@ if (result.metafile) await writeFile(`${OUT}/meta.json`, JSON.stringify(result.m
 // worker, so they get the worker's security headers here, from the worker's own middleware.
 const headerLines = ["  Access-Control-Allow-Origin: *", "  Cache-Control: public, max-age=300, must-revalidate", ...(await securityHeaderLines())];
 await writeFile(`${OUT}/_headers`, `/*\n${headerLines.join("\n")}\n`);
+await mkdir(`${OUT}/${DOCS_ASSETS.dir}`);
+for (const f of DOCS_ASSETS.files) await copyFile(`node_modules/swagger-ui-dist/${f}`, `${OUT}/${DOCS_ASSETS.dir}/${f}`);
+await writeFile(`${OUT}/${DOCS_ASSETS.dir}/${DOCS_ASSETS.init}`, DOCS_INIT_SCRIPT);
 
 let over = 0;
 console.log("entry               minified    gzip      budget (gzip)");

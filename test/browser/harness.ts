@@ -13,6 +13,7 @@ import { featherFor, featherWeights } from "../../shared/render/composite.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
 import { type DevServer, fetchOnce, startWranglerDev } from "../../scripts/lib/wrangler-dev.ts";
+import { DOCS_ASSETS } from "../../worker/http/security.ts";
 import { ModelList, type ModelSummary } from "../../client/api.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -37,7 +38,8 @@ export async function startHarness(): Promise<Harness> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: run \`sh scripts/setup/debian-packages.sh --with-chromium\` as root (npm ci's postinstall does), or set CHROMIUM_PATH`);
   }
-  if (!existsSync("dist/client/linkgan-editor.js")) execFileSync("node", ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  // A dist/client from before the docs page's assets were part of the build is rebuilt too.
+  if (!existsSync("dist/client/linkgan-editor.js") || !existsSync(`dist/client/${DOCS_ASSETS.dir}/${DOCS_ASSETS.init}`)) execFileSync("node", ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
   // Each harness seeds and serves its own state folder and passes its own secrets: test files run in
   // parallel, and a shared .wrangler/state (or a .dev.vars one seed writes while another file's
   // wrangler dev watches it, which reloads that server mid-request) lets one file's set-up stall or

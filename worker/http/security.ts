@@ -1,4 +1,3 @@
-import { SwaggerUI } from "@hono/swagger-ui";
 import { Hono, type MiddlewareHandler } from "hono";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 // The demo page hosts the widget, so its CSP allows the widget's shadow-DOM style by hash: a
@@ -54,30 +53,33 @@ export const demoPageCsp: MiddlewareHandler<AppEnv> = secureHeaders({
 });
 
 /**
- * Swagger UI's assets. They still come from the public CDN that @hono/swagger-ui points at; the
- * policy allows exactly that origin (and nothing else off-site) until another issue bundles them
- * into the worker's own assets.
+ * The API reference page: Swagger UI from the pinned npm package swagger-ui-dist, whose files
+ * `npm run build:client` copies into the worker's static assets (scripts/build-client.ts), with the
+ * page's start-up script beside them, so the page loads nothing from another origin and works
+ * offline. Its policy allows this origin only.
  */
-const OPENAPI_URL = "/v1/openapi.json";
-const swaggerAssets = (() => {
-  let found: { css: string[]; js: string[] } | undefined;
-  SwaggerUI({
-    url: OPENAPI_URL,
-    manuallySwaggerUIHtml: (asset) => {
-      found = asset;
-      return "";
-    },
-  });
-  return found!;
-})();
-const SWAGGER_CDN = new URL(swaggerAssets.js[0]!).origin;
+export const DOCS_ASSETS = {
+  /** Folder in dist/client, and URL path, of the files below. */
+  dir: "docs-assets",
+  /** Copied from node_modules/swagger-ui-dist/. */
+  files: ["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "swagger-ui-bundle.js.LICENSE.txt", "LICENSE", "NOTICE"],
+  /** Written by the build from `DOCS_INIT_SCRIPT`. */
+  init: "docs-init.js",
+} as const;
+
+/** Starts Swagger UI on the API's document. No validator badge: it would load an image from validator.swagger.io. */
+export const DOCS_INIT_SCRIPT = `window.addEventListener("load", () => {
+  window.ui = SwaggerUIBundle({ dom_id: "#swagger-ui", url: "/v1/openapi.json", validatorUrl: null, deepLinking: true });
+});
+`;
 
 export const docsPageCsp: MiddlewareHandler<AppEnv> = secureHeaders({
   ...options,
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
-    scriptSrc: [NONCE, SWAGGER_CDN],
-    styleSrc: [SWAGGER_CDN],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    // Swagger UI's stylesheet draws its icons as data: SVGs.
     imgSrc: ["'self'", "data:"],
     connectSrc: ["'self'"],
     baseUri: ["'none'"],
@@ -87,22 +89,28 @@ export const docsPageCsp: MiddlewareHandler<AppEnv> = secureHeaders({
   },
 });
 
-/** The API reference page (Swagger UI on the OpenAPI document); its one inline script carries the request's nonce. */
-export function docsPage(nonce: string): string {
+/**
+ * The API reference page (Swagger UI on /v1/openapi.json, every route of the API, public and
+ * retraining). No inline script or style: everything comes from this origin.
+ *
+ * @example
+ * app.get("/docs", docsPageCsp, (c) => c.html(docsPage()));
+ */
+export function docsPage(): string {
+  const at = (f: string) => `/${DOCS_ASSETS.dir}/${f}`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>LinkGAN edge API</title>
-${swaggerAssets.css.map((href) => `<link rel="stylesheet" href="${href}">`).join("\n")}
+<link rel="icon" type="image/png" href="${at("favicon-32x32.png")}">
+<link rel="stylesheet" href="${at("swagger-ui.css")}">
 </head>
 <body>
 <div id="swagger-ui"></div>
-${swaggerAssets.js.map((src) => `<script src="${src}" crossorigin="anonymous"></script>`).join("\n")}
-<script nonce="${nonce}">
-  window.onload = () => { window.ui = SwaggerUIBundle({ dom_id: "#swagger-ui", url: "${OPENAPI_URL}" }); };
-</script>
+<script src="${at("swagger-ui-bundle.js")}"></script>
+<script src="${at(DOCS_ASSETS.init)}"></script>
 </body>
 </html>`;
 }
