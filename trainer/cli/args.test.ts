@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { UsageError, command, int, list, num, oneOf, str } from "./args.ts";
+import { z } from "zod";
+import { UsageError, command, int, list, num, oneOf, sameAs, str } from "./args.ts";
 
 const cli = command({
   run: "npm run demo --",
@@ -86,5 +87,15 @@ describe("command(): one declaration per flag", () => {
     expect(help).toMatch(/ {2}--\[no-\]composite +composite over the base \(default on\)\n/);
     expect(help).toMatch(/ {2}DIR, --model DIR +model folder \(required\)\n/);
     expect(help).toContain("Examples:\n  npm run demo -- weights/faces64 --seed 7");
+  });
+
+  it("sameAs() takes another schema's bounds: integer or decimal, inclusive or exclusive", () => {
+    const scale = sameAs(z.number().int().min(1).max(8));
+    expect(scale.parse("8")).toBe(8);
+    expect(scale.safeParse("9").error?.issues[0]?.message).toBe('must be an integer from 1 to 8, got "9"');
+    expect(scale.safeParse("1.5").success).toBe(false);
+    const alpha = sameAs(z.number().gt(0).max(10));
+    expect(alpha.parse("0.5")).toBe(0.5);
+    expect(alpha.safeParse("0").error?.issues[0]?.message).toBe('must be a number above 0 and at most 10 (decimal digits, e.g. 0.7), got "0"');
   });
 });

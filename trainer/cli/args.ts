@@ -317,6 +317,22 @@ export function num(min: number, max = Number.POSITIVE_INFINITY, opts: { above?:
   return decimal(QUERY_DECIMAL, `${says} (decimal digits, e.g. 0.7)`, (n) => (opts.above ? n > min : n >= min) && n <= max).describe(says.replace(/^must be /, ""));
 }
 
+/**
+ * A number flag with the bounds of a zod number schema that something else also uses (the API's
+ * own field schemas, shared/render/request.ts), so the CLI and the API cannot disagree: integer or
+ * decimal, inclusive or exclusive, as that schema says (read through its JSON Schema).
+ *
+ * @example
+ * sameAs(Scale).parse("9"); // fails: must be an integer from 1 to 8, got "9" (the API's `scale` bound)
+ */
+export function sameAs(schema: z.ZodNumber) {
+  const j = z.toJSONSchema(schema) as { type: string; minimum?: number; maximum?: number; exclusiveMinimum?: number };
+  const max = j.maximum ?? Number.POSITIVE_INFINITY;
+  if (j.type === "integer") return int(j.minimum ?? Number.MIN_SAFE_INTEGER, max);
+  if (j.exclusiveMinimum !== undefined) return num(j.exclusiveMinimum, max, { above: true });
+  return num(j.minimum ?? Number.NEGATIVE_INFINITY, max);
+}
+
 /** A non-empty string (a path, a name). */
 export const str = () => z.string().min(1, "must not be empty");
 
