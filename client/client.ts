@@ -1,7 +1,7 @@
 /**
  * The LinkGAN browser client (ES module, `dist/client/linkgan-client.js`): generate, resample
  * regions (by name or by a mask) and interpolate, with the HTTP API's parameter names, either
- * locally (the shared generator on WebGPU, WebGL or the cpu backend, weights cached in Cache
+ * locally (the shared generator on WebGPU, WebAssembly, WebGL or the cpu backend, weights cached in Cache
  * Storage) or remotely (the edge API renders, nothing is downloaded but PNGs).
  *
  * Local mode runs the worker's pipeline itself (shared/render/): the same request normalization,
@@ -62,9 +62,13 @@ export interface ClientOptions {
   apiOrigin?: string;
   /** Model name. Default: the first model `/v1/models` lists. */
   model?: string;
-  /** local: render here; remote: the API renders; auto (default): local when WebGPU or WebGL works, else remote. */
+  /**
+   * local: render here; remote: the API renders; auto (default): local on the first of webgpu,
+   * wasm, webgl that starts, except that a software WebGPU adapter is measured against the next
+   * one and loses when slower (`backend.measured`); remote when nothing else starts.
+   */
   mode?: ClientMode;
-  /** Backend order for local mode. Default webgpu, webgl, cpu (auto mode never uses cpu). */
+  /** Backend order for local mode. Default webgpu, wasm, webgl, cpu (auto mode never uses cpu). */
   backends?: BackendName[];
   /** Keep weights in Cache Storage (default true). */
   cacheWeights?: boolean;
@@ -132,7 +136,7 @@ export class LinkGanClient {
     readonly model: ModelSummary,
     /** Where rendering happens. */
     readonly mode: "local" | "remote",
-    /** The tfjs backend in use and why others were skipped (local mode; in auto mode that fell back to remote, the attempt). */
+    /** The tfjs backend in use and why others were skipped (local mode; in auto mode that fell back to remote, the attempt), with the WebGPU adapter and any measurement. */
     readonly backend: BackendReport | undefined,
     private readonly local: RenderModel | undefined,
     private readonly fetchFn: typeof fetch,
@@ -160,14 +164,21 @@ export class LinkGanClient {
     const order = opts.backends ?? (mode === "auto" ? BACKENDS.filter((b) => b !== "cpu") : [...BACKENDS]);
     let backend: BackendReport;
     try {
-      backend = await chooseBackend(order);
+      backend = await chooseBackend(order, { avoidSoftwareGpu: mode === "auto" });
     } catch (e) {
       if (mode === "auto" && e instanceof NoBackendError) {
-        const client = new LinkGanClient(origin, model, "remote", { chosen: "cpu", skipped: e.skipped }, undefined, fetchFn);
-        client.autoReason = `no GPU backend: ${e.message}`;
+        const client = new LinkGanClient(origin, model, "remote", { chosen: "cpu", skipped: e.skipped, adapter: e.adapter }, undefined, fetchFn);
+        client.autoReason = `no backend could start here: ${e.message}`;
         return client;
       }
       throw new LinkGanError("no_backend", (e as Error).message);
+    }
+    if (mode === "auto" && backend.chosen === "webgpu" && backend.adapter?.software) {
+      // Nothing else started to measure it against; the API's render (about 1 s) beats a software
+      // adapter's (about 12 s for a 64 px image on SwiftShader).
+      const client = new LinkGanClient(origin, model, "remote", backend, undefined, fetchFn);
+      client.autoReason = `WebGPU is a software adapter (${backend.adapter.description}) and no other backend started`;
+      return client;
     }
     try {
       // The API's URLs are paths relative to its origin (it never echoes a request's Host header).

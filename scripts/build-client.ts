@@ -2,6 +2,7 @@
  * Builds the browser bundles into dist/client/ (served by the worker as static assets):
  *   linkgan-client.js   the client library (ES module)
  *   linkgan-editor.js   the <linkgan-editor> custom element (includes the client)
+ *   tfjs-backend-wasm-simd.wasm   tfjs's WebAssembly backend (SIMD), which the client compiles for its wasm backend
  *   docs-assets/        Swagger UI for /docs, copied from the pinned swagger-ui-dist, and its start-up script
  * Prints each entry's minified and gzip size and fails when one is over its gzip budget.
  *
@@ -73,6 +74,8 @@ if (result.metafile) await writeFile(`${OUT}/meta.json`, JSON.stringify(result.m
 // worker, so they get the worker's security headers here, from the worker's own middleware.
 const headerLines = ["  Access-Control-Allow-Origin: *", "  Cache-Control: public, max-age=300, must-revalidate", ...(await securityHeaderLines())];
 await writeFile(`${OUT}/_headers`, `/*\n${headerLines.join("\n")}\n`);
+// The client fetches it from beside its bundle (client/backend.ts, WASM_ASSET): the same file the worker imports.
+await copyFile("node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm", `${OUT}/tfjs-backend-wasm-simd.wasm`);
 await mkdir(`${OUT}/${DOCS_ASSETS.dir}`);
 for (const f of DOCS_ASSETS.files) await copyFile(`node_modules/swagger-ui-dist/${f}`, `${OUT}/${DOCS_ASSETS.dir}/${f}`);
 await writeFile(`${OUT}/${DOCS_ASSETS.dir}/${DOCS_ASSETS.init}`, DOCS_INIT_SCRIPT);

@@ -41,7 +41,8 @@ export const demoPageCsp: MiddlewareHandler<AppEnv> = secureHeaders({
   ...options,
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
-    scriptSrc: ["'self'", NONCE],
+    // wasm-unsafe-eval lets the widget compile tfjs's WebAssembly backend (and only WebAssembly: no eval).
+    scriptSrc: ["'self'", NONCE, "'wasm-unsafe-eval'"],
     styleSrc: ["'self'", NONCE, WIDGET_STYLE],
     imgSrc: ["'self'", "data:", "blob:"],
     connectSrc: ["'self'"],
