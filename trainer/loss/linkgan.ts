@@ -1,5 +1,6 @@
 /**
- * The LinkGAN regularizer (Zhu et al., ICCV 2023; ../../../shared/PAPER.md), per linked region i:
+ * The LinkGAN regularizer (Zhu et al., "LinkGAN: Linking GAN Latents to Pixels for Controllable
+ * Image Synthesis", ICCV 2023, arXiv 2301.04604), per linked region i:
  *   x  = G(w)
  *   x1 = G(w + α·p ⊙ m_i)          perturb the region's own axes
  *   x2 = G(w + α·p′ ⊙ (1 − m_i))   perturb every other axis

@@ -1,5 +1,5 @@
 /**
- * LinkGAN's locality metrics (masked MSE, from LowRankGAN; PAPER.md Tables 2 and 3), on images in
+ * LinkGAN's locality metrics (masked MSE, from LowRankGAN; the LinkGAN paper's Tables 2 and 3), on images in
  * [−1, 1], for each region with mask M (fixed: rasterized once; semantic: the segmenter's mask of
  * each base image, so inside and outside follow that image's hair, say):
  *   editing (Table 2):  resample the region's axes  → MSE_i = mean change inside M, MSE_o = outside
