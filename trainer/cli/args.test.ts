@@ -73,6 +73,12 @@ describe("command(): one declaration per flag", () => {
     expect(error(["m", "n"])).toBe("unexpected arguments after DIR: n");
   });
 
+  it("a command without flags refuses any, and its usage has no dangling --", () => {
+    const none = command({ run: "npm run fixtures --", name: "fixtures", flags: {} });
+    expect(() => none.parse(["--force"])).toThrow("unknown flag --force; this command takes no flags");
+    expect(none.usage()).toBe("npm run fixtures");
+  });
+
   it("runs the cross-flag check on parsed values", () => {
     expect(error(["m", "--region", "mouth", "--mode", "perturb"])).toBe("--region with --mode perturb: not in this demo");
   });

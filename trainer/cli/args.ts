@@ -96,7 +96,8 @@ export function command<const F extends Record<string, Flag>>(spec: CommandSpec<
   const required = names.filter((n) => !isSwitch(spec.flags[n]!) && (spec.flags[n] as ValueFlag).required);
   const usage = () =>
     [
-      `${spec.run}`,
+      // `npm run x --` passes what follows to the script; with no flags there is nothing to pass.
+      names.length ? spec.run : spec.run.replace(/ --$/, ""),
       spec.positional ? (spec.flags[spec.positional] as ValueFlag).value : undefined,
       ...required.filter((n) => n !== spec.positional).map((n) => left(n, spec.flags[n]!)),
       names.length > required.length ? "[options]" : undefined,
@@ -248,6 +249,7 @@ export function subcommand<const C extends Record<string, Command<any>>>(name: s
 
 /** ` (did you mean --seed?)` for a misspelt flag: the closest names within two edits (or those it starts), else the list. */
 function suggest(given: string, names: string[]): string {
+  if (names.length === 0) return "; this command takes no flags";
   const d = new Map(names.map((n) => [n, n.startsWith(given) ? 0 : editDistance(n, given)]));
   const best = Math.min(...d.values());
   const close = best <= 2 ? names.filter((n) => d.get(n) === best) : [];
