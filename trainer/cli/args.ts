@@ -335,27 +335,53 @@ export function sameAs(schema: z.ZodNumber) {
   return num(j.minimum ?? Number.NEGATIVE_INFINITY, max);
 }
 
-/** A non-empty string (a path, a name). */
+/**
+ * A non-empty string (a path, a name).
+ *
+ * @example
+ * const flags = { run: { value: "DIR", help: "run folder", type: str(), required: true } } as const;
+ */
 export const str = () => z.string().min(1, "must not be empty");
 
-/** A comma-separated list of non-empty names: `left-eye,mouth` → ["left-eye", "mouth"]. */
+/**
+ * A comma-separated list of non-empty names.
+ *
+ * @example
+ * list().parse("left-eye, mouth"); // ["left-eye", "mouth"];  "," fails: must name at least one
+ */
 export const list = () =>
   z
     .string()
     .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
     .refine((a) => a.length > 0, "must name at least one (comma-separated)");
 
-/** One of a few words. */
+/**
+ * One of a few words.
+ *
+ * @example
+ * oneOf(["int8", "float16", "float32"]).parse("int4"); // fails: must be one of int8, float16, float32, got "int4"
+ */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: (i) => `must be one of ${values.join(", ")}, got "${i.input}"` });
 
 // ---- other CLI plumbing ----
 
+/**
+ * Print `cmd: message` on stderr and exit 2 (a usage or input error, before any work).
+ *
+ * @example
+ * if (!config.dataset) fail("train", `${file}: dataset: required to train`);
+ */
 export function fail(cmd: string, message: string): never {
   console.error(`${cmd}: ${message}`);
   process.exit(2);
 }
 
-/** Read and validate a JSON file; errors name the file and the field. */
+/**
+ * Read and validate a JSON file; errors name the file and the field, and exit 2.
+ *
+ * @example
+ * const config = await readJson("train", flags.config, TrainConfig); // "train: c.json: batch: Too small: …"
+ */
 export async function readJson<S extends z.ZodType>(cmd: string, file: string, schema: S): Promise<z.output<S>> {
   let raw: unknown;
   try {
