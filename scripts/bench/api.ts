@@ -1,8 +1,9 @@
 /**
  * npm run bench:api: the edge API on loopback against `wrangler dev` (local R2/KV, the model in
  * weights/ or the tiny fixture): latency p50/p99 of generate and resample on a cache miss and of
- * cache hits, hit throughput under a bounded load (autocannon, loopback only, ends by itself), and
- * the memory of the workerd process that runs the isolate.
+ * cache hits, and of the largest interpolation accepted, with workerd's CPU time per request (what
+ * `[limits] cpu_ms` bounds), hit throughput under a bounded load (autocannon, loopback only, ends
+ * by itself), and the memory of the workerd process that runs the isolate.
  *
  *   npm run bench:api -- --model faces64 --requests 30 --duration 10
  */
@@ -10,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
 import { command, int, str } from "../../trainer/cli/args.ts";
-import { startWranglerDev } from "../lib/wrangler-dev.ts";
+import { fetchOnce, startWranglerDev, workerdCpuSeconds } from "../lib/wrangler-dev.ts";
 
 const args = command({
   run: "npm run bench:api --",
@@ -30,7 +31,7 @@ execFileSync("node", ["--import", "tsx", "scripts/dev/seed.ts"], { stdio: "inher
 const dev = await startWranglerDev("wrangler.toml", { readyPath: "/healthz" });
 try {
   const before = workerdMemory();
-  const { models } = (await (await fetch(`${dev.url}/v1/models`)).json()) as { models: { name: string; resolution: number; regions: { name: string }[] }[] };
+  const { models } = (await (await dev.fetch("/v1/models")).json()) as { models: { name: string; resolution: number; regions: { name: string }[] }[] };
   const model = models.find((m) => m.name === args.model) ?? models[0];
   if (!model) throw new Error("no model is seeded");
   const api = `${dev.url}/v1/models/${model.name}`;
@@ -40,7 +41,7 @@ try {
 
   async function timed(url: string, expectTier?: string): Promise<number> {
     const t0 = performance.now();
-    const res = await fetch(url, { headers: { "CF-Connecting-IP": ip() } });
+    const res = await fetchOnce(url, { headers: { "CF-Connecting-IP": ip() } });
     await res.arrayBuffer();
     const ms = performance.now() - t0;
     if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
@@ -55,17 +56,21 @@ try {
   const regions = model.regions.slice(0, 2).map((r) => r.name).join(",");
   const run = Date.now() % 1_000_000_000; // fresh seeds each run: misses are real misses
   await timed(`${api}/generate?seed=${run}`); // loads the model into the isolate
-  const rows: [string, number[]][] = [];
-  const gen: number[] = [];
-  for (let i = 1; i <= n; i++) gen.push(await timed(`${api}/generate?seed=${run + i}&truncation=0.7`, "miss"));
-  rows.push([`generate, miss (${model.resolution}px)`, gen]);
-  const res: number[] = [];
-  for (let i = 1; i <= n; i++) res.push(await timed(`${api}/resample?seed=${run}&regions=${regions}&resampleSeed=${i}`, "miss"));
-  rows.push([`resample ${regions}, miss (base reused)`, res]);
+  /** One row: `count` requests, their latencies, and workerd's CPU ms per request over the row. */
+  const rows: [string, number[], number][] = [];
+  async function row(name: string, count: number, url: (i: number) => string, expectTier: string): Promise<void> {
+    const cpu0 = workerdCpuSeconds(dev);
+    const xs: number[] = [];
+    for (let i = 1; i <= count; i++) xs.push(await timed(url(i), expectTier));
+    rows.push([name, xs, ((workerdCpuSeconds(dev) - cpu0) * 1000) / count]);
+  }
+  await row(`generate, miss (${model.resolution}px)`, n, (i) => `${api}/generate?seed=${run + i}&truncation=0.7`, "miss");
+  await row(`resample ${regions}, miss (base reused)`, n, (i) => `${api}/resample?seed=${run}&regions=${regions}&resampleSeed=${i}`, "miss");
+  // The most work one request may ask for at 64 px (WORK_LIMITS): 16 frames at 2×, 15 renders.
+  const frames = Math.min(16, Math.floor((16 * 64 * 64) / model.resolution ** 2));
+  await row(`interpolate ${frames} frames at 2×, miss`, Math.max(3, Math.ceil(n / 6)), (i) => `${api}/interpolate?seed=${run}&regions=${regions}&resampleSeed=${n + i}&frames=${frames}&scale=2`, "miss");
   const hitUrl = `${api}/generate?seed=${run + 1}&truncation=0.7`;
-  const hits: number[] = [];
-  for (let i = 0; i < n * 4; i++) hits.push(await timed(hitUrl, "hit"));
-  rows.push(["generate, cache hit", hits]);
+  await row("generate, cache hit", n * 4, () => hitUrl, "hit");
 
   const load = await autocannon({
     url: hitUrl,
@@ -75,11 +80,11 @@ try {
   });
 
   const after = workerdMemory();
-  const health = (await (await fetch(`${dev.url}/healthz`)).json()) as { memoryTierBytes: number };
+  const health = (await (await dev.fetch("/healthz")).json()) as { memoryTierBytes: number };
 
   console.log(`\nmodel ${model.name}, wrangler dev on loopback, ${n} requests per row (hits: ${n * 4})\n`);
-  console.log("| request | p50 (ms) | p99 (ms) |\n|---|---|---|");
-  for (const [name, xs] of rows) console.log(`| ${name} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} |`);
+  console.log("| request | p50 (ms) | p99 (ms) | workerd CPU per request (ms) |\n|---|---|---|---|");
+  for (const [name, xs, cpu] of rows) console.log(`| ${name} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} | ${cpu.toFixed(0)} |`);
   console.log(`\nhit throughput (autocannon, ${connections} connections, ${duration} s): ${load.requests.average.toFixed(0)} req/s, latency p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
   const mib = (kb: number) => (kb / 1024).toFixed(1);
   for (const [pid, m] of after) {

@@ -1,11 +1,14 @@
 /**
- * npm run bench: generation time per image (batch 1, cpu backend) for every shipped config, and the
- * part segmenter's time per image, in Node and inside workerd (wrangler dev on loopback), side by
- * side; then the weight bytes per dtype.
+ * npm run bench: generation time per image (batch 1) for every shipped config, and the part
+ * segmenter's time per image, on tfjs's cpu and wasm (SIMD, one thread) backends, in Node and inside
+ * workerd (wrangler dev on loopback), side by side; workerd's CPU time per request (from /proc); then
+ * the weight bytes per dtype.
  * Medians over repeated runs after a warm-up: this machine is shared and noisy.
  *
  *   npm run bench -- --runs 9
  */
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { CONFIGS } from "../../shared/generator/configs.ts";
 import { Generator } from "../../shared/generator/generator.ts";
 import { countParams, generatorParamSpecs, initParams } from "../../shared/generator/params.ts";
@@ -14,18 +17,23 @@ import type { WeightDtype } from "../../shared/weights/quantize.ts";
 import { SegmenterConfig } from "../../shared/segmenter/config.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import { tf } from "../../shared/tf.ts";
+import { WASM_SIMD_FILE, registerWasm } from "../../shared/wasm-backend.ts";
 import parts from "../../trainer/configs/faces64-parts.json";
 import { command, int } from "../../trainer/cli/args.ts";
 import { setupNodeCpu } from "../lib/node-tf.ts";
-import { startWranglerDev } from "../lib/wrangler-dev.ts";
+import { startWranglerDev, workerdCpuSeconds } from "../lib/wrangler-dev.ts";
 
 const { runs } = command({
   run: "npm run bench --",
   name: "bench",
-  summary: "Generation and segmentation time per image in Node and inside workerd, and the weight bytes per dtype.",
+  summary: "Generation and segmentation time per image on the cpu and wasm backends, in Node and inside workerd, and the weight bytes per dtype.",
   flags: { runs: { value: "N", help: "timed runs per row, after a warm-up (medians)", type: int(1, 1000), default: 7 } },
   examples: ["npm run bench -- --runs 9"],
 }).parseOrExit();
+
+const BACKENDS = ["cpu", "wasm"] as const;
+type Backend = (typeof BACKENDS)[number];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,25 +41,29 @@ const median = (xs: number[]) => {
 };
 
 await setupNodeCpu();
-const node: Record<string, number> = {};
-for (const [name, cfg] of Object.entries(CONFIGS)) {
-  const g = Generator.fromValues(cfg, initParams(generatorParamSpecs(cfg), 1));
-  const times: number[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const t0 = performance.now();
-    const [w] = await g.mapSeeds([i + 1], 1);
-    await g.render([w!], [i + 1]);
-    if (i > 0) times.push(performance.now() - t0); // run 0 warms up
-  }
-  g.dispose();
-  node[name] = median(times);
-  process.stderr.write(`node ${name}: ${node[name]!.toFixed(1)} ms\n`);
-}
+// Node compiles the same SIMD binary the worker imports (Node may compile at run time; Workers may not).
+registerWasm(WebAssembly.compile(await readFile(createRequire(import.meta.url).resolve(WASM_SIMD_FILE))));
 
-// The part segmenter (#7) on one faces64 image: what a semantic mask adds to a render miss.
+/** Milliseconds per image, Node, one backend. */
+const node: Record<Backend, Record<string, number>> = { cpu: {}, wasm: {} };
+const nodeSegment = {} as Record<Backend, number>;
 const segCfg = SegmenterConfig.parse(parts.segmenter);
-let nodeSegment: number;
-{
+for (const backend of BACKENDS) {
+  await tf.setBackend(backend);
+  for (const [name, cfg] of Object.entries(CONFIGS)) {
+    const g = Generator.fromValues(cfg, initParams(generatorParamSpecs(cfg), 1));
+    const times: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const t0 = performance.now();
+      const [w] = await g.mapSeeds([i + 1], 1);
+      await g.render([w!], [i + 1]);
+      if (i > 0) times.push(performance.now() - t0); // run 0 warms up
+    }
+    g.dispose();
+    node[backend][name] = median(times);
+    process.stderr.write(`node ${backend} ${name}: ${node[backend][name]!.toFixed(1)} ms\n`);
+  }
+  // The part segmenter (#7) on one faces64 image: what a semantic mask adds to a render miss.
   const g = Generator.fromValues(CONFIGS.faces64, initParams(generatorParamSpecs(CONFIGS.faces64), 1));
   const s = Segmenter.fromValues(segCfg, initParams(segmenterParamSpecs(segCfg), 1));
   const times: number[] = [];
@@ -63,53 +75,66 @@ let nodeSegment: number;
   }
   g.dispose();
   s.dispose();
-  nodeSegment = median(times);
-  process.stderr.write(`node segmenter: ${nodeSegment.toFixed(1)} ms\n`);
+  nodeSegment[backend] = median(times);
+  process.stderr.write(`node ${backend} segmenter: ${nodeSegment[backend].toFixed(1)} ms\n`);
 }
 
-const workerd: Record<string, number> = {};
-let workerdSegment = 0;
+/** Wall ms per request (loopback) and workerd's CPU ms per request, workerd, one backend. */
+const workerd: Record<Backend, Record<string, { wall: number; cpu: number }>> = { cpu: {}, wasm: {} };
+const workerdSegment = {} as Record<Backend, number>;
 const dev = await startWranglerDev("scripts/bench/wrangler.toml", { readyPath: "/?config=tiny" });
 try {
-  for (const name of Object.keys(CONFIGS)) {
-    const times: number[] = [];
+  const request = async (query: string) => {
+    const res = await dev.fetch(`/?${query}`);
+    if (!res.ok) throw new Error(`workerd ${query}: HTTP ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { backend: string };
+    if (!query.includes(`backend=${body.backend}`)) throw new Error(`workerd ${query}: rendered on ${body.backend}`);
+  };
+  for (const backend of BACKENDS) {
+    for (const name of Object.keys(CONFIGS)) {
+      await request(`config=${name}&backend=${backend}&seed=1`); // warm-up: builds the generator
+      const times: number[] = [];
+      const cpu0 = workerdCpuSeconds(dev);
+      for (let i = 1; i <= runs; i++) {
+        const t0 = performance.now();
+        await request(`config=${name}&backend=${backend}&seed=${i + 1}`);
+        times.push(performance.now() - t0);
+      }
+      const cpu = ((workerdCpuSeconds(dev) - cpu0) * 1000) / runs;
+      workerd[backend][name] = { wall: median(times), cpu };
+      process.stderr.write(`workerd ${backend} ${name}: ${median(times).toFixed(1)} ms (CPU ${cpu.toFixed(0)} ms/request)\n`);
+    }
+    const withLabels: number[] = [];
     for (let i = 0; i <= runs; i++) {
       const t0 = performance.now();
-      const res = await fetch(`${dev.url}/?config=${name}&seed=${i + 1}`);
-      if (!res.ok) throw new Error(`workerd ${name}: HTTP ${res.status} ${await res.text()}`);
-      await res.json();
-      if (i > 0) times.push(performance.now() - t0);
+      await request(`config=faces64&backend=${backend}&seed=${i + 1}&segment=1`);
+      if (i > 0) withLabels.push(performance.now() - t0);
     }
-    workerd[name] = median(times);
-    process.stderr.write(`workerd ${name}: ${workerd[name]!.toFixed(1)} ms\n`);
+    workerdSegment[backend] = median(withLabels) - workerd[backend].faces64!.wall;
+    process.stderr.write(`workerd ${backend} segmenter: ${workerdSegment[backend].toFixed(1)} ms\n`);
   }
-  const withLabels: number[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const t0 = performance.now();
-    const res = await fetch(`${dev.url}/?config=faces64&seed=${i + 1}&segment=1`);
-    if (!res.ok) throw new Error(`workerd segmenter: HTTP ${res.status} ${await res.text()}`);
-    await res.json();
-    if (i > 0) withLabels.push(performance.now() - t0);
-  }
-  workerdSegment = median(withLabels) - workerd.faces64!;
-  process.stderr.write(`workerd segmenter: ${workerdSegment.toFixed(1)} ms\n`);
 } finally {
   await dev.stop();
 }
 
-console.log(`\nGeneration time per image, batch 1, tfjs cpu backend (median of ${runs} after 1 warm-up)\n`);
-console.log("| config | resolution | params | Node (ms) | workerd (ms) | workerd / Node |");
-console.log("|---|---|---|---|---|---|");
+const ratio = (a: number, b: number) => (a / b).toFixed(1);
+console.log(`\nGeneration time per image, batch 1, tfjs cpu and wasm (SIMD, one thread) backends (median of ${runs} after 1 warm-up; workerd CPU: mean per request, from /proc)\n`);
+console.log("| config | resolution | params | Node cpu (ms) | Node wasm (ms) | Node cpu / wasm | workerd cpu (ms) | workerd wasm (ms) | workerd cpu / wasm | workerd CPU per request, cpu / wasm (ms) |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const [name, cfg] of Object.entries(CONFIGS)) {
-  const n = node[name]!;
-  const w = workerd[name]!;
-  console.log(`| ${name} | ${cfg.resolution}² | ${countParams(generatorParamSpecs(cfg)).toLocaleString("en")} | ${n.toFixed(1)} | ${w.toFixed(1)} | ${(w / n).toFixed(2)} |`);
+  const [nc, nw] = [node.cpu[name]!, node.wasm[name]!];
+  const [wc, ww] = [workerd.cpu[name]!, workerd.wasm[name]!];
+  console.log(
+    `| ${name} | ${cfg.resolution}² | ${countParams(generatorParamSpecs(cfg)).toLocaleString("en")} | ${nc.toFixed(1)} | ${nw.toFixed(1)} | ${ratio(nc, nw)} | ${wc.wall.toFixed(1)} | ${ww.wall.toFixed(1)} | ${ratio(wc.wall, ww.wall)} | ${wc.cpu.toFixed(0)} / ${ww.cpu.toFixed(0)} |`,
+  );
 }
 
-console.log(`\nPart segmenter (faces64-parts architecture, ${countParams(segmenterParamSpecs(segCfg)).toLocaleString("en")} params, random weights) on one 64² image, same backend (median of ${runs}; workerd: median of generate+segment minus median of generate)\n`);
-console.log("| network | Node (ms) | workerd (ms) | workerd / Node |");
-console.log("|---|---|---|---|");
-console.log(`| segmenter | ${nodeSegment.toFixed(1)} | ${workerdSegment.toFixed(1)} | ${(workerdSegment / nodeSegment).toFixed(2)} |`);
+console.log(`\nPart segmenter (faces64-parts architecture, ${countParams(segmenterParamSpecs(segCfg)).toLocaleString("en")} params, random weights) on one 64² image (median of ${runs}; workerd: median of generate+segment minus median of generate)\n`);
+console.log("| network | Node cpu (ms) | Node wasm (ms) | Node cpu / wasm | workerd cpu (ms) | workerd wasm (ms) | workerd cpu / wasm |");
+console.log("|---|---|---|---|---|---|---|");
+console.log(
+  `| segmenter | ${nodeSegment.cpu.toFixed(1)} | ${nodeSegment.wasm.toFixed(1)} | ${ratio(nodeSegment.cpu, nodeSegment.wasm)} | ${workerdSegment.cpu.toFixed(1)} | ${workerdSegment.wasm.toFixed(1)} | ${ratio(workerdSegment.cpu, workerdSegment.wasm)} |`,
+);
 
 console.log("\nWeight bytes per dtype (shards; int8 adds its per-channel scales, 4 B each, in the manifest)\n");
 console.log("| config | float32 | float16 | int8 (+scales) | int8 / float32 |");

@@ -1,5 +1,6 @@
 /** Start `wrangler dev` on a free loopback port and wait until it answers; for benchmarks and e2e tests. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 
 export interface DevServer {
@@ -27,6 +28,31 @@ export async function freePort(): Promise<number> {
     });
     srv.on("error", reject);
   });
+}
+
+/**
+ * CPU seconds (user + system) used so far by the workerd processes in wrangler dev's process
+ * group: the difference over N requests, divided by N, is the CPU time per request, the quantity
+ * Workers bill and `[limits] cpu_ms` bounds (timers inside the isolate are frozen while it runs).
+ *
+ * @example
+ * const t0 = workerdCpuSeconds(dev); await dev.fetch("/…"); const cpuMs = (workerdCpuSeconds(dev) - t0) * 1000;
+ */
+export function workerdCpuSeconds(dev: { pid: number }): number {
+  const hz = 100; // Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((f) => /^[0-9]+$/.test(f))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // the process ended while we looked
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state), f[2] the group, f[11] and f[12] utime and stime
+    if (comm.startsWith("workerd") && Number(f[2]) === dev.pid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / hz;
 }
 
 /** fetch() that closes its connection after the response (see DevServer.fetch). */
