@@ -197,6 +197,14 @@ describe("without WebGPU, and in remote mode", () => {
       // The demo's seed (7, ψ 0.7) on wasm matches the API's render within 1/255.
       const api = decodePng(new Uint8Array(await (await fetchOnce(`${h.url}/v1/models/${h.model.name}/generate?seed=7&truncation=0.7&version=${h.model.version}`)).arrayBuffer()));
       expect(maxDiff(await canvasPixels(p), api.rgba)).toBeLessThanOrEqual(1);
+      // Reported, not asserted (the machine is shared): one new image on wasm, weights already loaded.
+      const ms = await p.evaluate(async () => {
+        const c = document.querySelector("linkgan-editor")!.client!;
+        const t0 = performance.now();
+        await c.generate({ seed: 12345, truncation: 0.7 });
+        return performance.now() - t0;
+      });
+      console.log(`[wasm] one ${h.model.resolution} px generate in the page: ${ms.toFixed(0)} ms`);
       await p.screenshot({ path: `${ARTIFACTS}/fallback-${backend.chosen}.png` });
     } finally {
       await c.close();
