@@ -6,6 +6,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchOnce } from "../../scripts/lib/wrangler-dev.ts";
 import { type Harness, startHarness } from "./harness.ts";
 
 let h: Harness;
@@ -54,7 +55,7 @@ describe("/docs", () => {
   }, 120_000);
 
   it("renders every operation of the document, the retraining routes among them", async () => {
-    const doc = (await (await page.request.get(`${h.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetchOnce(`${h.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const expected = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     const shown = await page.$$eval(".opblock", (els) =>
       els.map((el) => `${el.querySelector(".opblock-summary-method")?.textContent?.trim()} ${el.querySelector(".opblock-summary-path")?.getAttribute("data-path")}`),
