@@ -99,7 +99,9 @@ describe("segmenter training", () => {
     expect(ev.picture.subarray(1, 4)).toEqual(Uint8Array.from([0x50, 0x4e, 0x47])); // a PNG
     s.dispose();
     t.dispose();
-  });
+    // 60 training steps on tfjs's pure-JS cpu backend: ~20 s alone, over a minute beside the other
+    // test files on two cores. The limit only catches a hang.
+  }, 240_000);
 
   it("resumes bit for bit: 6 steps in one go equal 3 steps, a checkpoint, and 3 more", async () => {
     const labels = labelMaps(data, config.segmenter.classes, all);
