@@ -43,6 +43,8 @@ export const RegionInfo = z.object({
   class: z.string().optional(),
   /** A path relative to the API's origin. */
   maskUrl: z.string().optional(),
+  /** Semantic regions: maskUrl as an RFC 6570 template of the image's base code ({&seed,z,w,truncation,noise}). */
+  maskUrlTemplate: z.string().optional(),
 });
 export type RegionInfo = z.infer<typeof RegionInfo>;
 

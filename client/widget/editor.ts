@@ -13,7 +13,7 @@
  * resamples that region with a short animation (interpolated codes). A semantic region (#7) shows
  * its mask in the image shown (the segmenter's, recomputed whenever the image changes) and is
  * resampled like a fixed one. A brush paints a mask whose
- * covered regions are resampled. Undo/redo, new seed, download PNG. Edits are shown over the
+ * covered regions are resampled. Undo/redo, new seed, download PNG at 1, 2, 4 or 8× (pixels repeated). Edits are shown over the
  * current image with the API's feathered mask (shared/render/composite.ts), so pixels outside an
  * edit never change.
  */
@@ -21,6 +21,7 @@ import "../csp.ts"; // first: before any zod schema parses
 import { z } from "zod";
 import { encodePng } from "../../shared/png/png.ts";
 import { MAX_SEED } from "../../shared/random/prng.ts";
+import { Scale } from "../../shared/render/request.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
 import { ModelName } from "../../shared/weights/manifest.ts";
 import { composite, featherFor, featherWeights } from "../../shared/render/composite.ts";
@@ -48,6 +49,9 @@ interface Entry {
   /** Semantic regions' masks in this image (of its code `w`, `noise`), computed once per entry. */
   semantic?: Promise<Map<string, BinaryMask>>;
 }
+
+/** The scales Download PNG offers: the API's bound (shared/render/request.ts, `Scale`), powers of two. */
+export const PNG_SCALES = [1, 2, 4, 8] as const;
 
 /** Most frames of the edit animation (base and result included). */
 export const ANIMATION_FRAMES = 6;
@@ -96,6 +100,8 @@ export class LinkGanEditor extends HTMLElement {
   #brush = false;
   #paint: Uint8Array | undefined;
   #painting = false;
+  /** The status line of the image shown (what it is, where it was rendered). */
+  #shownStatus = "";
 
   readonly #root: ShadowRoot;
   readonly #el: {
@@ -112,6 +118,7 @@ export class LinkGanEditor extends HTMLElement {
     apply: HTMLButtonElement;
     clear: HTMLButtonElement;
     download: HTMLButtonElement;
+    scale: HTMLSelectElement;
   };
 
   constructor() {
@@ -132,7 +139,8 @@ export class LinkGanEditor extends HTMLElement {
     <button type="button" data-action="brush" aria-pressed="false" aria-keyshortcuts="B" title="Paint a mask (B)" disabled>Brush</button>
     <button type="button" data-action="apply" title="Resample the regions the painted mask covers (Enter)" disabled>Resample painted</button>
     <button type="button" data-action="clear" title="Clear the painted mask" disabled>Clear mask</button>
-    <button type="button" data-action="download" title="Download the image as PNG" disabled>Download PNG</button>
+    <button type="button" data-action="download" title="Download the image as PNG, at the scale beside" disabled>Download PNG</button>
+    <select class="scale" aria-label="PNG scale" title="Scale of the downloaded PNG (nearest neighbour)" disabled>${PNG_SCALES.map((n) => `<option value="${n}">${n}×</option>`).join("")}</select>
   </div>
   <p class="status" role="status" aria-live="polite"></p>
 </div>`;
@@ -151,6 +159,7 @@ export class LinkGanEditor extends HTMLElement {
       apply: q('[data-action="apply"]'),
       clear: q('[data-action="clear"]'),
       download: q('[data-action="download"]'),
+      scale: q("select.scale"),
     };
     this.#root.addEventListener("click", (e) => {
       const action = (e.target as Element).closest?.("button")?.dataset.action;
@@ -313,12 +322,20 @@ export class LinkGanEditor extends HTMLElement {
     this.seed = s;
   }
 
-  /** The image shown as a PNG file. */
-  toPng(): Blob | undefined {
+  /**
+   * The image shown as a PNG file, upscaled `scale` times by repeating pixels (as the API's
+   * `scale`), so a 64 px model's image can be saved at 512 px without blurring.
+   *
+   * @example
+   * const png = editor.toPng(4); // 256×256 for a 64 px model
+   */
+  toPng(scale = 1): Blob | undefined {
     const e = this.#history[this.#at];
     if (!e) return undefined;
+    const s = Scale.parse(scale);
     const size = this.#el.image.width;
-    return new Blob([encodePng(new Uint8Array(e.rgba.buffer.slice(0)), size, size) as Uint8Array<ArrayBuffer>], { type: "image/png" });
+    const rgba = upscale(new Uint8Array(e.rgba.buffer, e.rgba.byteOffset, e.rgba.byteLength), size, s);
+    return new Blob([encodePng(rgba, size * s, size * s) as Uint8Array<ArrayBuffer>], { type: "image/png" });
   }
 
   // ---- loading ----
@@ -431,7 +448,8 @@ export class LinkGanEditor extends HTMLElement {
     const edits = e.edits.map((r) => r.map((n) => this.#label(n)).join(" + "));
     const text = `Generated image from seed ${e.seed}${edits.length ? `, edited: ${edits.join("; ")}` : ""}`;
     this.#el.image.setAttribute("aria-label", `${text} (model ${this.#client?.model.title ?? ""})`);
-    this.#status(`${text}. ${describeSetup(this.#client!)}`);
+    this.#shownStatus = `${text}. ${describeSetup(this.#client!)}`;
+    this.#status(this.#shownStatus);
     this.#updateButtons();
     const c = this.#client!;
     this.dispatchEvent(
@@ -610,17 +628,20 @@ export class LinkGanEditor extends HTMLElement {
     this.#brush = on;
     this.#el.frame.classList.toggle("brush", on);
     this.#el.brush.setAttribute("aria-pressed", String(on));
-    this.#status(on ? "Brush: paint over the image, then Resample painted (Enter). Escape leaves the brush." : "");
+    // Leaving the brush (Escape, the button, or after Resample painted) says again what is shown.
+    this.#status(on ? "Brush: paint over the image, then Resample painted (Enter). Escape leaves the brush." : this.#shownStatus);
     this.#drawOverlay();
     this.#updateButtons();
   }
 
   #download(): void {
-    const blob = this.toPng();
+    const scale = Number(this.#el.scale.value);
+    const blob = this.toPng(scale);
     if (!blob) return;
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = `linkgan-${this.#client?.model.name ?? "image"}-seed${this.#seed}.png`;
+    const size = this.#el.image.width * scale;
+    a.download = `linkgan-${this.#client?.model.name ?? "image"}-seed${this.#seed}-${size}px.png`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   }
@@ -640,6 +661,7 @@ export class LinkGanEditor extends HTMLElement {
     redo.disabled = !ready || !this.canRedo;
     newSeed.disabled = !ready;
     download.disabled = !ready;
+    this.#el.scale.disabled = !ready;
     brush.disabled = !ready || !this.#client?.model.regions.length;
     const painted = !!this.#paint?.some((v) => v);
     apply.disabled = !ready || !this.#brush || !painted;
@@ -686,6 +708,20 @@ function parseColor(c: string): [number, number, number] {
   }
   const rgb = /rgba?\((\d+)[ ,]+(\d+)[ ,]+(\d+)/.exec(c);
   return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : [53, 84, 209];
+}
+
+/** Nearest-neighbour upscale of a square RGBA image of side `size` by `factor`. */
+function upscale(rgba: Uint8Array, size: number, factor: number): Uint8Array {
+  if (factor === 1) return rgba.slice();
+  const n = size * factor;
+  const out = new Uint8Array(n * n * 4);
+  const src = new Uint32Array(rgba.slice().buffer); // a copy: the view needs a 4-byte-aligned offset
+  const dst = new Uint32Array(out.buffer);
+  for (let y = 0; y < n; y++) {
+    const row = Math.floor(y / factor) * size;
+    for (let x = 0; x < n; x++) dst[y * n + x] = src[row + Math.floor(x / factor)]!;
+  }
+  return out;
 }
 
 if (!customElements.get("linkgan-editor")) customElements.define("linkgan-editor", LinkGanEditor);

@@ -1,6 +1,9 @@
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MODEL, SEMANTIC_MODEL, seedTinyModel, seedTinySemanticModel } from "../testing.ts";
+import { packModel } from "../../shared/weights/pack.ts";
+import { TINY, TINY_CARD, TINY_REGIONS, tinyValues } from "../../test/fixtures/tiny.ts";
+import { putModel } from "../models/store.ts";
+import { MODEL, SEMANTIC_MODEL, seedTinyModel, seedTinySemanticModel, testEnv } from "../testing.ts";
 
 beforeAll(async () => {
   await seedTinyModel(1);
@@ -55,13 +58,24 @@ describe("demo page", () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 
-  it("links every other stored model, e.g. one with a semantic region", async () => {
+  it("links every other stored model, and lists the random-weight test fixtures apart, not as models", async () => {
     await seedTinySemanticModel();
+    // A model whose card is not a test fixture's (the same tiny weights, under another name and card).
+    const packed = await packModel({ name: "cartoons", generator: TINY, regions: TINY_REGIONS, card: { ...TINY_CARD, title: "cartoons: a trained model" }, provenance: { trainer: "worker/demo/routes.test.ts" }, values: tinyValues(1), dtype: "int8" });
+    await putModel(testEnv, packed, { activate: true });
     const html = await (await SELF.fetch(`http://api.test/?model=${MODEL}`)).text();
-    expect(html).toContain(`<p>Other models: <a href="/?model=${SEMANTIC_MODEL}">${SEMANTIC_MODEL}</a>.</p>`);
+    expect(html).toContain('<p>Other models: <a href="/?model=cartoons">cartoons</a>.</p>');
+    expect(html).toContain(`<p class="fixtures">Test fixtures (random weights: they render noise, for the tests): <a href="/?model=${SEMANTIC_MODEL}">${SEMANTIC_MODEL}</a>.</p>`);
     expect(html.indexOf("Other models")).toBeGreaterThan(html.indexOf("<linkgan-editor")); // Tab reaches the editor first
     const other = await (await SELF.fetch(`http://api.test/?model=${SEMANTIC_MODEL}`)).text();
     expect(other).toContain(`<linkgan-editor model="${SEMANTIC_MODEL}" seed="7"></linkgan-editor>`);
-    expect(other).toContain(`<a href="/?model=${MODEL}">${MODEL}</a>`);
+    expect(other).toContain(`Test fixtures (random weights: they render noise, for the tests): <a href="/?model=${MODEL}">${MODEL}</a>`);
+    // With no query and DEFAULT_MODEL not stored, the page shows the real model, not a fixture.
+    expect(await (await SELF.fetch("http://api.test/")).text()).toContain('<linkgan-editor model="cartoons" seed="7"></linkgan-editor>');
+  });
+
+  it("shows no raw event log: the widget's status line says what happened", async () => {
+    const html = await (await SELF.fetch("http://api.test/")).text();
+    expect(html).not.toMatch(/JSON\.stringify|id="log"/);
   });
 });

@@ -5,7 +5,7 @@ import { queryNumber } from "../../shared/validation.ts";
 import { ModelName } from "../../shared/weights/manifest.ts";
 import type { AppEnv } from "../env.ts";
 import { demoPageCsp } from "../http/security.ts";
-import { listModelNames } from "../models/store.ts";
+import { activeVersion, listModelNames, readManifest } from "../models/store.ts";
 
 /**
  * The demo page at `/`: the `<linkgan-editor>` widget with the default model (env DEFAULT_MODEL,
@@ -26,19 +26,31 @@ demo.get("/", demoPageCsp, async (c) => {
   const q = DemoQuery.safeParse(c.req.query());
   const query = q.success ? q.data : {};
   const names = await listModelNames(c.env);
-  const model = query.model ?? (names.includes(c.env.DEFAULT_MODEL) ? c.env.DEFAULT_MODEL : names[0]);
+  // Manifests are memoized per isolate (readManifest); a model whose manifest cannot be read is left out of the links.
+  const listed = (await Promise.all(names.map(async (name) => ({ name, card: (await readManifest(c.env, name, await activeVersion(c.env, name)).catch(() => undefined))?.card })))).filter((m) => m.card);
+  const real = listed.filter((m) => !isTestFixture(m.card!.title)).map((m) => m.name);
+  const model = query.model ?? (names.includes(c.env.DEFAULT_MODEL) ? c.env.DEFAULT_MODEL : (real[0] ?? names[0]));
   const attrs = [model && `model="${model}"`, query.mode && `mode="${query.mode}"`, `seed="${query.seed ?? 7}"`].filter(Boolean).join(" ");
-  return c.html(page(attrs, model, names, c.get("secureHeadersNonce")!), 200, { "Cache-Control": "no-cache" });
+  const others = listed.filter((m) => m.name !== model).map((m) => ({ name: m.name, fixture: isTestFixture(m.card!.title) }));
+  return c.html(page(attrs, model, others, c.get("secureHeadersNonce")!), 200, { "Cache-Control": "no-cache" });
 });
+
+/**
+ * Whether a model is one of the test fixtures (random weights: they render noise). The fixtures'
+ * cards say so in their title (test/fixtures/tiny.ts, TINY_CARD); a manifest has no other field
+ * for it, and adding one would change every fixture's content-derived version.
+ */
+export const isTestFixture = (title: string): boolean => title.startsWith("Test fixture");
 
 /**
  * The page. It names no host: the embed snippet's origin is filled in by the page's script from
  * `location`, so the request's Host header never reaches the HTML.
  */
-function page(attrs: string, model: string | undefined, names: string[], nonce: string): string {
+function page(attrs: string, model: string | undefined, others: { name: string; fixture: boolean }[], nonce: string): string {
   // Names are validated model names (a-z, 0-9, _ and -), safe in HTML and URLs as they are. The
   // links go after the editor, so that Tab reaches the editor first.
-  const others = names.filter((n) => n !== model).map((n) => `<a href="/?model=${n}">${n}</a>`);
+  const links = (fixture: boolean) => others.filter((m) => m.fixture === fixture).map((m) => `<a href="/?model=${m.name}">${m.name}</a>`);
+  const [models, fixtures] = [links(false), links(true)];
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -50,7 +62,6 @@ function page(attrs: string, model: string | undefined, names: string[], nonce: 
   body { font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; padding: 0 1rem; color: #1d2330; }
   linkgan-editor { --linkgan-accent: #3554d1; --linkgan-size: min(384px, 90vw); }
   code { background: #eef0f5; padding: 0 .25em; border-radius: 3px; }
-  #log { font: 12px/1.4 ui-monospace, monospace; color: #555; white-space: pre-wrap; }
 </style>
 </head>
 <body>
@@ -58,17 +69,12 @@ function page(attrs: string, model: string | undefined, names: string[], nonce: 
 <p>Hover the image to see its linked regions; click one (or press its key) to resample only that region.
 Paint a mask with the brush to resample the regions it covers. ${model ? `Model: <code>${model}</code>.` : "No model is stored yet: run <code>npm run dev:seed</code>."}</p>
 <linkgan-editor ${attrs}></linkgan-editor>
-${others.length ? `<p>Other models: ${others.join(", ")}.</p>` : ""}
+${models.length ? `<p>Other models: ${models.join(", ")}.</p>` : ""}
+${fixtures.length ? `<p class="fixtures">Test fixtures (random weights: they render noise, for the tests): ${fixtures.join(", ")}.</p>` : ""}
 <p>Embed it: <code>&lt;script type="module" src="<span class="origin"></span>/linkgan-editor.js"&gt;&lt;/script&gt;</code> and
 <code>&lt;linkgan-editor api-origin="<span class="origin"></span>" model="${model ?? "…"}"&gt;&lt;/linkgan-editor&gt;</code>. API reference: <a href="/docs">/docs</a>.</p>
-<div id="log" aria-live="off"></div>
 <script type="module" nonce="${nonce}">
   for (const el of document.querySelectorAll(".origin")) el.textContent = location.origin;
-  const log = document.getElementById("log");
-  const editor = document.querySelector("linkgan-editor");
-  for (const type of ["ready", "render", "error"]) {
-    editor.addEventListener(type, (e) => { log.textContent += type + " " + JSON.stringify(e.detail, (k, v) => (k === "w" ? undefined : v)) + "\\n"; });
-  }
 </script>
 </body>
 </html>`;

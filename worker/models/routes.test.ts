@@ -5,7 +5,7 @@ import { decodePng } from "../../shared/png/png.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import { fetchSource, loadModel } from "../../shared/weights/loader.ts";
 import { TINY, TINY_REGIONS } from "../../test/fixtures/tiny.ts";
-import { MODEL, seedTinyModel } from "../testing.ts";
+import { MODEL, SEMANTIC_MODEL, seedTinyModel, seedTinySemanticModel } from "../testing.ts";
 
 const get = (path: string, init?: RequestInit) => SELF.fetch(`http://api.test${path}`, init);
 
@@ -55,6 +55,25 @@ describe("models", () => {
     const missing = await get(`/v1/models/${MODEL}/regions/nose/mask.png`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("unknown_region");
+  });
+
+  it("gives a semantic region's mask as a URL template of the image's code: the URL as given answers 400 naming it, the expanded one a mask", async () => {
+    await seedTinySemanticModel();
+    const { models } = (await (await get("/v1/models")).json()) as { models: { name: string; version: string; regions: { name: string; kind: string; maskUrl: string; maskUrlTemplate?: string }[] }[] };
+    const m = models.find((x) => x.name === SEMANTIC_MODEL)!;
+    const blob = m.regions.find((r) => r.kind === "semantic")!;
+    expect(blob.maskUrlTemplate).toBe(`${blob.maskUrl}{&seed,z,w,truncation,noise}`);
+    expect(m.regions.filter((r) => r.kind !== "semantic").every((r) => r.maskUrlTemplate === undefined)).toBe(true);
+    const bare = await get(blob.maskUrl);
+    expect(bare.status).toBe(400);
+    expect(((await bare.json()) as { error: { message: string } }).error.message).toMatch(/maskUrlTemplate/);
+    // RFC 6570 form continuation: each defined variable becomes &name=value, undefined ones vanish.
+    const code: Record<string, string> = { seed: "7", truncation: "0.7" };
+    const expanded = blob.maskUrlTemplate!.replace(/\{&([^}]+)\}/, (_, names: string) => names.split(",").filter((n) => n in code).map((n) => `&${n}=${code[n]}`).join(""));
+    expect(expanded).toBe(`${blob.maskUrl}&seed=7&truncation=0.7`);
+    const res = await get(expanded);
+    expect(res.status).toBe(200);
+    expect(decodePng(new Uint8Array(await res.arrayBuffer())).width).toBe(TINY.resolution);
   });
 
   it("serves weights immutably with ETags and CORS, and the shared loader verifies them end to end", async () => {

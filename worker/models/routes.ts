@@ -31,9 +31,17 @@ const RegionInfo = z
     class: z.string().optional().openapi({ description: "Semantic regions: the segmenter class whose pixels are the region in each image.", example: "hair" }),
     maskUrl: z.string().openapi({
       description:
-        "The region's mask as PNG (white inside, transparent outside), a path relative to the API's origin. A semantic region's mask depends on the image: add its base code (seed, z or w, with truncation and noise, as for generate).",
+        "The region's mask as PNG (white inside, transparent outside), a path relative to the API's origin. A fixed region's (box, ellipse, image) answers as given. A semantic region's mask depends on the image, so this URL alone answers 400 `missing_base_code`: expand `maskUrlTemplate` instead.",
       example: "/v1/models/faces64/regions/mouth/mask.png?version=v0123456789abcdef",
     }),
+    maskUrlTemplate: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          "Semantic regions only: `maskUrl` as an RFC 6570 URL template whose variables are the image's base code, with the meanings and bounds of generate's query: `seed` (or `z`, or `w` with its base64url float32 code), `truncation`, `noise`. Give `seed` or `z` or `w`; the rest are optional (e.g. seed=7 and truncation=0.7 → `…&seed=7&truncation=0.7`).",
+        example: "/v1/models/faces64-hair/regions/hair/mask.png?version=v0123456789abcdef{&seed,z,w,truncation,noise}",
+      }),
   })
   .openapi("Region");
 
@@ -73,6 +81,9 @@ const errors = {
   404: { content: { "application/json": { schema: ErrorBody } }, description: "Unknown model, version or region" },
 };
 
+/** The base-code query of a semantic region's mask (generate's), as an RFC 6570 form-continuation expression. */
+const MASK_CODE_VARIABLES = "{&seed,z,w,truncation,noise}";
+
 /**
  * A model's summary. Its URLs are relative to the API's origin (resolve them against the URL the
  * list came from): the Host header of one request must never reach a response that caches share.
@@ -94,6 +105,7 @@ function summary(m: Manifest): z.infer<typeof ModelSummary> {
       axes: r.axes,
       ...(r.mask.kind === "semantic" ? { class: r.mask.class } : {}),
       maskUrl: `${url}/regions/${r.name}/mask.png?version=${m.version}`,
+      ...(r.mask.kind === "semantic" ? { maskUrlTemplate: `${url}/regions/${r.name}/mask.png?version=${m.version}${MASK_CODE_VARIABLES}` } : {}),
     })),
     ...(m.segmenter ? { segmenter: { resolution: m.segmenter.resolution, classes: m.segmenter.classes } } : {}),
     weightsUrl: `${url}/versions/${m.version}/`,
@@ -166,16 +178,16 @@ models.openapi(
       throw new ApiError(
         400,
         "missing_base_code",
-        `seed: region "${region}" is semantic (class "${r.mask.class}"), so its mask depends on the image: give the image's base code (seed, z or w, with truncation and noise as for generate)`,
+        `seed: region "${region}" is semantic (class "${r.mask.class}"), so its mask depends on the image: give the image's base code (seed, z or w, with truncation and noise as for generate), as the region's maskUrlTemplate in GET /v1/models says`,
         "seed",
       );
     }
     const req = fromQuery(query, false);
-    const answer = await withModel(c.env, model, version, async (live) => {
-      const base = await resolveBase(live, req);
-      const key = semanticMaskKey(model, version, base, r.mask.kind === "semantic" ? r.mask.class : "", scale);
-      return cached(c, key, pinned !== undefined, async () => ({ body: maskPng(await baseRenders.semanticMask(live, base, r), scale), type: "image/png" }));
-    });
+    // Keyed by the request (render/key.ts): a hit needs neither the model nor the mapping.
+    const key = await semanticMaskKey(model, version, m.generator.zDim, req, r.mask.class, scale);
+    const answer = await cached(c, key, pinned !== undefined, () =>
+      withModel(c.env, model, version, async (live) => ({ body: maskPng(await baseRenders.semanticMask(live, await resolveBase(live, req), r), scale), type: "image/png" })),
+    );
     answer.headers.set("X-Model-Version", version);
     answer.headers.set(BACKEND_HEADER, backendHeader());
     return answer;

@@ -1,0 +1,134 @@
+/**
+ * What a user sees of <linkgan-editor> on the demo page, in chromium against `wrangler dev`
+ * (harness.ts): the focus ring's pixels, the status line after a painted edit, the PNG download at
+ * a scale, two editors side by side, and the page around the widget. Remote mode, so that no model
+ * is downloaded and each image is one API render.
+ */
+import { readFile } from "node:fs/promises";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodePng } from "../../shared/png/png.ts";
+import { type Harness, canvasPixels, recordEvents, startHarness, waitForEvents } from "./harness.ts";
+
+let h: Harness;
+let page: Page;
+
+beforeAll(async () => {
+  h = await startHarness();
+  const ctx = await h.browser.newContext({ deviceScaleFactor: 1, acceptDownloads: true });
+  page = await ctx.newPage();
+  await recordEvents(page);
+  await page.goto(`${h.url}/?mode=remote`);
+  await waitForEvents(page, "render", 1);
+}, 240_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** The demo page's accent (its `--linkgan-accent`), which the focus ring is drawn in. */
+const ACCENT = [0x35, 0x54, 0xd1];
+const status = () => page.locator("linkgan-editor .status").textContent();
+
+/** RGB of the page's pixels 3.5 px outside the middle of each side of the image canvas (in the 3 px ring, offset 2 px). */
+async function ringPixels(): Promise<number[][]> {
+  const box = (await page.locator("linkgan-editor canvas.image").boundingBox())!;
+  const pad = 8;
+  const clip = { x: Math.floor(box.x - pad), y: Math.floor(box.y - pad), width: Math.ceil(box.width + 2 * pad), height: Math.ceil(box.height + 2 * pad) };
+  const png = decodePng(new Uint8Array(await page.screenshot({ clip })));
+  const at = (x: number, y: number) => {
+    const i = (Math.floor(y - clip.y) * png.width + Math.floor(x - clip.x)) * 4;
+    return [png.rgba[i]!, png.rgba[i + 1]!, png.rgba[i + 2]!];
+  };
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  return [at(cx, box.y - 3.5), at(cx, box.y + box.height + 3.5), at(box.x - 3.5, cy), at(box.x + box.width + 3.5, cy)];
+}
+
+const isAccent = (rgb: number[]) => rgb.every((v, i) => Math.abs(v - ACCENT[i]!) <= 8);
+
+describe("<linkgan-editor> as a user sees it", () => {
+  it("draws the image's focus ring on all four sides, outside the canvas, unclipped", async () => {
+    await page.keyboard.press("Tab"); // the image is the page's first stop
+    expect(await page.evaluate(() => document.querySelector("linkgan-editor")!.shadowRoot!.activeElement?.className)).toBe("image");
+    const ring = await ringPixels();
+    expect(ring.map(isAccent), JSON.stringify(ring)).toEqual([true, true, true, true]);
+    // The check can fail: clipping the stage, as the widget once did, hides the ring.
+    await page.evaluate(() => ((document.querySelector("linkgan-editor")!.shadowRoot!.querySelector(".stage") as HTMLElement).style.overflow = "hidden"));
+    expect((await ringPixels()).some(isAccent)).toBe(false);
+    await page.evaluate(() => ((document.querySelector("linkgan-editor")!.shadowRoot!.querySelector(".stage") as HTMLElement).style.overflow = ""));
+  });
+
+  it("says what is shown after Resample painted, where the status line used to go blank", async () => {
+    const before = (await waitForEvents(page, "render", 1)).length;
+    await page.locator('linkgan-editor [data-action="brush"]').click();
+    const box = (await page.locator("linkgan-editor canvas.image").boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.6);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 8 });
+    await page.mouse.up();
+    await page.locator('linkgan-editor [data-action="apply"]').click();
+    const renders = await waitForEvents(page, "render", before + 1);
+    expect(renders.at(-1)!.edits).toHaveLength(1);
+    await expect(status()).resolves.toMatch(/^Generated image from seed 7, edited: .+\. Rendered by the API/);
+    // Leaving the brush without painting says it again too.
+    await page.locator('linkgan-editor [data-action="brush"]').click();
+    await page.keyboard.press("Escape");
+    await expect(status()).resolves.toMatch(/^Generated image from seed 7, edited: /);
+  });
+
+  it("downloads the PNG at the scale chosen beside the button, each pixel repeated", async () => {
+    const res = h.model.resolution;
+    await page.locator("linkgan-editor select.scale").selectOption("4");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator('linkgan-editor [data-action="download"]').click()]);
+    expect(download.suggestedFilename()).toBe(`linkgan-${h.model.name}-seed7-${res * 4}px.png`);
+    const png = decodePng(new Uint8Array(await readFile((await download.path())!)));
+    expect([png.width, png.height]).toEqual([res * 4, res * 4]);
+    const shown = await canvasPixels(page);
+    let differ = 0;
+    for (let y = 0; y < res * 4; y++) {
+      for (let x = 0; x < res * 4; x++) {
+        const s = (Math.floor(y / 4) * res + Math.floor(x / 4)) * 4;
+        const d = (y * res * 4 + x) * 4;
+        for (let c = 0; c < 4; c++) if (png.rgba[d + c] !== shown[s + c]) differ++;
+      }
+    }
+    expect(differ).toBe(0);
+  });
+
+  it("sets two editors side by side top-aligned, also when they differ in size and status", async () => {
+    const tops = (align: string) =>
+      page.evaluate((verticalAlign) => {
+        const row = document.createElement("div");
+        row.style.width = "1200px"; // room for both on one line
+        const pair = [0, 1].map(() => Object.assign(document.createElement("linkgan-editor"), { mode: "remote" }));
+        for (const el of pair) {
+          if (verticalAlign) el.style.verticalAlign = verticalAlign;
+          row.append(el);
+        }
+        pair[0]!.style.setProperty("--linkgan-size", "256px");
+        document.body.append(row);
+        // Measured at once, before either editor's load (a microtask later) rewrites its status.
+        pair[0]!.shadowRoot!.querySelector(".status")!.textContent = "A long status line that wraps over several lines at this width.";
+        pair[1]!.shadowRoot!.querySelector(".status")!.textContent = "Short.";
+        const t = pair.map((el) => el.getBoundingClientRect().top);
+        row.remove();
+        return t;
+      }, align);
+    const [a, b] = await tops("");
+    expect(a).toBe(b);
+    // The check can fail: on the text baseline (an inline-block's default), they sit staggered.
+    const [c, d] = await tops("baseline");
+    expect(Math.abs(c! - d!)).toBeGreaterThan(10);
+  });
+
+  it("the demo page shows no raw event JSON and lists the random-weight fixtures apart from the models", async () => {
+    const text = await page.locator("body").textContent();
+    expect(text).not.toMatch(/\{"|render \{/);
+    const other = await page.locator("p", { hasText: "Other models:" }).textContent();
+    const fixtures = await page.locator("p.fixtures").textContent();
+    expect(fixtures).toMatch(/^Test fixtures \(random weights: they render noise, for the tests\): .*tiny-semantic/);
+    expect(other).not.toMatch(/tiny/);
+    for (const m of h.models.filter((x) => x.name !== h.model.name)) expect(`${other} ${fixtures}`).toContain(m.name);
+  });
+});
