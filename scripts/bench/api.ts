@@ -3,7 +3,8 @@
  * weights/ or the tiny fixture): latency p50/p99 of generate and resample on a cache miss and of
  * cache hits, and of the largest interpolation accepted, with workerd's CPU time per request (what
  * `[limits] cpu_ms` bounds), hit throughput under a bounded load (autocannon, loopback only, ends
- * by itself), and the memory of the workerd process that runs the isolate.
+ * by itself) beside /healthz's (the floor that wrangler dev's proxy and this machine set), and the
+ * memory of the workerd process that runs the isolate.
  *
  *   npm run bench:api -- --model faces64 --requests 30 --duration 10
  */
@@ -69,15 +70,23 @@ try {
   // The most work one request may ask for at 64 px (WORK_LIMITS): 16 frames at 2×, 15 renders.
   const frames = Math.min(16, Math.floor((16 * 64 * 64) / model.resolution ** 2));
   await row(`interpolate ${frames} frames at 2×, miss`, Math.max(3, Math.ceil(n / 6)), (i) => `${api}/interpolate?seed=${run}&regions=${regions}&resampleSeed=${n + i}&frames=${frames}&scale=2`, "miss");
+  // A hit is keyed by the request (worker/render/key.ts): no model load, no mapping. Unpinned, it
+  // still reads the active version from KV; pinned, it reads nothing but the cache.
+  const version = ((await (await dev.fetch(`/v1/models/${model.name}`)).json()) as { activeVersion: string }).activeVersion;
   const hitUrl = `${api}/generate?seed=${run + 1}&truncation=0.7`;
-  await row("generate, cache hit", n * 4, () => hitUrl, "hit");
+  const pinnedHitUrl = `${hitUrl}&version=${version}`; // the same entry: the key holds the version, pinned or not
+  // The floor: a route that renders and caches nothing, through the same wrangler dev proxy.
+  await row("/healthz (no render, no cache: the floor)", n * 4, () => `${dev.url}/healthz`, "");
+  await row("generate, cache hit (active version)", n * 4, () => hitUrl, "hit");
+  await row("generate, cache hit (pinned version)", n * 4, () => pinnedHitUrl, "hit");
 
-  const load = await autocannon({
-    url: hitUrl,
-    connections,
-    duration,
-    requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, "CF-Connecting-IP": ip() } }) }],
-  });
+  const hitLoad = (url: string) =>
+    autocannon({ url, connections, duration, requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, "CF-Connecting-IP": ip() } }) }] });
+  const loads = [
+    ["/healthz, the floor", await hitLoad(`${dev.url}/healthz`)],
+    ["active version", await hitLoad(hitUrl)],
+    ["pinned version", await hitLoad(pinnedHitUrl)],
+  ] as const;
 
   const after = workerdMemory();
   const health = (await (await dev.fetch("/healthz")).json()) as { memoryTierBytes: number };
@@ -85,7 +94,9 @@ try {
   console.log(`\nmodel ${model.name}, wrangler dev on loopback, ${n} requests per row (hits: ${n * 4})\n`);
   console.log("| request | p50 (ms) | p99 (ms) | workerd CPU per request (ms) |\n|---|---|---|---|");
   for (const [name, xs, cpu] of rows) console.log(`| ${name} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} | ${cpu.toFixed(0)} |`);
-  console.log(`\nhit throughput (autocannon, ${connections} connections, ${duration} s): ${load.requests.average.toFixed(0)} req/s, latency p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
+  for (const [name, load] of loads) {
+    console.log(`\nthroughput, ${name} (autocannon, ${connections} connections, ${duration} s): ${load.requests.average.toFixed(0)} req/s, latency p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
+  }
   const mib = (kb: number) => (kb / 1024).toFixed(1);
   for (const [pid, m] of after) {
     const idle = before.get(pid)?.rss ?? 0;

@@ -85,3 +85,18 @@ function dispose(e: Entry): void {
 
 /** Which versions this isolate holds (for /healthz and tests). */
 export const liveModels = (): string[] => [...live.keys()];
+
+/**
+ * Unload every version (what a fresh isolate holds: nothing), so a test can tell whether a
+ * request loads a model. A version still in use is disposed when its last request ends.
+ *
+ * @example
+ * unloadModels(); liveModels(); // []
+ */
+export function unloadModels(): void {
+  for (const [key, e] of live) {
+    live.delete(key);
+    e.evicted = true;
+    if (e.users === 0) dispose(e);
+  }
+}

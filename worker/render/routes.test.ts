@@ -5,6 +5,7 @@ import { decodePng, encodePng } from "../../shared/png/png.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import { TINY, TINY_REGIONS } from "../../test/fixtures/tiny.ts";
 import { CACHE_HEADER, clearMemoryTier } from "../cache/tiers.ts";
+import { unloadModels } from "../models/registry.ts";
 import { MODEL, activate, seedTinyModel } from "../testing.ts";
 import { featherFor, featherWeights } from "../../shared/render/composite.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
@@ -48,15 +49,22 @@ describe("generate", () => {
     expect(tier).toBe("hit; tier=edge");
   });
 
-  it("a seed and the same latent written out (GET base64url or POST array) share one entry", async () => {
+  it("a seed and its z written out (GET base64url or POST array) share one entry; the seed's w is keyed apart, same bytes", async () => {
     const first = await api("/generate?seed=202&truncation=0.5");
     expect(first.headers.get(CACHE_HEADER)).toBe("miss");
+    const bytes = new Uint8Array(await first.arrayBuffer());
     const z = latentFromSeed(202, TINY.zDim);
     const viaGet = await api(`/generate?z=${latentToParam(z)}&noise=202&truncation=0.5`);
     expect(viaGet.headers.get(CACHE_HEADER)).toBe("hit; tier=memory");
     expect(viaGet.headers.get("ETag")).toBe(first.headers.get("ETag"));
     const viaPost = await post("/generate", { z: Array.from(z), noise: 202, truncation: 0.5 });
     expect(viaPost.headers.get(CACHE_HEADER)).toBe("hit; tier=memory");
+    // Keys come from the request, never from a mapping: the seed's w is another spelling, another entry.
+    const { w } = (await (await api("/latent?seed=202&truncation=0.5")).json()) as { w: string };
+    const viaW = await api(`/generate?w=${w}&noise=202`);
+    expect(viaW.headers.get(CACHE_HEADER)).toBe("miss");
+    expect(viaW.headers.get("ETag")).not.toBe(first.headers.get("ETag"));
+    expect(new Uint8Array(await viaW.arrayBuffer())).toEqual(bytes);
   });
 
   it("answers 304 to a matching If-None-Match; pinned versions are immutable, unpinned revalidate", async () => {
@@ -168,6 +176,64 @@ describe("latent", () => {
     const bySeed = await pixels(await api("/generate?seed=7&truncation=0.7"));
     expect(byW.rgba).toEqual(bySeed.rgba);
     expect((await api("/latent?seed=7&truncation=0.7&w=AAAA")).status).toBe(400);
+  });
+});
+
+describe("hits need no model", () => {
+  const loaded = async () => ((await (await SELF.fetch("http://api.test/healthz")).json()) as { liveModels: string[] }).liveModels;
+  /** Request `path` until the edge tier answers (its put runs in waitUntil), each time from empty isolate memory. */
+  const fromEdge = async (path: string, init?: RequestInit) => {
+    for (let i = 0; i < 20; i++) {
+      clearMemoryTier();
+      unloadModels();
+      const r = await api(path, init);
+      if (r.headers.get(CACHE_HEADER) === "hit; tier=edge") return r;
+      await r.arrayBuffer();
+    }
+    return expect.fail(`${path}: the edge tier never answered`);
+  };
+
+  it("a pinned seed hit, from memory or the edge, loads no model and returns the miss's bytes", async () => {
+    const path = `/generate?seed=404&truncation=0.7&scale=2&version=${v1}`;
+    const miss = await api(path);
+    expect(miss.headers.get(CACHE_HEADER)).toBe("miss");
+    const bytes = new Uint8Array(await miss.arrayBuffer());
+    expect(await loaded()).toContain(`${MODEL}@${v1}`);
+
+    unloadModels();
+    expect(await loaded()).toEqual([]);
+    const memory = await api(path);
+    expect(memory.headers.get(CACHE_HEADER)).toBe("hit; tier=memory");
+    expect(new Uint8Array(await memory.arrayBuffer())).toEqual(bytes);
+    expect(await loaded()).toEqual([]);
+
+    const edge = await fromEdge(path);
+    expect(new Uint8Array(await edge.arrayBuffer())).toEqual(bytes);
+    expect(edge.headers.get("ETag")).toBe(miss.headers.get("ETag"));
+    expect(edge.headers.get("Cache-Control")).toContain("immutable");
+    expect(await loaded()).toEqual([]);
+
+    unloadModels();
+    const notModified = await api(path, { headers: { "If-None-Match": miss.headers.get("ETag")! } });
+    expect(notModified.status).toBe(304);
+    expect(await loaded()).toEqual([]);
+  });
+
+  it("an unpinned resample hit and a POST hit load no model; a miss still validates the request", async () => {
+    const path = "/resample?seed=405&regions=mouth&resampleSeed=2";
+    const miss = await api(path);
+    expect(miss.headers.get(CACHE_HEADER)).toBe("miss");
+    const bytes = new Uint8Array(await miss.arrayBuffer());
+    unloadModels();
+    const hit = await post("/resample", { seed: 405, regions: ["mouth"], resampleSeed: 2 });
+    expect(hit.headers.get(CACHE_HEADER)).toBe("hit; tier=memory");
+    expect(hit.headers.get("X-Model-Version")).toBe(v1);
+    expect(new Uint8Array(await hit.arrayBuffer())).toEqual(bytes);
+    expect(await loaded()).toEqual([]);
+    // Nothing is cached for a request that cannot render: these still answer their errors.
+    expect((await api("/resample?seed=405&regions=nose&resampleSeed=2")).status).toBe(404);
+    expect((await api(`/generate?seed=405&version=v${"0".repeat(16)}`)).status).toBe(404);
+    expect((await api(`/generate?z=${latentToParam(new Float32Array(3))}`)).status).toBe(400);
   });
 });
 

@@ -10,7 +10,7 @@ import { ModelParams } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { readMask } from "../masks/routes.ts";
 import { withModel } from "../models/registry.ts";
-import { readManifest, resolveVersion } from "../models/store.ts";
+import { activeVersion, readManifest, resolveVersion } from "../models/store.ts";
 import { renderKey } from "./key.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
 import { localMasks, resolveBase } from "../../shared/render/base.ts";
@@ -36,21 +36,25 @@ render.use("/v1/models/:model/interpolate", rateLimit);
 for (const kind of ["generate", "resample", "interpolate"]) render.use(`/v1/models/:model/${kind}`, boundedBody(MAX_RENDER_BODY_BYTES, "render request bodies"));
 
 async function answer(c: Context<AppEnv>, model: string, req: RenderRequest, kind: Kind): Promise<Response> {
-  const version = await resolveVersion(c.env, model, req.version);
-  // Refused before the model is loaded or anything rendered.
-  checkWork((await readManifest(c.env, model, version)).generator.resolution, req.scale, kind === "interpolate" ? req.frames : 1);
-  const res = await withModel(c.env, model, version, async (m) => {
-    const base = await resolveBase(m, req);
-    const key = renderKey(model, version, base, req, kind);
-    if (kind === "generate") return cached(c, key, req.version !== undefined, () => generatePng(m, base, req.scale));
-    const uploaded = req.edit!.mask ? await readMask(c.env, m.manifest.generator.resolution, req.edit!.mask) : undefined;
-    regionsNamed(model, m.manifest.regions, req.edit!.regions); // an unknown name is a 404 even on a hit
-    // The target is computed on a miss only: a semantic region's mask needs the base image segmented.
-    const spec = { name: model, resolution: m.manifest.generator.resolution, regions: m.manifest.regions };
-    return cached(c, key, req.version !== undefined, async () =>
-      editPng(m, base, req, await editTarget(spec, req.edit!.regions, uploaded, localMasks(m, baseRenders, base)), kind === "interpolate" ? req.frames : 1),
-    );
-  });
+  // A pinned version needs no lookup; the manifest (memoized per isolate, versions are immutable)
+  // is a 404 for a version that does not exist, and gives what the key and the checks need.
+  const version = req.version ?? (await activeVersion(c.env, model));
+  const manifest = await readManifest(c.env, model, version);
+  // Refused before anything is rendered, on a hit too (cheap: no model is needed).
+  checkWork(manifest.generator.resolution, req.scale, kind === "interpolate" ? req.frames : 1);
+  if (req.edit) regionsNamed(model, manifest.regions, req.edit.regions);
+  // Keyed by the request, not by its w: a hit answers without loading the model or mapping the code.
+  const key = await renderKey(model, version, manifest.generator.zDim, req, kind);
+  const res = await cached(c, key, req.version !== undefined, () =>
+    withModel(c.env, model, version, async (m) => {
+      const base = await resolveBase(m, req);
+      if (kind === "generate") return generatePng(m, base, req.scale);
+      const uploaded = req.edit!.mask ? await readMask(c.env, m.manifest.generator.resolution, req.edit!.mask) : undefined;
+      // A semantic region's mask needs the base image segmented: computed on a miss only.
+      const spec = { name: model, resolution: m.manifest.generator.resolution, regions: m.manifest.regions };
+      return editPng(m, base, req, await editTarget(spec, req.edit!.regions, uploaded, localMasks(m, baseRenders, base)), kind === "interpolate" ? req.frames : 1);
+    }),
+  );
   res.headers.set("X-Model-Version", version);
   res.headers.set(BACKEND_HEADER, backendHeader());
   return res;
