@@ -21,9 +21,6 @@ export const BACKENDS = ["webgpu", "wasm", "webgl", "cpu"] as const;
 export const BackendName = z.enum(BACKENDS);
 export type BackendName = z.infer<typeof BackendName>;
 
-/** The file name of the SIMD binary in the worker's assets, next to the client bundles. */
-export const WASM_ASSET = "tfjs-backend-wasm-simd.wasm";
-
 /** The outcome of `chooseBackend`: the backend in use, and one reason per backend not used. */
 export interface BackendReport {
   chosen: BackendName;
@@ -80,9 +77,13 @@ async function webgpuAdapter(): Promise<{ adapter: NonNullable<BackendReport["ad
   }
 }
 
-/** Compile the SIMD binary from the worker's assets (beside this bundle). */
+/**
+ * Compile the SIMD binary from beside this bundle (the worker's assets, or the npm package). The
+ * URL is a literal `new URL("./…", import.meta.url)`, the form by which Vite, webpack and Parcel
+ * find an asset and emit it with an app that bundles the package.
+ */
 async function compileWasm(): Promise<WebAssembly.Module> {
-  const url = new URL(WASM_ASSET, import.meta.url);
+  const url = new URL("./tfjs-backend-wasm-simd.wasm", import.meta.url);
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url.pathname}: HTTP ${res.status}`);
   // compileStreaming needs the application/wasm type; bytes work whatever the server says.

@@ -4,6 +4,8 @@
  *   linkgan-editor.js   the <linkgan-editor> custom element (includes the client)
  *   tfjs-backend-wasm-simd.wasm   tfjs's WebAssembly backend (SIMD), which the client compiles for its wasm backend
  *   docs-assets/        Swagger UI for /docs, copied from the pinned swagger-ui-dist, and its start-up script
+ *   v<version>/         the client's files again under the project's version (package.json), served
+ *                       immutable: the hot-link URL that a page pins, as it would pin the npm package
  * Prints each entry's minified and gzip size and fails when one is over its gzip budget.
  *
  * Usage: npm run build:client [-- --metafile]   (writes dist/client/meta.json for esbuild's analyzer)
@@ -13,8 +15,11 @@ import { gzipSync } from "node:zlib";
 import { type Plugin, build } from "esbuild";
 import { DOCS_ASSETS, DOCS_INIT_SCRIPT, securityHeaderLines } from "../worker/http/security.ts";
 import { command } from "../trainer/cli/args.ts";
+import { CLIENT_FILES } from "./lib/client-files.ts";
 
 const OUT = "dist/client";
+/** The versioned folder's caching: a version's files never change (a release bumps the version). */
+const IMMUTABLE = "public, max-age=31536000, immutable";
 
 /**
  * gzip budgets in KiB, about 15% above the sizes measured when they were set (README, "The browser
@@ -66,16 +71,30 @@ const result = await build({
   metafile: flags.metafile,
   logLevel: "warning",
   plugins: [noZodLocales],
-  define: { "process.env.NODE_ENV": '"production"' },
+  // TensorFlow.js takes any runtime with process.versions.node for Node and then needs Node's
+  // util, which a browser bundle lacks: so the client module also imports in Node (a framework's
+  // server-side render of a page that imports the npm package) and only renders in a browser.
+  define: { "process.env.NODE_ENV": '"production"', "process.versions.node": "undefined" },
 });
 if (result.metafile) await writeFile(`${OUT}/meta.json`, JSON.stringify(result.metafile));
-// Pages on any origin may load the modules (module scripts are fetched with CORS); a deploy
-// revalidates them, since their names carry no hash. Assets are served without running the
-// worker, so they get the worker's security headers here, from the worker's own middleware.
-const headerLines = ["  Access-Control-Allow-Origin: *", "  Cache-Control: public, max-age=300, must-revalidate", ...(await securityHeaderLines())];
-await writeFile(`${OUT}/_headers`, `/*\n${headerLines.join("\n")}\n`);
-// The client fetches it from beside its bundle (client/backend.ts, WASM_ASSET): the same file the worker imports.
+// The client fetches it from beside its bundle (client/backend.ts): the same file the worker imports.
 await copyFile("node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm", `${OUT}/tfjs-backend-wasm-simd.wasm`);
+const { version } = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
+await mkdir(`${OUT}/v${version}`);
+for (const f of CLIENT_FILES) await copyFile(`${OUT}/${f}`, `${OUT}/v${version}/${f}`);
+// Pages on any origin may load the modules (module scripts are fetched with CORS). Assets are
+// served without running the worker, so they get the worker's security headers here, from the
+// worker's own middleware. The unversioned names are revalidated (a deploy changes them); the
+// versioned folder is immutable. Each path gets one Cache-Control rule: rules that match one path
+// combine their values, so the catch-all sets none.
+const headerLines = ["  Access-Control-Allow-Origin: *", ...(await securityHeaderLines())];
+const revalidate = "  Cache-Control: public, max-age=300, must-revalidate";
+const rules = [
+  `/*\n${headerLines.join("\n")}`,
+  ...[...CLIENT_FILES.map((f) => `/${f}`), `/${DOCS_ASSETS.dir}/*`].map((p) => `${p}\n${revalidate}`),
+  `/v${version}/*\n  Cache-Control: ${IMMUTABLE}`,
+];
+await writeFile(`${OUT}/_headers`, `${rules.join("\n")}\n`);
 await mkdir(`${OUT}/${DOCS_ASSETS.dir}`);
 for (const f of DOCS_ASSETS.files) await copyFile(`node_modules/swagger-ui-dist/${f}`, `${OUT}/${DOCS_ASSETS.dir}/${f}`);
 await writeFile(`${OUT}/${DOCS_ASSETS.dir}/${DOCS_ASSETS.init}`, DOCS_INIT_SCRIPT);

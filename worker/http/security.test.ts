@@ -22,4 +22,22 @@ describe("static assets", () => {
     }
     expect(asset.headers.get("Access-Control-Allow-Origin")).toBe("*");
   });
+
+  it("the client's files are also at a versioned URL that caches immutably; the unversioned names revalidate", async () => {
+    const { version } = await import("../../package.json");
+    for (const f of ["linkgan-client.js", "linkgan-editor.js", "tfjs-backend-wasm-simd.wasm"]) {
+      const pinned = await testEnv.ASSETS.fetch(`http://api.test/v${version}/${f}`);
+      expect(pinned.status, f).toBe(200);
+      // One Cache-Control each: two matching _headers rules would join their values.
+      expect(pinned.headers.get("Cache-Control"), f).toBe("public, max-age=31536000, immutable");
+      expect(pinned.headers.get("Access-Control-Allow-Origin")).toBe("*");
+      const latest = await testEnv.ASSETS.fetch(`http://api.test/${f}`);
+      expect(latest.headers.get("Cache-Control"), f).toBe("public, max-age=300, must-revalidate");
+      expect(await sha256(pinned), f).toBe(await sha256(latest));
+    }
+  });
 });
+
+async function sha256(res: { arrayBuffer(): Promise<ArrayBuffer> }): Promise<string> {
+  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", await res.arrayBuffer())), (b) => b.toString(16).padStart(2, "0")).join("");
+}

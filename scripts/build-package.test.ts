@@ -1,0 +1,98 @@
+/**
+ * The npm package as a user meets it: `npm pack` (scripts/build-package.ts), then a fresh project
+ * in a temporary folder installs the tarball with npm (offline: zod, its one dependency, comes from
+ * npm's cache, which `npm ci` filled), imports the client in Node, type-checks a TypeScript file
+ * against the generated .d.ts files, and bundles the widget with esbuild. Reads dist/client/
+ * (`npm test` builds it first) and never rewrites it.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLIENT_FILES } from "./lib/client-files.ts";
+
+const REPO = resolve(".");
+let dir: string;
+let app: string;
+let tarball: string;
+const version = (JSON.parse(await readFile("package.json", "utf8")) as { version: string }).version;
+
+beforeAll(async () => {
+  if (!existsSync("dist/client/linkgan-client.js")) execFileSync(process.execPath, ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  dir = await mkdtemp(join(tmpdir(), "linkgan-package-"));
+  const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/build-package.ts", "--out", dir], { encoding: "utf8" });
+  tarball = out.trim().split("\n").at(-1)!;
+  app = join(dir, "app");
+  execFileSync("mkdir", [app]);
+  await writeFile(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
+  execFileSync("npm", ["install", tarball, "--no-audit", "--no-fund", "--offline", "--ignore-scripts"], { cwd: app, stdio: "pipe" });
+}, 180_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("the npm package, installed from its tarball into a fresh project", () => {
+  it("is named and versioned as the project, and holds the bundles, the SIMD binary and the types", async () => {
+    expect(tarball).toBe(join(dir, `linkgan-client-${version}.tgz`));
+    const pkg = JSON.parse(await readFile(join(app, "node_modules/linkgan-client/package.json"), "utf8")) as { version: string; exports: Record<string, unknown> };
+    expect(pkg.version).toBe(version);
+    expect(Object.keys(pkg.exports)).toEqual([".", "./editor", "./tfjs-backend-wasm-simd.wasm", "./package.json"]);
+    // The same bytes as the hot-linked files of this version.
+    for (const f of CLIENT_FILES) {
+      expect((await readFile(join(app, "node_modules/linkgan-client", f))).equals(await readFile(`dist/client/v${version}/${f}`)), f).toBe(true);
+    }
+  });
+
+  it("imports the client by its package name (Node, as a bundler's SSR step would)", () => {
+    const script = `const m = await import("linkgan-client"); console.log(JSON.stringify(Object.keys(m).sort()), typeof m.LinkGanClient.create, import.meta.resolve("linkgan-client/tfjs-backend-wasm-simd.wasm").endsWith("/linkgan-client/tfjs-backend-wasm-simd.wasm"));`;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: app, encoding: "utf8" });
+    const [names, create, wasm] = out.trim().split(" ");
+    expect(JSON.parse(names!)).toEqual(expect.arrayContaining(["LinkGanClient", "LinkGanError", "clearWeightsCache"]));
+    expect([create, wasm]).toEqual(["function", "true"]);
+  });
+
+  it("type-checks a user's TypeScript against the generated .d.ts, strictly and with the library checked too", async () => {
+    await writeFile(
+      join(app, "main.ts"),
+      `import { type ClientOptions, LinkGanClient, type RenderedImage } from "linkgan-client";
+import { type LinkGanEditor } from "linkgan-client/editor";
+const options: ClientOptions = { apiOrigin: "https://linkgan.example", model: "faces64", mode: "remote" };
+export async function first(): Promise<RenderedImage> {
+  const client = await LinkGanClient.create(options);
+  const img = await client.generate({ seed: 7, truncation: 0.7 });
+  const width: number = img.width;
+  return width > 0 ? img : img;
+}
+const el: LinkGanEditor = document.createElement("linkgan-editor");
+el.seed = 7;
+// @ts-expect-error: a mode is "local", "remote" or "auto", which the types know
+export const bad: ClientOptions = { mode: "gpu" };
+`,
+    );
+    await writeFile(
+      join(app, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "ESNext", moduleResolution: "Bundler", target: "ES2022", lib: ["ES2023", "DOM"], types: [], skipLibCheck: false }, files: ["main.ts"] }),
+    );
+    const r = (() => {
+      try {
+        return execFileSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: app, encoding: "utf8" });
+      } catch (e) {
+        return String((e as { stdout?: string }).stdout);
+      }
+    })();
+    expect(r).toBe("");
+  });
+
+  it("bundles the widget with a bundler (esbuild), keeping the SIMD binary's URL relative to the bundle", async () => {
+    await writeFile(join(app, "app.js"), `import { LinkGanClient } from "linkgan-client/editor";\nconsole.log(customElements.get("linkgan-editor") !== undefined, typeof LinkGanClient);\n`);
+    const res = await build({ absWorkingDir: app, entryPoints: ["app.js"], bundle: true, format: "esm", outdir: "public", write: false, logLevel: "silent" });
+    const js = res.outputFiles[0]!.text;
+    expect(js).toContain("linkgan-editor");
+    // The client fetches the binary from beside the bundle: the literal URL survives bundling.
+    expect(js).toContain('new URL("./tfjs-backend-wasm-simd.wasm", import.meta.url)');
+  });
+});
