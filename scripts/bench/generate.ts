@@ -21,6 +21,9 @@ import { tf } from "../../shared/tf.ts";
 import { WASM_SIMD_FILE, registerWasm } from "../../shared/wasm-backend.ts";
 import parts from "../../trainer/configs/faces64-parts.json";
 import { command, int } from "../../trainer/cli/args.ts";
+import { GeneratorConfig } from "../../shared/generator/config.ts";
+import { featherFor } from "../../shared/render/composite.ts";
+import { coneShares, generatorFlops } from "./work.ts";
 import { setupNodeCpu } from "../lib/node-tf.ts";
 import { startWranglerDev, workerdCpuSeconds } from "../lib/wrangler-dev.ts";
 
@@ -79,6 +82,45 @@ for (const backend of BACKENDS) {
   process.stderr.write(`node ${backend} segmenter: ${nodeSegment[backend].toFixed(1)} ms\n`);
 }
 
+// What sparse recompute of a region edit could save (#13), measured on Node wasm: each faces64
+// block's time, as the difference between generating the same network cut at 64, 32, 16 and 8 px
+// (the blocks below a resolution are the same layers with the same channels; 8 px, the smallest
+// config, holds the mapping and the 4 and 8 px blocks), against the share
+// of that block's FLOPs inside a 10%-area mask's dependence cone (./work.ts). Time saved is at most
+// the cone-outside share of each block's time: per-op overhead does not shrink with a crop.
+await tf.setBackend("wasm");
+// The cuts take turns within each round, so this shared machine's load falls on all of them alike;
+// more rounds than the other rows, as each block's time is a difference of two medians.
+const cuts = [8, 16, 32, 64].map((res) => {
+  const cfg = GeneratorConfig.parse({ ...CONFIGS.faces64, resolution: res });
+  return { res, g: Generator.fromValues(cfg, initParams(generatorParamSpecs(cfg), 1)), times: [] as number[] };
+});
+for (let i = 0; i <= Math.max(15, runs); i++) {
+  for (const c of cuts) {
+    const t0 = performance.now();
+    await c.g.render(await c.g.mapSeeds([i + 1], 1), [i + 1]);
+    if (i > 0) c.times.push(performance.now() - t0);
+  }
+}
+const cutTimes = new Map(cuts.map((c) => [c.res, median(c.times)]));
+for (const c of cuts) c.g.dispose();
+// One 3×3 conv of the 64 px block's shape alone: what wasm's kernel reaches here (the "peak").
+const convPeak = (() => {
+  const c = CONFIGS.faces64.channelMax;
+  const x = tf.randomNormal([1, 64, 64, c]) as tf.Tensor4D;
+  const k = tf.randomNormal([3, 3, c, c]) as tf.Tensor4D;
+  const times: number[] = [];
+  for (let i = 0; i <= Math.max(15, runs); i++) {
+    const t0 = performance.now();
+    const y = tf.conv2d(x, k, 1, "same");
+    y.dataSync();
+    y.dispose();
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  tf.dispose([x, k]);
+  return (2 * 64 * 64 * c * c * 9) / median(times) / 1e6;
+})();
+
 /** Wall ms per request (loopback) and workerd's CPU ms per request, workerd, one backend. */
 const workerd: Record<Backend, Record<string, { wall: number; cpu: number }>> = { cpu: {}, wasm: {} };
 const workerdSegment = {} as Record<Backend, number>;
@@ -119,13 +161,44 @@ try {
 
 const ratio = (a: number, b: number) => (a / b).toFixed(1);
 console.log(`\nGeneration time per image, batch 1, tfjs cpu and wasm (SIMD, one thread) backends (median of ${runs} after 1 warm-up; workerd CPU: mean per request, from /proc)\n`);
-console.log("| config | resolution | params | Node cpu (ms) | Node wasm (ms) | Node cpu / wasm | workerd cpu (ms) | workerd wasm (ms) | workerd cpu / wasm | workerd CPU per request, cpu / wasm (ms) |");
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+console.log("| config | resolution | params | GFLOP | Node cpu (ms) | Node wasm (ms) | Node cpu / wasm | workerd cpu (ms) | workerd wasm (ms) | workerd cpu / wasm | workerd CPU per request, cpu / wasm (ms) | effective GFLOP/s, Node cpu / wasm, workerd cpu / wasm (from its CPU time) |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const [name, cfg] of Object.entries(CONFIGS)) {
   const [nc, nw] = [node.cpu[name]!, node.wasm[name]!];
   const [wc, ww] = [workerd.cpu[name]!, workerd.wasm[name]!];
+  const flops = generatorFlops(cfg).total;
+  // workerd's from its CPU time per request: its wall time on loopback also waits for this loaded machine.
+  const gflops = (ms: number) => (flops / ms / 1e6).toFixed(1);
   console.log(
-    `| ${name} | ${cfg.resolution}² | ${countParams(generatorParamSpecs(cfg)).toLocaleString("en")} | ${nc.toFixed(1)} | ${nw.toFixed(1)} | ${ratio(nc, nw)} | ${wc.wall.toFixed(1)} | ${ww.wall.toFixed(1)} | ${ratio(wc.wall, ww.wall)} | ${wc.cpu.toFixed(0)} / ${ww.cpu.toFixed(0)} |`,
+    `| ${name} | ${cfg.resolution}² | ${countParams(generatorParamSpecs(cfg)).toLocaleString("en")} | ${(flops / 1e9).toFixed(3)} | ${nc.toFixed(1)} | ${nw.toFixed(1)} | ${ratio(nc, nw)} | ${wc.wall.toFixed(1)} | ${ww.wall.toFixed(1)} | ${ratio(wc.wall, ww.wall)} | ${wc.cpu.toFixed(0)} / ${ww.cpu.toFixed(0)} | ${gflops(nc)} / ${gflops(nw)} / ${gflops(wc.cpu)} / ${gflops(ww.cpu)} |`,
+  );
+}
+
+{
+  // The 10%-area mask: a centred square of 10% of the pixels, plus the composite's feather on each side.
+  const res = CONFIGS.faces64.resolution;
+  const side = Math.round(Math.sqrt(0.1) * res);
+  const [lo, hi] = [Math.floor((res - side) / 2) - featherFor(res), Math.floor((res - side) / 2) + side + featherFor(res)];
+  const shares = coneShares(CONFIGS.faces64, [lo, lo, hi, hi]);
+  const flops = generatorFlops(CONFIGS.faces64);
+  const full = cutTimes.get(64)!;
+  console.log(`\nA 10%-area region edit at 64 px, Node wasm (median of ${Math.max(15, runs)}, the cuts in turn): a ${side}×${side} mask (${((100 * side * side) / res / res).toFixed(1)}%), ${hi - lo}×${hi - lo} with the feather. Block time: faces64 cut at that resolution minus cut at half; cone share: that block's FLOPs inside the mask's dependence cone. Sparse recompute would save at most the outside share of each block's time.\n`);
+  console.log("| block | GFLOP | time (ms) | effective GFLOP/s | cone share of FLOPs | time outside the cone, at most (ms) |");
+  console.log("|---|---|---|---|---|---|");
+  let saved = 0;
+  let needed = flops.mapping;
+  for (const r of [8, 16, 32, 64]) {
+    const t = cutTimes.get(r)! - (r === 8 ? 0 : cutTimes.get(r / 2)!);
+    const blocks = r === 8 ? [4, 8] : [r];
+    const f = blocks.reduce((a, b) => a + flops.byRes.get(b)!, 0);
+    const inCone = blocks.reduce((a, b) => a + flops.byRes.get(b)! * shares.get(b)!, 0);
+    const outside = t * (1 - inCone / f);
+    saved += outside;
+    needed += inCone;
+    console.log(`| ${r === 8 ? "mapping, 4² and 8²" : `${r}²`} | ${(f / 1e9).toFixed(3)} | ${t.toFixed(1)} | ${(f / t / 1e6).toFixed(1)} | ${(inCone / f).toFixed(2)} | ${outside.toFixed(1)} |`);
+  }
+  console.log(
+    `\nFull render ${full.toFixed(1)} ms (${(flops.total / full / 1e6).toFixed(1)} GFLOP/s effective; one 64² ${CONFIGS.faces64.channelMax}→${CONFIGS.faces64.channelMax} 3×3 conv alone: ${convPeak.toFixed(1)} GFLOP/s). The edit's cone holds ${((100 * needed) / flops.total).toFixed(0)}% of the FLOPs; with sparse recompute an edit would take at least ${(full - saved).toFixed(1)} ms, ${((full - saved) / full).toFixed(2)}× a full render, if the time of each block fell with its FLOPs.`,
   );
 }
 
