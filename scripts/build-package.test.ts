@@ -21,7 +21,8 @@ let tarball: string;
 const version = (JSON.parse(await readFile("package.json", "utf8")) as { version: string }).version;
 
 beforeAll(async () => {
-  if (!existsSync("dist/client/linkgan-client.js")) execFileSync(process.execPath, ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  // Built when missing or from before the versioned folder (npm test builds it first, so this never runs beside a wrangler dev that serves it).
+  if (!existsSync(`dist/client/v${version}/linkgan-client.js`)) execFileSync(process.execPath, ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
   dir = await mkdtemp(join(tmpdir(), "linkgan-package-"));
   const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/build-package.ts", "--out", dir], { encoding: "utf8" });
   tarball = out.trim().split("\n").at(-1)!;
