@@ -19,7 +19,7 @@ import type { FloatImage } from "../../shared/generator/generator.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { fileSource, writeModelDir } from "../../shared/weights/file-source.ts";
 import { loadEncoder, loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
-import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
+import { ModelCardText } from "../../shared/weights/manifest.ts";
 import { packEncoder } from "../../shared/weights/pack.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
 import { datasetLicenses } from "../data/open.ts";
@@ -29,7 +29,8 @@ import { type EvaluateOptions, type InversionEvaluation, evaluateInversion, eval
 import { type InvertedModel, openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
 import { runEncoderTraining } from "../encoder/train.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
-import { command, fail, int, num, oneOf, readJson, str, subcommand } from "./args.ts";
+import { exportFlags } from "./export-flags.ts";
+import { command, fail, int, num, readJson, str, subcommand } from "./args.ts";
 import { formatTime } from "./format-time.ts";
 
 const trainCli = command({
@@ -50,11 +51,7 @@ const exportCli = command({
   name: "encoder export",
   summary: "Packs the newest checkpoint into weights/<name>/ (or --out) with its card, after evaluating the packed weights on the held-out faces.",
   flags: {
-    run: { value: "DIR", help: "run folder (its newest checkpoint is exported)", type: str(), required: true },
-    name: { value: "NAME", help: "model name (1–64 chars of a-z, 0-9, _ or -)", type: ModelName, required: true },
-    out: { value: "DIR", help: "output folder", type: str(), defaultText: "weights/<name>" },
-    dtype: { value: "D", help: "int8 | float16 | float32", type: oneOf(["int8", "float16", "float32"]), default: "int8" },
-    card: { value: "FILE", help: "JSON with card text: title, description, intendedUse, limitations, license", type: str() },
+    ...exportFlags,
     steps: { value: "N", help: "projector steps in the evaluation", type: int(0, 100_000), default: 100 },
     images: { value: "N", help: "held-out images evaluated", type: int(1), defaultText: "all" },
     backend: backendFlag,

@@ -7,25 +7,22 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
+import { ModelCardText } from "../../shared/weights/manifest.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { selectBackend } from "../backends.ts";
 import { exportModel, quantizationPsnr } from "../export.ts";
 import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
 import { TrainConfig } from "../training/config.ts";
-import { command, fail, oneOf, readJson, str } from "./args.ts";
+import { exportFlags } from "./export-flags.ts";
+import { command, fail, readJson, str } from "./args.ts";
 
 const cli = command({
   run: "npm run export --",
   name: "export",
   summary: "Packs the EMA generator of a run's newest checkpoint into a model folder with its model card.",
   flags: {
-    run: { value: "DIR", help: "run folder (its newest checkpoint is exported)", type: str(), required: true },
-    name: { value: "NAME", help: "model name (1–64 chars of a-z, 0-9, _ or -)", type: ModelName, required: true },
-    out: { value: "DIR", help: "output folder", type: str(), defaultText: "weights/<name>" },
-    dtype: { value: "D", help: "int8 | float16 | float32", type: oneOf(["int8", "float16", "float32"]), default: "int8" },
-    card: { value: "FILE", help: "JSON with card text: title, description, intendedUse, limitations, license", type: str() },
+    ...exportFlags,
     metrics: { value: "FILE", help: 'JSON from npm run metrics --out, stored in the card (as "linked" when a baseline is given)', type: str() },
     "baseline-metrics": { value: "FILE", help: "the same for the model trained without links: the card compares the two", type: str() },
     backend: { value: "NAME", help: "recorded in the provenance", type: str(), defaultText: "the backends the run's sessions used" },

@@ -13,7 +13,7 @@ import cliProgress from "cli-progress";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { writeModelDir } from "../../shared/weights/file-source.ts";
 import { loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
-import { ModelCardText, ModelName } from "../../shared/weights/manifest.ts";
+import { ModelCardText } from "../../shared/weights/manifest.ts";
 import { packSegmenter } from "../../shared/weights/pack.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
 import { datasetLicenses } from "../data/open.ts";
@@ -23,7 +23,8 @@ import { evaluateSegmenter } from "../segmenter/evaluate.ts";
 import { checkClasses, labelMaps } from "../segmenter/labels.ts";
 import { runSegmenterTraining } from "../segmenter/train.ts";
 import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
-import { command, fail, int, oneOf, readJson, str, subcommand } from "./args.ts";
+import { exportFlags } from "./export-flags.ts";
+import { command, fail, int, readJson, str, subcommand } from "./args.ts";
 import { formatTime } from "./format-time.ts";
 
 const trainCli = command({
@@ -43,11 +44,7 @@ const exportCli = command({
   name: "segmenter export",
   summary: "Measures per-class IoU on the held-out images (into the card, and the picture iou.png), then packs weights/<name>/.",
   flags: {
-    run: { value: "DIR", help: "run folder (its newest checkpoint is exported)", type: str(), required: true },
-    name: { value: "NAME", help: "model name (1–64 chars of a-z, 0-9, _ or -)", type: ModelName, required: true },
-    out: { value: "DIR", help: "output folder", type: str(), defaultText: "weights/<name>" },
-    dtype: { value: "D", help: "int8 | float16 | float32", type: oneOf(["int8", "float16", "float32"]), default: "int8" },
-    card: { value: "FILE", help: "JSON with card text: title, description, intendedUse, limitations, license", type: str() },
+    ...exportFlags,
     backend: backendFlag,
   },
   examples: ["npm run segmenter -- export --run runs/faces64-parts --name faces64-parts --card trainer/cards/faces64-parts.json"],
