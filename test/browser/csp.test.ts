@@ -6,7 +6,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, firstFixedRegion, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
+import { type Harness, cspViolations, firstFixedRegion, pagePoint, recordCspViolations, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
 
 let h: Harness;
 
@@ -18,25 +18,17 @@ afterAll(async () => {
   await h?.stop();
 });
 
-declare global {
-  interface Window {
-    __violations: string[];
-  }
-}
 
 /**
  * Violations, except one the policy means to cause: long.js (inside TensorFlow.js) probes for
  * WebAssembly by compiling a 40-byte module in a try/catch and falls back to plain JS when that is
  * refused. The policy does not grant 'wasm-unsafe-eval' for it; the probe's report is expected.
  */
-const violations = (page: Page) => page.evaluate(() => window.__violations.filter((v) => !/^script-src blocked wasm-eval /.test(v)));
+const violations = async (page: Page) => (await cspViolations(page)).filter((v) => !/^script-src blocked wasm-eval /.test(v));
 
 async function openDemo(query: string): Promise<Page> {
   const page = await (await h.browser.newContext()).newPage();
-  await page.addInitScript(() => {
-    window.__violations = [];
-    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`), true);
-  });
+  await recordCspViolations(page);
   await recordEvents(page);
   const res = await page.goto(`${h.url}/?model=tiny-fixture&${query}`);
   expect(res!.headers()["content-security-policy"]).toMatch(/default-src 'none'/);

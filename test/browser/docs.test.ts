@@ -7,7 +7,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchOnce } from "../../scripts/lib/wrangler-dev.ts";
-import { type Harness, startHarness } from "./harness.ts";
+import { type Harness, cspViolations, recordCspViolations, startHarness } from "./harness.ts";
 
 let h: Harness;
 
@@ -19,11 +19,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-declare global {
-  interface Window {
-    __violations: string[];
-  }
-}
 
 describe("/docs", () => {
   let page: Page;
@@ -33,10 +28,7 @@ describe("/docs", () => {
 
   beforeAll(async () => {
     page = await (await h.browser.newContext()).newPage();
-    await page.addInitScript(() => {
-      window.__violations = [];
-      document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`), true);
-    });
+    await recordCspViolations(page);
     page.on("request", (r) => requests.push(r.url()));
     page.on("requestfailed", (r) => failures.push(`${r.url()}: ${r.failure()?.errorText}`));
     page.on("response", (r) => {
@@ -72,7 +64,7 @@ describe("/docs", () => {
   it("loads everything from the worker's origin, and nothing is blocked or fails", async () => {
     expect(requests.filter((u) => new URL(u).origin !== h.url && !u.startsWith("data:"))).toEqual([]);
     expect(requests.some((u) => u.endsWith("/docs-assets/swagger-ui-bundle.js"))).toBe(true);
-    expect(await page.evaluate(() => window.__violations)).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     expect(failures).toEqual([]);
     expect(errors).toEqual([]);
   });

@@ -87,8 +87,20 @@ export async function startHarness(): Promise<Harness> {
 declare global {
   interface Window {
     __linkgan: { type: string; detail: Record<string, unknown> }[];
+    __violations: string[];
   }
 }
+
+/** Record every Content-Security-Policy violation the page reports (directive, blocked URI, source). */
+export async function recordCspViolations(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`), true);
+  });
+}
+
+/** The CSP violations recorded so far (recordCspViolations). */
+export const cspViolations = (page: Page): Promise<string[]> => page.evaluate(() => window.__violations);
 
 /** Record the editor's events (they do not bubble; a capturing listener on document sees them). */
 export async function recordEvents(page: Page): Promise<void> {
