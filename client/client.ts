@@ -12,6 +12,7 @@ import "./csp.ts"; // first: before any zod schema parses
 import { z } from "zod";
 import { interpolate, resamplePerturb, resampleReplace } from "../shared/editing/edit.ts";
 import { Generator } from "../shared/generator/generator.ts";
+import { InversionAnswer, InvertSteps } from "../shared/inversion/endpoint.ts";
 import { latentFromParam, latentToParam } from "../shared/latent-param.ts";
 import { decodePng } from "../shared/png/png.ts";
 import { latentFromSeed } from "../shared/random/prng.ts";
@@ -45,6 +46,9 @@ export type { GenerateParams, InterpolateParams, ResampleParams } from "./api.ts
 export { clearWeightsCache } from "./weights-cache.ts";
 
 export const ClientMode = z.enum(["local", "remote", "auto"]);
+
+const InvertOptions = z.object({ steps: InvertSteps }).strict();
+export type { InversionAnswer };
 export type ClientMode = z.infer<typeof ClientMode>;
 
 const ClientOptionsSchema = z
@@ -242,6 +246,34 @@ export class LinkGanClient {
   async interpolate(params: InterpolateParams): Promise<RenderedImage[]> {
     const req = this.normalize(parseOr(InterpolateParams, params, "interpolate"), true);
     return this.edit(req, req.frames);
+  }
+
+  /**
+   * Invert a picture (#14) on the API: the model version's encoder, then `steps` projector steps
+   * (0–20), give its code w, which renders, edits and chains like a generated image's (noise
+   * "zeros"). The image is then rendered as any code is: here in local mode, by the API in remote
+   * mode. The API checks the picture (PNG or JPEG, size, frames) and answers its errors.
+   *
+   * @example
+   * const { image, inversion } = await client.invert(file);   // file: a PNG or JPEG Blob
+   * inversion.psnr;                                            // dB, reconstruction vs the prepared picture
+   * await client.resample({ w: image.w, noise: "zeros", regions: ["mouth"], resampleSeed: 3 });
+   */
+  async invert(picture: Blob | Uint8Array, options: { steps?: number } = {}): Promise<{ image: RenderedImage; inversion: InversionAnswer }> {
+    const { steps } = parseOr(InvertOptions, options, "invert");
+    const body = picture instanceof Uint8Array ? picture : new Uint8Array(await picture.arrayBuffer());
+    const type = picture instanceof Blob && /^image\/(png|jpeg)$/.test(picture.type) ? picture.type : "application/octet-stream";
+    const url = `${this.modelUrl()}/invert?${new URLSearchParams({ version: this.model.version, steps: String(steps) })}`;
+    let res: Response;
+    try {
+      res = await this.fetchFn(url, { method: "POST", headers: { "Content-Type": type }, body: body as Uint8Array<ArrayBuffer> });
+    } catch (e) {
+      throw new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw await apiError(res);
+    const inversion = parseOr(InversionAnswer, await res.json(), "invert response");
+    const image = await this.generate({ w: latentFromParam(inversion.w), noise: "zeros" });
+    return { image, inversion };
   }
 
   /**

@@ -8,6 +8,8 @@
  *   semantic region, #7) packed as int8, for `npm run dev:seed -- --with-fixture` and the browser tests.
  * - test/fixtures/tiny-semantic-golden.json: the semantic fixture's segmenter labels of seeds 7 and 8
  *   (from the int8 weights, as loaded), computed in Node; workerd and the API must give the same.
+ * - test/fixtures/tiny-semantic-encoder/: a random encoder pinned to the semantic fixture's version
+ *   (#14), which `npm run dev:seed` stores beside it, for the invert endpoint and the widget's upload.
  *
  * Usage: npm run fixtures
  */
@@ -16,9 +18,9 @@ import { setupNodeCpu } from "./lib/node-tf.ts";
 import { Generator } from "../shared/generator/generator.ts";
 import { Segmenter } from "../shared/segmenter/segmenter.ts";
 import { loadModel, memorySource } from "../shared/weights/loader.ts";
-import { packModel } from "../shared/weights/pack.ts";
+import { packEncoder, packModel } from "../shared/weights/pack.ts";
 import { writeModelDir } from "../shared/weights/file-source.ts";
-import { TINY, TINY_CARD, TINY_REGIONS, tinySemanticPackInput, tinyValues } from "../test/fixtures/tiny.ts";
+import { TINY, TINY_CARD, TINY_REGIONS, tinyEncoderPackInput, tinySemanticPackInput, tinyValues } from "../test/fixtures/tiny.ts";
 import { command } from "../trainer/cli/args.ts";
 
 // No flags: a stray one is refused rather than ignored, and --help says what this writes.
@@ -51,4 +53,6 @@ const seeds = [7, 8];
 const labels = await seg.labels(await sg.render(await sg.mapSeeds(seeds, 1), seeds));
 const semanticGolden = { model: "tiny-semantic", paramSeed: 1, dtype: "int8", truncation: 1, noise: "seed", classes: loaded.manifest.segmenter!.classes, seeds, labels: labels.map((l) => Array.from(l)) };
 await writeFile("test/fixtures/tiny-semantic-golden.json", `${JSON.stringify(semanticGolden)}\n`);
-console.log(`wrote test/fixtures/tiny-golden.json, test/fixtures/tiny-model (${packed.manifest.version}), tiny-semantic-model (${semantic.manifest.version}) and tiny-semantic-golden.json`);
+const encoder = await packEncoder({ ...tinyEncoderPackInput({ name: semantic.manifest.name, version: semantic.manifest.version }), provenance: { trainer: "scripts/make-fixtures.ts (random init, not trained)" } });
+await writeModelDir("test/fixtures/tiny-semantic-encoder", encoder);
+console.log(`wrote test/fixtures/tiny-golden.json, test/fixtures/tiny-model (${packed.manifest.version}), tiny-semantic-model (${semantic.manifest.version}), tiny-semantic-golden.json and tiny-semantic-encoder (${encoder.manifest.version})`);

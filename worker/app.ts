@@ -6,6 +6,7 @@ import { ApiError, errorResponse } from "./http/errors.ts";
 import { validationHook } from "./http/openapi.ts";
 import { docsPage, docsPageCsp, securityHeaders } from "./http/security.ts";
 import { demo } from "./demo/routes.ts";
+import { inversion } from "./inversion/routes.ts";
 import { jobs } from "./jobs/routes.ts";
 import { masks } from "./masks/routes.ts";
 import { liveModels } from "./models/registry.ts";
@@ -29,6 +30,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", models);
   app.route("/", masks);
   app.route("/", render);
+  app.route("/", inversion);
   app.route("/", jobs);
 
   app.openapi(

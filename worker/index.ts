@@ -1,4 +1,6 @@
 import "@tensorflow/tfjs-backend-cpu";
+// The projector of POST /v1/models/{m}/invert differentiates through the generator.
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import simd from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm";
 import { createApp } from "./app.ts";
 import { startBackend } from "./backend.ts";

@@ -5,8 +5,9 @@
 import { env } from "cloudflare:test";
 import { GeneratorConfig } from "../shared/generator/config.ts";
 import { generatorParamSpecs, initParams } from "../shared/generator/params.ts";
-import { packModel } from "../shared/weights/pack.ts";
-import { TINY, TINY_CARD, TINY_REGIONS, tinySemanticPackInput, tinyValues } from "../test/fixtures/tiny.ts";
+import { packEncoder, packModel } from "../shared/weights/pack.ts";
+import { TINY, TINY_CARD, TINY_REGIONS, tinyEncoderPackInput, tinySemanticPackInput, tinyValues } from "../test/fixtures/tiny.ts";
+import { putEncoder } from "./inversion/store.ts";
 import type { Env } from "./env.ts";
 import { putModel, setActiveVersion } from "./models/store.ts";
 
@@ -59,5 +60,12 @@ export async function seedModel128(): Promise<string> {
     dtype: "int8",
   });
   await putModel(testEnv, packed, { activate: true });
+  return packed.manifest.version;
+}
+
+/** Pack and store the random encoder fixture beside `name` `version` (which must be stored); returns the encoder's version. */
+export async function seedTinyEncoder(name: string, version: string): Promise<string> {
+  const packed = await packEncoder({ ...tinyEncoderPackInput({ name, version }), provenance: { trainer: "worker/testing.ts (fixture)" } });
+  await putEncoder(testEnv, packed);
   return packed.manifest.version;
 }

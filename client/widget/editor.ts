@@ -13,7 +13,9 @@
  * resamples that region with a short animation (interpolated codes). A semantic region (#7) shows
  * its mask in the image shown (the segmenter's, recomputed whenever the image changes) and is
  * resampled like a fixed one. A brush paints a mask whose
- * covered regions are resampled. Undo/redo, new seed, download PNG at 1, 2, 4 or 8× (pixels repeated). Edits are shown over the
+ * covered regions are resampled. Your picture (#14): a picture chosen, dropped on the image or
+ * pasted is inverted by the API (its code w in the model's W), shown beside its reconstruction, and
+ * then edited like any generated image. Undo/redo, new seed, download PNG at 1, 2, 4 or 8× (pixels repeated). Edits are shown over the
  * current image with the API's feathered mask (shared/render/composite.ts), so pixels outside an
  * edit never change.
  */
@@ -38,9 +40,22 @@ const Attr = {
 } as const;
 type AttrName = keyof typeof Attr;
 
+/** An uploaded picture an entry was inverted from. */
+interface PictureSource {
+  /** The file's name (or "pasted picture"). */
+  name: string;
+  /** The square crop that was sent, at the model's resolution, shown beside the reconstruction. */
+  original: ImageData;
+  /** PSNR of the reconstruction against it (dB). */
+  psnr: number;
+}
+
 /** One shown image: what undo and redo move between. */
 interface Entry {
+  /** The seed of a generated image; for an uploaded picture, a seed derived from its bytes (for the edits' resample seeds). */
   seed: number;
+  /** Set when the image is an uploaded picture's reconstruction. */
+  picture?: PictureSource;
   rgba: Uint8ClampedArray;
   w: Float32Array;
   noise: number | "zeros";
@@ -52,6 +67,9 @@ interface Entry {
 
 /** The scales Download PNG offers: the API's bound (shared/render/request.ts, `Scale`), powers of two. */
 export const PNG_SCALES = [1, 2, 4, 8] as const;
+
+/** Longest side of the picture sent for inversion: the browser decodes any format and scales it down, so uploads stay small. */
+export const UPLOAD_SIDE = 256;
 
 /** Most frames of the edit animation (base and result included). */
 export const ANIMATION_FRAMES = 6;
@@ -119,6 +137,11 @@ export class LinkGanEditor extends HTMLElement {
     clear: HTMLButtonElement;
     download: HTMLButtonElement;
     scale: HTMLSelectElement;
+    upload: HTMLButtonElement;
+    file: HTMLInputElement;
+    original: HTMLElement;
+    originalImage: HTMLCanvasElement;
+    originalCaption: HTMLElement;
   };
 
   constructor() {
@@ -131,6 +154,10 @@ export class LinkGanEditor extends HTMLElement {
     <canvas class="overlay" width="1" height="1" aria-hidden="true"></canvas>
     <progress max="1" value="0" aria-label="Downloading the model"></progress>
   </div>
+  <figure class="original" hidden>
+    <canvas class="original-image" role="img" width="1" height="1" aria-label="Your picture, as sent"></canvas>
+    <figcaption></figcaption>
+  </figure>
   <div class="bar regions" role="group" aria-label="Resample a region"></div>
   <div class="bar" role="toolbar" aria-label="Editor">
     <button type="button" data-action="undo" aria-keyshortcuts="Control+Z" title="Undo (Ctrl+Z)" disabled>Undo</button>
@@ -141,6 +168,8 @@ export class LinkGanEditor extends HTMLElement {
     <button type="button" data-action="clear" title="Clear the painted mask" disabled>Clear mask</button>
     <button type="button" data-action="download" title="Download the image as PNG, at the scale beside" disabled>Download PNG</button>
     <select class="scale" aria-label="PNG scale" title="Scale of the downloaded PNG (nearest neighbour)" disabled>${PNG_SCALES.map((n) => `<option value="${n}">${n}×</option>`).join("")}</select>
+    <button type="button" data-action="upload" aria-keyshortcuts="U" title="Edit your own picture: choose one (U), drop it on the image or paste it (Ctrl+V)" disabled>Your picture…</button>
+    <input type="file" accept="image/*" hidden tabindex="-1" aria-hidden="true">
   </div>
   <p class="status" role="status" aria-live="polite"></p>
 </div>`;
@@ -160,12 +189,43 @@ export class LinkGanEditor extends HTMLElement {
       clear: q('[data-action="clear"]'),
       download: q('[data-action="download"]'),
       scale: q("select.scale"),
+      upload: q('[data-action="upload"]'),
+      file: q('input[type="file"]'),
+      original: q("figure.original"),
+      originalImage: q("canvas.original-image"),
+      originalCaption: q("figure.original figcaption"),
     };
     this.#root.addEventListener("click", (e) => {
       const action = (e.target as Element).closest?.("button")?.dataset.action;
       if (action) this.#act(action);
     });
     this.addEventListener("keydown", (e) => this.#key(e));
+    this.#el.file.addEventListener("change", () => {
+      const f = this.#el.file.files?.[0];
+      this.#el.file.value = "";
+      if (f) void this.invert(f);
+    });
+    const stage = this.#root.querySelector(".stage") as HTMLElement;
+    stage.addEventListener("dragover", (e) => {
+      if (!e.dataTransfer?.types.includes("Files")) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+      this.#el.frame.classList.add("dropping");
+    });
+    stage.addEventListener("dragleave", () => this.#el.frame.classList.remove("dropping"));
+    stage.addEventListener("drop", (e) => {
+      this.#el.frame.classList.remove("dropping");
+      const f = e.dataTransfer?.files[0];
+      if (!f) return;
+      e.preventDefault();
+      void this.invert(f);
+    });
+    this.addEventListener("paste", (e) => {
+      const f = [...(e.clipboardData?.files ?? [])].find((x) => x.type.startsWith("image/"));
+      if (!f) return;
+      e.preventDefault();
+      void this.invert(f);
+    });
     const img = this.#el.image;
     img.addEventListener("pointermove", (e) => this.#pointer(e, "move"));
     img.addEventListener("pointerdown", (e) => this.#pointer(e, "down"));
@@ -300,7 +360,34 @@ export class LinkGanEditor extends HTMLElement {
         await nextPaint(FRAME_MS);
       }
       const last = frames[frames.length - 1]!;
-      this.#push({ seed: cur.seed, rgba: shown(last), w: last.w, noise: cur.noise, edits: [...cur.edits, target.regions] }, { resampleSeed, regions: target.regions });
+      this.#push({ seed: cur.seed, picture: cur.picture, rgba: shown(last), w: last.w, noise: cur.noise, edits: [...cur.edits, target.regions] }, { resampleSeed, regions: target.regions });
+    } catch (e) {
+      this.#fail(e);
+    } finally {
+      this.#setBusy(false);
+    }
+  }
+
+  /**
+   * Edit your own picture: the browser decodes it (any format it reads), crops the centre square
+   * and scales it to at most UPLOAD_SIDE px, the API inverts that PNG into the model's W, and the
+   * reconstruction becomes the image shown (undoable), with the picture beside it. The API's
+   * refusals (too small, not a picture, …) are shown as errors, and nothing changes.
+   *
+   * @example
+   * input.onchange = () => editor.invert(input.files[0]);
+   */
+  async invert(picture: Blob, options: { steps?: number; name?: string } = {}): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#busy) return;
+    this.#setBusy(true);
+    try {
+      const name = options.name ?? (picture instanceof File ? picture.name : "pasted picture");
+      this.#status(`Inverting ${name}…`);
+      const { png, original } = await preparePicture(picture, client.model.resolution);
+      const { image, inversion } = await client.invert(png, { steps: options.steps });
+      const seed = Number.parseInt(inversion.source.sha256.slice(0, 8), 16) % (MAX_SEED + 1);
+      this.#push({ seed, picture: { name, original, psnr: inversion.psnr }, rgba: image.rgba, w: image.w, noise: image.noise, edits: [] }, {});
     } catch (e) {
       this.#fail(e);
     } finally {
@@ -446,7 +533,9 @@ export class LinkGanEditor extends HTMLElement {
       })
       .catch((err) => this.#fail(err));
     const edits = e.edits.map((r) => r.map((n) => this.#label(n)).join(" + "));
-    const text = `Generated image from seed ${e.seed}${edits.length ? `, edited: ${edits.join("; ")}` : ""}`;
+    const what = e.picture ? `Your picture ${e.picture.name}, reconstructed (PSNR ${e.picture.psnr.toFixed(1)} dB)` : `Generated image from seed ${e.seed}`;
+    const text = `${what}${edits.length ? `, edited: ${edits.join("; ")}` : ""}`;
+    this.#showOriginal(e.picture);
     this.#el.image.setAttribute("aria-label", `${text} (model ${this.#client?.model.title ?? ""})`);
     this.#shownStatus = `${text}. ${describeSetup(this.#client!)}`;
     this.#status(this.#shownStatus);
@@ -454,9 +543,20 @@ export class LinkGanEditor extends HTMLElement {
     const c = this.#client!;
     this.dispatchEvent(
       new CustomEvent("render", {
-        detail: { seed: e.seed, edits: e.edits, ...about, width: this.#el.image.width, height: this.#el.image.height, mode: c.mode, backend: c.backend?.chosen, historyIndex: this.#at, historyLength: this.#history.length },
+        detail: { seed: e.seed, edits: e.edits, ...about, ...(e.picture ? { picture: e.picture.name, psnr: e.picture.psnr } : {}), width: this.#el.image.width, height: this.#el.image.height, mode: c.mode, backend: c.backend?.chosen, historyIndex: this.#at, historyLength: this.#history.length },
       }),
     );
+  }
+
+  /** The picture an entry was inverted from, beside its reconstruction (hidden for generated images). */
+  #showOriginal(p: PictureSource | undefined): void {
+    const { original, originalImage, originalCaption } = this.#el;
+    original.hidden = !p;
+    if (!p) return;
+    originalImage.width = p.original.width;
+    originalImage.height = p.original.height;
+    originalImage.getContext("2d")!.putImageData(p.original, 0, 0);
+    originalCaption.textContent = `Your picture · reconstruction ${p.psnr.toFixed(1)} dB`;
   }
 
   #draw(rgba: Uint8ClampedArray): void {
@@ -530,6 +630,7 @@ export class LinkGanEditor extends HTMLElement {
       this.#updateButtons();
     } else if (action === "apply") void this.#applyPaint();
     else if (action === "download") this.#download();
+    else if (action === "upload") this.#el.file.click();
   }
 
   async #applyPaint(): Promise<void> {
@@ -561,6 +662,7 @@ export class LinkGanEditor extends HTMLElement {
         void this.resample([b.dataset.region!]);
       }
     } else if (k === "n") this.newSeed();
+    else if (k === "u") this.#el.file.click();
     else if (k === "b") this.#setBrush(!this.#brush);
     else if (k === "escape" && this.#brush) this.#setBrush(false);
     else if (k === "enter" && this.#brush && this.#root.activeElement === this.#el.image) void this.#applyPaint();
@@ -656,8 +758,9 @@ export class LinkGanEditor extends HTMLElement {
 
   #updateButtons(): void {
     const ready = !!this.#client && !this.#busy && this.#at >= 0;
-    const { undo, redo, newSeed, brush, apply, clear, download } = this.#el;
+    const { undo, redo, newSeed, brush, apply, clear, download, upload } = this.#el;
     undo.disabled = !ready || !this.canUndo;
+    upload.disabled = !ready;
     redo.disabled = !ready || !this.canRedo;
     newSeed.disabled = !ready;
     download.disabled = !ready;
@@ -697,6 +800,39 @@ export function describeSetup(c: LinkGanClient): string {
   const why = skipped.map((s) => `${s.name} skipped: ${s.reason}`).join("; ");
   if (c.mode === "remote") return `Rendered by the API${c.autoReason ? ` (${c.autoReason})` : ""}.`;
   return `Rendered here on ${c.backend!.chosen}${why ? ` (${why})` : ""}.`;
+}
+
+/**
+ * A picture as the widget sends it: decoded by the browser (EXIF orientation applied), its centre
+ * square scaled to at most UPLOAD_SIDE px and encoded as PNG; and the same square at the model's
+ * resolution, to show beside the reconstruction. The API prepares the PNG for its encoder the same
+ * way (centre square, area-averaged resize), so what is shown is what was inverted.
+ */
+async function preparePicture(picture: Blob, resolution: number): Promise<{ png: Blob; original: ImageData }> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(picture, { imageOrientation: "from-image" });
+  } catch {
+    throw new LinkGanError("not_an_image", `${picture instanceof File ? picture.name : "the pasted data"}: not a picture this browser can read`, "picture");
+  }
+  try {
+    const side = Math.min(bitmap.width, bitmap.height);
+    const sx = Math.floor((bitmap.width - side) / 2);
+    const sy = Math.floor((bitmap.height - side) / 2);
+    const square = (n: number) => {
+      const c = new OffscreenCanvas(n, n);
+      const ctx = c.getContext("2d")!;
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(bitmap, sx, sy, side, side, 0, 0, n, n);
+      return { c, ctx };
+    };
+    // Small pictures go as they are (the API refuses what holds no face, naming its size).
+    const sent = square(Math.min(side, UPLOAD_SIDE));
+    const shown = square(resolution);
+    return { png: await sent.c.convertToBlob({ type: "image/png" }), original: shown.ctx.getImageData(0, 0, resolution, resolution) };
+  } finally {
+    bitmap.close();
+  }
 }
 
 /** #rgb / #rrggbb / rgb(r, g, b) → [r, g, b] (the overlay colour comes from --linkgan-accent). */

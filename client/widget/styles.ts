@@ -31,6 +31,10 @@ button:disabled { opacity: .45; cursor: default; }
 select { font: inherit; font-size: .85rem; border: 1px solid var(--linkgan-accent, #3554d1); border-radius: var(--linkgan-radius, 6px); background: #fff; color: var(--linkgan-accent, #3554d1); }
 select:focus-visible { outline: 3px solid var(--linkgan-accent, #3554d1); outline-offset: 2px; }
 kbd { font: inherit; font-size: .75em; padding: 0 .3em; border: 1px solid currentColor; border-radius: 3px; margin-right: .3em; }
+.root.dropping .stage { outline: 3px dashed var(--linkgan-accent, #3554d1); outline-offset: 2px; }
+figure.original { margin: 0; display: flex; align-items: center; gap: .5rem; font-size: .8rem; max-width: var(--linkgan-size, 320px); }
+figure.original[hidden] { display: none; }
+figure.original canvas { width: 64px; height: 64px; border-radius: var(--linkgan-radius, 6px); }
 .status { margin: 0; font-size: .8rem; min-height: 1.2em; max-width: var(--linkgan-size, 320px); }
 .status.error { color: #b00020; }
 `;

@@ -1,9 +1,10 @@
 /**
  * Prepares wrangler's local state (what `wrangler dev` uses, under .wrangler/state or --persist-to):
  * - R2 and KV: every model in weights/ (a generator, with its segmenter when it bundles one),
- *   verified with the shared loader, stored as an immutable version and made active. A standalone
- *   segmenter folder (no generator; the trainer reads it, the API does not serve it) is skipped with
- *   a note. Without a model in weights/ it seeds the tiny test fixtures instead, and says so.
+ *   verified with the shared loader, stored as an immutable version and made active. An encoder
+ *   folder is stored beside the model version it inverts (skipped with a note when that version is
+ *   not stored). A standalone segmenter folder (no generator; the trainer reads it, the API does not
+ *   serve it) is skipped with a note. Without a model in weights/ it seeds the tiny test fixtures instead, and says so.
  * - D1: the jobs schema (`wrangler d1 migrations apply --local`).
  * - .dev.vars: random local secrets (WEBHOOK_SECRETS, AGENT_TOKEN, ADMIN_TOKEN) if the file is absent
  *   and no --persist-to is given.
@@ -17,30 +18,31 @@ import { join } from "node:path";
 import { command, str } from "../../trainer/cli/args.ts";
 import { getPlatformProxy } from "wrangler";
 import { fileSource } from "../../shared/weights/file-source.ts";
-import { loadModel } from "../../shared/weights/loader.ts";
+import { loadEncoder, loadModel } from "../../shared/weights/loader.ts";
 import { EncoderManifest, SegmenterManifest } from "../../shared/weights/manifest.ts";
 import type { Env } from "../../worker/env.ts";
+import { encoderPrefix } from "../../worker/inversion/store.ts";
 import { modelPrefix, setActiveVersion } from "../../worker/models/store.ts";
 
-async function modelDirs(root: string): Promise<string[]> {
-  const out: string[] = [];
+/** The model folders in `root`, and the encoder folders (stored beside the model version each inverts). */
+async function weightDirs(root: string): Promise<{ models: string[]; encoders: string[] }> {
+  const models: string[] = [];
+  const encoders: string[] = [];
   for (const name of (await readdir(root).catch(() => [])).sort()) {
     const dir = join(root, name);
     if (!(await stat(join(dir, "manifest.json")).catch(() => null))?.isFile()) continue;
     const standalone = await standaloneNetwork(dir);
-    if (standalone) {
-      console.log(`[seed] ${dir}: a standalone ${standalone} (no generator), not a servable model; skipped`);
-      continue;
-    }
-    out.push(dir);
+    if (standalone === "encoder") encoders.push(dir);
+    else if (standalone) console.log(`[seed] ${dir}: a standalone ${standalone} (no generator), not a servable model; skipped`);
+    else models.push(dir);
   }
-  return out;
+  return { models, encoders };
 }
 
 /**
- * What a folder holds when it is a network exported on its own, with no generator to serve: a
- * segmenter (`SegmenterManifest`) or a GAN-inversion encoder (`EncoderManifest`, #14; the API does
- * not serve encoders yet).
+ * What a folder holds when it is a network exported on its own, with no generator: a segmenter
+ * (`SegmenterManifest`; the trainer reads it, the API does not) or a GAN-inversion encoder
+ * (`EncoderManifest`, #14; stored beside the model version it inverts, for POST …/invert).
  */
 async function standaloneNetwork(dir: string): Promise<"segmenter" | "encoder" | null> {
   let raw: unknown;
@@ -54,7 +56,7 @@ async function standaloneNetwork(dir: string): Promise<"segmenter" | "encoder" |
   return null;
 }
 
-const FIXTURES = ["test/fixtures/tiny-model", "test/fixtures/tiny-semantic-model"];
+const FIXTURES = { models: ["test/fixtures/tiny-model", "test/fixtures/tiny-semantic-model"], encoders: ["test/fixtures/tiny-semantic-encoder"] };
 
 // A copy with its own ArrayBuffer: Node's Buffers share a pool, which the proxy cannot serialize.
 const bytes = (b: Buffer) => new Uint8Array(b);
@@ -71,11 +73,12 @@ const args = command({
 }).parseOrExit();
 const persistTo = args["persist-to"];
 
-let dirs = await modelDirs(args.weights);
-if (args["with-fixture"] && dirs.length > 0) dirs.push(...FIXTURES);
-if (dirs.length === 0) {
-  console.warn("[seed] weights/ holds no model yet; seeding the tiny test fixtures (random weights, render noise)");
-  dirs = FIXTURES;
+const found = await weightDirs(args.weights);
+const dirs = found.models;
+if (dirs.length === 0 || args["with-fixture"]) {
+  if (dirs.length === 0) console.warn("[seed] weights/ holds no model yet; seeding the tiny test fixtures (random weights, render noise)");
+  dirs.push(...FIXTURES.models);
+  found.encoders.push(...FIXTURES.encoders);
 }
 
 
@@ -109,6 +112,20 @@ try {
       console.log(`[seed] ${manifest.name} ${manifest.version}: stored ${manifest.shards.length} shard(s) from ${dir}`);
     }
     await setActiveVersion(env, manifest.name, manifest.version);
+  }
+  for (const dir of found.encoders) {
+    const { manifest } = await loadEncoder(fileSource(dir)).catch((e: Error) => {
+      throw new Error(`[seed] ${dir} is not a valid encoder, nothing seeded from it: ${e.message}`);
+    });
+    const { name, version } = manifest.inverts;
+    if (!(await env.WEIGHTS.head(`${modelPrefix(name, version)}manifest.json`))) {
+      console.log(`[seed] ${dir}: inverts ${name} ${version}, which is not stored (retrain or re-export the encoder for the model in weights/); skipped`);
+      continue;
+    }
+    const prefix = encoderPrefix(name, version);
+    for (const s of manifest.shards) await env.WEIGHTS.put(prefix + s.path, bytes(await readFile(join(dir, s.path))));
+    await env.WEIGHTS.put(`${prefix}manifest.json`, await readFile(join(dir, "manifest.json"), "utf8"), { httpMetadata: { contentType: "application/json" } });
+    console.log(`[seed] ${manifest.name} ${manifest.version}: stored beside ${name} ${version} (POST /v1/models/${name}/invert)`);
   }
 } finally {
   await proxy.dispose();

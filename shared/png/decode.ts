@@ -23,9 +23,12 @@ import { checkImageSize } from "./limits.ts";
 
 /** A file that is not a PNG this decoder trusts; the message says why. */
 export class PngError extends Error {
+  /** The problem alone, without the "not a valid PNG: " prefix (for callers that word it their own way). */
+  readonly detail: string;
   constructor(message: string) {
     super(`not a valid PNG: ${message}`);
     this.name = "PngError";
+    this.detail = message;
   }
 }
 
@@ -72,8 +75,21 @@ export interface PngHeader {
   interlaced: boolean;
 }
 
+/** What the chunk structure says, nothing inflated: the header, and whether the file is an animation. */
+export interface PngInfo extends PngHeader {
+  /**
+   * The frame count of an animated PNG (APNG): the first u32 of an `acTL` chunk before the first
+   * IDAT. Undefined for a still PNG. decodePng reads only the default image (IDAT) and ignores
+   * the animation, so callers that show or process "the picture" must refuse animated files:
+   * what a browser shows is the animation, not necessarily the IDAT image.
+   */
+  animationFrames?: number;
+}
+
 interface Structure {
   header: PngHeader;
+  /** acTL's frame count, when an acTL came before the first IDAT (APNG). */
+  animationFrames?: number;
   /** Data ranges of the IDAT chunks, in order. */
   idat: [number, number][];
   /** RGB triples. */
@@ -120,6 +136,7 @@ function readStructure(bytes: Uint8Array): Structure {
   const idat: [number, number][] = [];
   let palette: Uint8Array | undefined;
   let transparency: Uint8Array | undefined;
+  let animationFrames: number | undefined;
   let idatEnded = false;
   let at = 8 + 25;
   for (;;) {
@@ -159,13 +176,35 @@ function readStructure(bytes: Uint8Array): Structure {
         if (at !== bytes.length) fail(`${bytes.length - at} byte(s) after IEND`);
         if (idat.length === 0) fail("no IDAT chunk");
         if (header.colorType === 3 && !palette) fail("a palette image without PLTE");
-        return { header, idat, palette, transparency };
+        return { header, idat, palette, transparency, animationFrames };
+      case "acTL":
+        // APNG's animation control (num_frames, num_plays). The APNG specification puts it before
+        // the first IDAT; one after it (or too short to hold num_frames) is not part of a valid
+        // APNG, and viewers show the still image. Still skipped, as any ancillary chunk, for decoding.
+        if (idat.length === 0 && animationFrames === undefined && length >= 4) animationFrames = u32(bytes, start);
+        break;
       default:
         // Bit 5 of the first letter: 0 = critical. An unknown critical chunk changes how the image
         // reads, so it cannot be skipped; ancillary ones (text, ICC profiles, …) are never decoded.
         if ((type.charCodeAt(0) & 0x20) === 0) fail(`unknown critical chunk ${type}`);
     }
   }
+}
+
+/**
+ * The header of a PNG and whether it is animated, from its chunk structure alone: the signature,
+ * IHDR (size-checked against `IMAGE_LIMITS` first), then every chunk's length, CRC and order up to
+ * a complete IEND, as decodePng checks them, but nothing is inflated. Its cost is linear in the
+ * file's bytes (one CRC pass) and independent of the pixel count, so a truncated or corrupt
+ * upload is refused before any decoding. Throws what decodePng throws for the same problems.
+ *
+ * @example
+ * const info = readPngInfo(bytes);
+ * if (info.animationFrames !== undefined) throw new Error(`an animated PNG (${info.animationFrames} frames)`);
+ */
+export function readPngInfo(bytes: Uint8Array): PngInfo {
+  const { header, animationFrames } = readStructure(bytes);
+  return animationFrames === undefined ? { ...header } : { ...header, animationFrames };
 }
 
 /** Adam7 passes: first column and row, column and row steps. */

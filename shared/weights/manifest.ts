@@ -164,6 +164,8 @@ export type ManifestInput = z.input<typeof Manifest>;
 export const SegmenterManifest = z.object({ ...common, segmenter: SegmenterConfig }).strict();
 export type SegmenterManifest = z.output<typeof SegmenterManifest>;
 
+const Byte = z.number().int().min(0).max(255);
+
 /** The generator an encoder inverts: its name and the exact version whose W the encoder was trained on. */
 export const InvertsPin = z.object({ name: common.name, version: common.version }).strict();
 
@@ -171,5 +173,17 @@ export const InvertsPin = z.object({ name: common.name, version: common.version 
  * An encoder on its own (what `npm run encoder -- export` writes): image → w in the W of the
  * generator version it pins (`inverts`), with its own card and reconstruction figures.
  */
-export const EncoderManifest = z.object({ ...common, encoder: EncoderConfig, inverts: InvertsPin }).strict();
+export const EncoderManifest = z
+  .object({
+    ...common,
+    encoder: EncoderConfig,
+    inverts: InvertsPin,
+    /**
+     * The colour an uploaded picture's transparent pixels are composited onto before encoding (RGB,
+     * 0–255): the background of the images the encoder and its generator were trained on, so a
+     * cut-out avatar meets the encoder as the dataset's faces do. Absent: white.
+     */
+    background: z.tuple([Byte, Byte, Byte]).optional(),
+  })
+  .strict();
 export type EncoderManifest = z.output<typeof EncoderManifest>;

@@ -91,7 +91,7 @@ export async function packSegmenter(input: Omit<PackInput, "generator" | "region
  *   provenance: { trainer: "linkgan-web 0.1.0" }, values, dtype: "int8" });
  */
 export async function packEncoder(
-  input: Omit<PackInput, "generator" | "regions" | "segmenter"> & { encoder: EncoderConfig; inverts: EncoderManifest["inverts"] },
+  input: Omit<PackInput, "generator" | "regions" | "segmenter"> & { encoder: EncoderConfig; inverts: EncoderManifest["inverts"]; background?: EncoderManifest["background"] },
 ): Promise<{ manifest: EncoderManifest; shards: PackedModel["shards"] }> {
   const { weightsManifest, shards, shardInfo } = await packWeights(encoderParamSpecs(input.encoder), input);
   const manifest = {
@@ -101,6 +101,7 @@ export async function packEncoder(
     version: "",
     encoder: input.encoder,
     inverts: input.inverts,
+    ...(input.background ? { background: input.background } : {}),
     card: input.card,
     provenance: input.provenance,
     weightsManifest,

@@ -1,14 +1,16 @@
 /**
  * What a user sees of <linkgan-editor> on the demo page, in chromium against `wrangler dev`
  * (harness.ts): the focus ring's pixels, the status line after a painted edit, the PNG download at
- * a scale, two editors side by side, and the page around the widget. Remote mode, so that no model
+ * a scale, two editors side by side, the page around the widget, and editing your own picture
+ * (inverted by the API's encoder; the semantic fixture has one). Remote mode, so that no model
  * is downloaded and each image is one API render.
  */
 import { readFile } from "node:fs/promises";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePng } from "../../shared/png/png.ts";
-import { type Harness, canvasPixels, recordEvents, startHarness, waitForEvents } from "./harness.ts";
+import { fetchOnce } from "../../scripts/lib/wrangler-dev.ts";
+import { decodePng, encodePng } from "../../shared/png/png.ts";
+import { type Harness, canvasPixels, events, recordEvents, startHarness, waitForEvents } from "./harness.ts";
 
 let h: Harness;
 let page: Page;
@@ -130,5 +132,66 @@ describe("<linkgan-editor> as a user sees it", () => {
     expect(fixtures).toMatch(/^Test fixtures \(random weights: they render noise, for the tests\): .*tiny-semantic/);
     expect(other).not.toMatch(/tiny/);
     for (const m of h.models.filter((x) => x.name !== h.model.name)) expect(`${other} ${fixtures}`).toContain(m.name);
+  });
+});
+
+describe("<linkgan-editor>: your own picture", () => {
+  let p: Page;
+  const editor = (sel: string) => p.locator(`linkgan-editor ${sel}`);
+  /** A 60×40 picture: a red left strip, a green square in the middle, a blue right strip. */
+  const picture = (() => {
+    const rgba = new Uint8Array(60 * 40 * 4);
+    for (let y = 0; y < 40; y++) for (let x = 0; x < 60; x++) rgba.set(x < 10 ? [220, 30, 30, 255] : x >= 50 ? [30, 30, 220, 255] : [40, 180, 60, 255], (y * 60 + x) * 4);
+    return Buffer.from(encodePng(rgba, 60, 40));
+  })();
+
+  beforeAll(async () => {
+    const ctx = await h.browser.newContext({ deviceScaleFactor: 1 });
+    p = await ctx.newPage();
+    await recordEvents(p);
+    await p.goto(`${h.url}/?model=${h.semanticModel.name}&mode=remote&seed=7`);
+    await waitForEvents(p, "render", 1);
+  }, 240_000);
+
+  it("inverts a chosen picture, shows it beside its reconstruction, edits it, and undoes back to the seed", async () => {
+    await editor('input[type="file"]').setInputFiles({ name: "me.png", mimeType: "image/png", buffer: picture });
+    const renders = await waitForEvents(p, "render", 2);
+    expect(renders.at(-1)).toMatchObject({ picture: "me.png", edits: [] });
+    expect(renders.at(-1)!.psnr).toEqual(expect.any(Number));
+    await expect(editor(".status").textContent()).resolves.toMatch(/^Your picture me\.png, reconstructed \(PSNR \d+\.\d dB\)\. Rendered by the API/);
+    await expect(editor("figure.original").isVisible()).resolves.toBe(true);
+    // Beside it, the centre square that was sent: green only, the red and blue strips cropped away.
+    const original = await p.evaluate(() => {
+      const c = document.querySelector("linkgan-editor")!.shadowRoot!.querySelector("canvas.original-image") as HTMLCanvasElement;
+      return { size: c.width, data: Array.from(c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data) };
+    });
+    expect(original.size).toBe(h.semanticModel.resolution);
+    for (let i = 0; i < original.data.length; i += 4) expect(original.data.slice(i, i + 3)).toEqual([40, 180, 60]);
+    // The image shown is the API's render of the code it answered.
+    const code = await p.evaluate(() => Array.from(document.querySelector("linkgan-editor")!.imageCode!.w));
+    const shown = await canvasPixels(p);
+    const w = Buffer.from(new Float32Array(code).buffer).toString("base64url");
+    const api = decodePng(new Uint8Array(await (await fetchOnce(`${h.url}/v1/models/${h.semanticModel.name}/generate?version=${h.semanticModel.version}&w=${w}&noise=zeros`)).arrayBuffer()));
+    expect(Array.from(shown)).toEqual(Array.from(api.rgba));
+    // Edited like any image: a region resampled, then undone to the reconstruction, then to the seed's image.
+    await editor(".regions button").first().click();
+    const edited = await waitForEvents(p, "render", 3);
+    expect(edited.at(-1)).toMatchObject({ picture: "me.png" });
+    expect(edited.at(-1)!.edits).toHaveLength(1);
+    await editor('[data-action="undo"]').click();
+    await editor('[data-action="undo"]').click();
+    await p.waitForFunction(() => !document.querySelector("linkgan-editor")!.canUndo);
+    await expect(editor("figure.original").isVisible()).resolves.toBe(false);
+    await expect(editor(".status").textContent()).resolves.toMatch(/^Generated image from seed 7\./);
+  });
+
+  it("says what is wrong with a file that is no picture, and keeps the image shown", async () => {
+    const before = (await events(p, "render")).length;
+    await editor('input[type="file"]').setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not a picture") });
+    await p.waitForFunction(() => window.__linkgan.some((e) => e.type === "error"));
+    const [err] = await events(p, "error");
+    expect(err).toMatchObject({ code: "not_an_image" });
+    await expect(editor(".status").textContent()).resolves.toMatch(/notes\.txt: not a picture this browser can read/);
+    expect((await events(p, "render")).length).toBe(before);
   });
 });

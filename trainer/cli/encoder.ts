@@ -22,7 +22,7 @@ import { loadEncoder, loadSegmenter, memorySource } from "../../shared/weights/l
 import { ModelCardText } from "../../shared/weights/manifest.ts";
 import { packEncoder } from "../../shared/weights/pack.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
-import { datasetLicenses } from "../data/open.ts";
+import { datasetBackground, datasetLicenses } from "../data/open.ts";
 import { EncoderTrainConfig, noiseFlag } from "../encoder/config.ts";
 import { openEncoderData } from "../encoder/data.ts";
 import { type EvaluateOptions, type InversionEvaluation, evaluateInversion, evaluationMarkdown } from "../encoder/evaluate.ts";
@@ -184,17 +184,20 @@ if (which === "export") {
   const measuredBy = `npm run encoder -- export --run ${f.run} --name ${f.name} --dtype ${f.dtype} --steps ${f.steps}${f.images ? ` --images ${f.images}` : ""}`;
   const { picture, pictureColumns, ...figures } = evaluation;
   const metrics = { ...figures, pictureColumns, evaluatedAs: `${f.dtype} weights through the shared loader, ${backend.name} backend`, command: measuredBy };
+  const dataSpec = (await open("dataset", openEncoderData(config, model.manifest, cmd))).spec;
+  const background = datasetBackground(dataSpec);
   const packed = await packEncoder({
     name: f.name,
     encoder: config.encoder,
     inverts,
+    ...(background ? { background } : {}),
     card: {
       title: text.title ?? f.name,
       description: text.description ?? `GAN-inversion encoder for ${pin.name} ${pin.version}, trained by this project's trainer (run ${f.run}).`,
       ...(text.intendedUse ? { intendedUse: text.intendedUse } : {}),
       ...(text.limitations ? { limitations: text.limitations } : {}),
       ...(text.license ? { license: text.license } : {}),
-      datasets: datasetLicenses((await open("dataset", openEncoderData(config, model.manifest, cmd))).spec),
+      datasets: datasetLicenses(dataSpec),
       metrics,
     },
     provenance,

@@ -2,8 +2,9 @@
  * npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder [--steps 100] [--out code.json]
  *
  * GAN inversion of one picture (#14): reads a PNG, JPEG or WebP of any size with sharp (EXIF
- * orientation applied, centre-cropped to a square, resized to the model's resolution, alpha
- * composited onto the dataset's background colour), encodes it with the encoder, refines the code
+ * orientation applied, decoded to RGBA), prepares it with the API's own step (shared/picture's
+ * modelInput: alpha composited onto the dataset's background colour, centre-cropped to a square,
+ * resampled to the model's resolution), encodes it with the encoder, refines the code
  * with --steps projector steps (0: encoder only), and writes the code as JSON, `w` in the API's
  * `w=` form (base64url of little-endian float32) with `noise`, PSNR and SSIM, and the
  * reconstruction as PNG beside it (code.json → code.png).
@@ -17,6 +18,7 @@ import { type FloatImage, toRgba8 } from "../../shared/generator/generator.ts";
 import { DEFAULT_PROJECTOR_LR, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
+import { MIN_PICTURE_SIDE, modelInput } from "../../shared/picture/picture.ts";
 import { IMAGE_LIMITS, imageSizeProblem } from "../../shared/png/limits.ts";
 import { encodePng } from "../../shared/png/png.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
@@ -28,9 +30,6 @@ import { EncoderTrainConfig, noiseFlag } from "../encoder/config.ts";
 import { openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
 import { command, fail, int, num, str } from "./args.ts";
 import { formatTime } from "./format-time.ts";
-
-/** Smallest side accepted: a 1×1 or 8×8 image holds no face to invert. */
-export const MIN_SIDE = 16;
 
 const cli = command({
   run: "npm run invert --",
@@ -81,33 +80,36 @@ async function inspectPicture(file: string): Promise<Picture> {
   const height = meta.autoOrient?.height ?? meta.height;
   const tooLarge = imageSizeProblem({ width, height });
   if (tooLarge) fail(cmd, `${file}: too large: ${tooLarge}`);
-  if (Math.min(width, height) < MIN_SIDE) fail(cmd, `${file}: is ${width}×${height}; the smallest accepted image is ${MIN_SIDE}×${MIN_SIDE} (it is centre-cropped to a square and resized to the model's resolution)`);
+  if (Math.min(width, height) < MIN_PICTURE_SIDE) {
+    fail(cmd, `${file}: is ${width}×${height}; the smallest accepted image is ${MIN_PICTURE_SIDE}×${MIN_PICTURE_SIDE} (it is centre-cropped to a square and resized to the model's resolution)`);
+  }
   return { file, bytes, width, height, format: meta.format };
 }
 
-/** The picture as the model's input: EXIF orientation, square centre crop, resize, alpha composited onto BACKGROUND, [−1, 1]. */
-async function decodePicture(p: Picture, res: number): Promise<FloatImage> {
-  const side = Math.min(p.width, p.height);
-  const crop = { left: Math.floor((p.width - side) / 2), top: Math.floor((p.height - side) / 2), width: side, height: side };
-  const [r, g, b] = BACKGROUND;
-  let rgb: Buffer;
+/**
+ * The picture as the model's input. sharp only decodes (it reads WebP, which the shared decoders
+ * do not, and `.rotate()` applies the EXIF orientation) to upright 8-bit sRGB RGBA, straight alpha;
+ * the rest (alpha onto BACKGROUND, centre square, resampling to the model's resolution, [−1, 1]) is
+ * shared/picture's modelInput, the step the worker's POST /v1/models/{m}/invert uses too, so a
+ * picture is prepared the same way by the CLI and by the API.
+ */
+async function prepareModelInput(p: Picture, res: number): Promise<FloatImage> {
+  let raw: { data: Buffer; info: sharp.OutputInfo };
   try {
-    rgb = await sharp(p.bytes, { limitInputPixels: IMAGE_LIMITS.maxPixels })
+    raw = await sharp(p.bytes, { limitInputPixels: IMAGE_LIMITS.maxPixels })
       .rotate()
-      .extract(crop)
-      .resize(res, res, { kernel: "lanczos3" })
-      .flatten({ background: { r, g, b } })
       .toColourspace("srgb")
-      .removeAlpha()
+      .ensureAlpha()
       .raw({ depth: "uchar" })
-      .toBuffer();
+      .toBuffer({ resolveWithObject: true });
   } catch (e) {
     fail(cmd, `${p.file}: could not be decoded (truncated or corrupt?): ${(e as Error).message}`);
   }
-  if (rgb.length !== res * res * 3) fail(cmd, `${p.file}: decoded to ${rgb.length} bytes, expected ${res * res * 3} (${res}×${res} RGB)`);
-  const data = new Float32Array(res * res * 3);
-  for (let i = 0; i < data.length; i++) data[i] = rgb[i]! / 127.5 - 1;
-  return { width: res, height: res, data };
+  const { width, height, channels } = raw.info;
+  if (channels !== 4 || width !== p.width || height !== p.height || raw.data.length !== width * height * 4) {
+    fail(cmd, `${p.file}: decoded to ${width}×${height}×${channels} (${raw.data.length} bytes), expected ${p.width}×${p.height} RGBA`);
+  }
+  return modelInput(new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.length), width, height, res, BACKGROUND);
 }
 
 const source = await inspectPicture(f.image);
@@ -115,7 +117,7 @@ const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.m
 const model = await openInvertedModel(f.model).catch((e: Error) => fail(cmd, `--model ${f.model}: ${e.message}`));
 const { encoder, manifest } = await openEncoderFor(f.encoder, model).catch((e: Error) => fail(cmd, `--encoder ${f.encoder}: ${e.message}`));
 const res = model.manifest.generator.resolution;
-const picture = { image: await decodePicture(source, res), ...source };
+const picture = { image: await prepareModelInput(source, res), ...source };
 
 let featureNet: Segmenter | undefined;
 if (f.steps > 0) {

@@ -1,6 +1,6 @@
 import type { DatasetInfo } from "../../shared/weights/manifest.ts";
 import type { TrainingData } from "../training/trainer.ts";
-import { type DicebearStyle, openDicebearDataset, styleLicense } from "./dicebear.ts";
+import { BACKGROUND, type DicebearStyle, openDicebearDataset, styleLicense } from "./dicebear.ts";
 import { openFolderDataset } from "./folder.ts";
 import type { DatasetSpec } from "./spec.ts";
 
@@ -12,6 +12,15 @@ export async function openDataset(spec: DatasetSpec, resolution: number): Promis
     case "dicebear":
       return openDicebearDataset({ style: spec.style, count: spec.count, seed: spec.seed, resolution });
   }
+}
+
+/**
+ * The solid colour behind a dataset's faces, when it has one (the built-in faces are composited
+ * onto `BACKGROUND`; a folder's images keep whatever they have): what an encoder's manifest records
+ * for uploads with transparency.
+ */
+export function datasetBackground(spec: DatasetSpec): [number, number, number] | undefined {
+  return spec.kind === "dicebear" ? [...BACKGROUND] : undefined;
 }
 
 /** Licence and attribution of a dataset, for model cards. */

@@ -3,6 +3,7 @@ import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
 import type { Manifest } from "../../shared/weights/manifest.ts";
 import type { Env } from "../env.ts";
+import { type LiveEncoder, loadStoredEncoder } from "../inversion/store.ts";
 import { r2Source } from "./store.ts";
 
 /** A model version ready to render in this isolate. */
@@ -13,10 +14,16 @@ export interface LiveModel {
   generator: Generator;
   /** The segmenter that masks the model's semantic regions per image (#7), when the manifest has one. */
   segmenter?: Segmenter;
+  /**
+   * The version's GAN-inversion encoder (#14), loaded on first use (most requests never invert) and
+   * disposed with the model; undefined when the version has none stored.
+   */
+  encoder(): Promise<LiveEncoder | undefined>;
 }
 
 interface Entry {
   model: Promise<LiveModel>;
+  encoder?: Promise<LiveEncoder | undefined>;
   users: number;
   evicted: boolean;
 }
@@ -44,15 +51,22 @@ export async function withModel<T>(env: Env, name: string, version: string, fn: 
   if (e) {
     live.delete(key); // re-insert: Map order is recency
   } else {
-    const model = (async () => {
+    const entry: Entry = { model: undefined as never, users: 0, evicted: false };
+    entry.model = (async () => {
       const loaded = await loadModel(r2Source(env, name, version));
       const { manifest, values } = loaded;
       // One version pins both networks: the segmenter's `segmenter.*` weights are in the same shards.
       const segmenter = manifest.segmenter ? Segmenter.fromValues(manifest.segmenter, values) : undefined;
-      return { name, version, manifest, generator: Generator.fromValues(manifest.generator, values), segmenter };
+      // A failed load is forgotten, so the next request tries again.
+      const encoder = () =>
+        (entry.encoder ??= loadStoredEncoder(env, name, version).catch((err) => {
+          entry.encoder = undefined;
+          throw err;
+        }));
+      return { name, version, manifest, generator: Generator.fromValues(manifest.generator, values), segmenter, encoder };
     })();
-    e = { model, users: 0, evicted: false };
-    model.catch(() => live.delete(key));
+    e = entry;
+    e.model.catch(() => live.delete(key));
   }
   live.set(key, e);
   evictBeyondLimit();
@@ -81,6 +95,7 @@ function dispose(e: Entry): void {
       m.segmenter?.dispose();
     })
     .catch(() => {});
+  e.encoder?.then((enc) => enc?.encoder.dispose()).catch(() => {});
 }
 
 /** Which versions this isolate holds (for /healthz and tests). */

@@ -82,7 +82,11 @@ export function readManifest(env: Env, name: string, version: string): Promise<M
 
 /** A `WeightSource` over one stored version, for the shared loader (which verifies every hash). */
 export function r2Source(env: Env, name: string, version: string): WeightSource {
-  const prefix = modelPrefix(name, version);
+  return r2PrefixSource(env, modelPrefix(name, version));
+}
+
+/** A `WeightSource` over the manifest.json and shards stored under `prefix` (a model version, or a network stored beside one). */
+export function r2PrefixSource(env: Env, prefix: string): WeightSource {
   return {
     location: `r2://${prefix}`,
     async manifest() {

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * `POST /v1/models/{model}/invert` (#14): its bounds and what it answers, one definition for the
+ * worker, which serves and documents it, and the browser client, which checks both.
+ */
+
+/**
+ * Most projector steps one request may ask for. Each step runs the generator forward and backward
+ * (and the segmenter's features, when the model bundles one); the README has the time per step.
+ */
+export const MAX_INVERT_STEPS = 20;
+
+/** The `steps` query parameter: projector steps after the encoder. */
+export const InvertSteps = z.coerce.number().int().min(0).max(MAX_INVERT_STEPS).default(0);
+
+/** Largest upload accepted: a 4096 × 4096 JPEG of a photo is about 3–6 MB. */
+export const MAX_INVERT_UPLOAD_BYTES = 8 * 1024 * 1024;
+
+const Quality = z.object({
+  psnr: z.number().describe("PSNR of the reconstruction against the prepared picture (dB)"),
+  ssim: z.number().describe("SSIM of the reconstruction against the prepared picture"),
+});
+
+export const InversionAnswer = z.object({
+  model: z.string(),
+  version: z.string(),
+  encoder: z.object({ name: z.string(), version: z.string() }),
+  w: z.string().describe("The code: base64url of little-endian float32, as the render endpoints' `w` parameter takes it (with noise=zeros)"),
+  noise: z.literal("zeros").describe("The noise the code renders with"),
+  steps: z.number().int().describe("Projector steps run after the encoder"),
+  ...Quality.shape,
+  encoderOnly: Quality.describe("The encoder's code alone, before any projector step"),
+  source: z.object({
+    format: z.enum(["png", "jpeg"]),
+    width: z.number().int().describe("Upright width (after EXIF orientation)"),
+    height: z.number().int(),
+    sha256: z.string().describe("SHA-256 of the uploaded bytes (the cache key)"),
+  }),
+  reconstruction: z.string().describe("The reconstruction's URL, relative to the API's origin: the version-pinned generate request of `w`"),
+});
+export type InversionAnswer = z.infer<typeof InversionAnswer>;

@@ -1,0 +1,181 @@
+import { SELF } from "cloudflare:test";
+import jpeg from "jpeg-js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { psnr } from "../../shared/inversion/quality.ts";
+import { latentFromParam } from "../../shared/latent-param.ts";
+import { chunk, ihdr, lyingHeaderPng, pngFromChunks } from "../../shared/png/craft.ts";
+import { decodePng, encodePng } from "../../shared/png/png.ts";
+import { TINY } from "../../test/fixtures/tiny.ts";
+import { CACHE_HEADER } from "../cache/tiers.ts";
+import { MODEL, MODEL_128, seedModel128, seedTinyEncoder, seedTinyModel, testEnv } from "../testing.ts";
+import { MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES } from "../../shared/inversion/endpoint.ts";
+
+// The real local R2, KV and Cache API in workerd; the tiny fixture model with a random encoder:
+// these check the endpoint's plumbing and its refusals, not how well a trained encoder inverts.
+
+const invert = (body: Uint8Array | string, type = "image/png", query = "", model = MODEL) =>
+  SELF.fetch(`http://api.test/v1/models/${model}/invert${query}`, { method: "POST", headers: { "Content-Type": type }, body });
+
+interface Inversion {
+  model: string;
+  version: string;
+  encoder: { name: string; version: string };
+  w: string;
+  noise: string;
+  steps: number;
+  psnr: number;
+  ssim: number;
+  encoderOnly: { psnr: number; ssim: number };
+  source: { format: string; width: number; height: number; sha256: string };
+  reconstruction: string;
+}
+
+const ok = async (res: Response): Promise<Inversion> => {
+  if (res.status !== 200) expect.fail(`HTTP ${res.status}: ${await res.text()}`);
+  expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
+  return res.json();
+};
+
+const refused = async (res: Response, status: number, code: string, message?: RegExp) => {
+  const body = (await res.json()) as { error: { code: string; message: string; field?: string } };
+  expect({ status: res.status, code: body.error.code }).toEqual({ status, code });
+  if (message) expect(body.error.message).toMatch(message);
+  return body.error;
+};
+
+/** A real JPEG (jpeg-js's encoder) of a w×h gradient. */
+const jpegOf = (w: number, h: number) => {
+  const data = new Uint8Array(w * h * 4);
+  for (let p = 0; p < w * h; p++) data.set([(p % w) * 5, ((p / w) | 0) * 7, 128, 255], p * 4);
+  return new Uint8Array(jpeg.encode({ data, width: w, height: h }, 90).data);
+};
+
+/** The offset of a JPEG's SOF0 marker (jpeg-js writes baseline). */
+const sof0 = (b: Uint8Array) => b.findIndex((v, i) => v === 0xff && b[i + 1] === 0xc0);
+
+let version: string;
+let face: Uint8Array; // the fixture's render of seed 7, as PNG
+let target: Float32Array; // the same in [−1, 1], RGB
+
+beforeAll(async () => {
+  version = await seedTinyModel(1);
+  await seedTinyEncoder(MODEL, version);
+  await seedModel128(); // a model with no encoder
+  face = new Uint8Array(await (await SELF.fetch(`http://api.test/v1/models/${MODEL}/generate?seed=7&version=${version}`)).arrayBuffer());
+  const { rgba } = decodePng(face);
+  target = Float32Array.from({ length: TINY.resolution ** 2 * 3 }, (_, i) => rgba[((i / 3) | 0) * 4 + (i % 3)]! / 127.5 - 1);
+});
+
+describe("POST /v1/models/{model}/invert", () => {
+  it("answers a code that every render endpoint takes, whose render is the reconstruction it measured", async () => {
+    const r = await ok(await invert(face));
+    expect(r).toMatchObject({ model: MODEL, version, noise: "zeros", steps: 0, source: { format: "png", width: TINY.resolution, height: TINY.resolution } });
+    expect(r.encoder.name).toBe(`${MODEL}-encoder`);
+    expect(latentFromParam(r.w)).toHaveLength(TINY.wDim);
+    expect(r.psnr).toBe(r.encoderOnly.psnr);
+    const rec = await SELF.fetch(`http://api.test${r.reconstruction}`);
+    expect(rec.status).toBe(200);
+    const { rgba } = decodePng(new Uint8Array(await rec.arrayBuffer()));
+    const rendered = Float32Array.from({ length: target.length }, (_, i) => rgba[((i / 3) | 0) * 4 + (i % 3)]! / 127.5 - 1);
+    // The PNG is 8-bit: within a tenth of a dB of the float figure.
+    expect(Math.abs(psnr(target, rendered) - r.psnr)).toBeLessThan(0.1);
+    const edit = await SELF.fetch(`http://api.test/v1/models/${MODEL}/resample?w=${r.w}&noise=zeros&regions=mouth&resampleSeed=3`);
+    expect(edit.status).toBe(200);
+  });
+
+  it("projector steps refine the encoder's code: a higher PSNR, the encoder's own figure kept beside it", async () => {
+    const zero = await ok(await invert(face));
+    const refined = await ok(await invert(face, "image/png", `?steps=${MAX_INVERT_STEPS}`));
+    expect(refined.steps).toBe(MAX_INVERT_STEPS);
+    expect(refined.encoderOnly.psnr).toBeCloseTo(zero.psnr, 4);
+    expect(refined.psnr).toBeGreaterThan(zero.psnr + 1);
+    expect(refined.w).not.toBe(zero.w);
+  });
+
+  it("is cached by the picture's bytes: the same upload is a hit, another step count or picture a miss", async () => {
+    const bytes = encodePng(new Uint8Array(20 * 20 * 4).fill(200), 20, 20);
+    const first = await invert(bytes);
+    expect(first.headers.get(CACHE_HEADER)).toBe("miss");
+    const again = await invert(bytes.slice(), "application/octet-stream");
+    expect(again.headers.get(CACHE_HEADER)).toBe("hit; tier=memory");
+    expect(await again.text()).toBe(await first.text());
+    expect((await invert(bytes, "image/png", "?steps=1")).headers.get(CACHE_HEADER)).toBe("miss");
+    const other = encodePng(new Uint8Array(20 * 20 * 4).fill(201), 20, 20);
+    expect((await invert(other)).headers.get(CACHE_HEADER)).toBe("miss");
+  });
+
+  it("reads a JPEG of any size and aspect, reporting its upright size; a pinned version answers as immutable", async () => {
+    const res = await invert(jpegOf(48, 32), "image/jpeg", `?version=${version}`);
+    const r = await ok(res);
+    expect(r.source).toMatchObject({ format: "jpeg", width: 48, height: 32 });
+    expect(res.headers.get("Cache-Control")).toMatch(/immutable/);
+  });
+
+  describe("refuses, naming the problem, and stores nothing", () => {
+    const png1x1 = encodePng(Uint8Array.of(1, 2, 3, 255), 1, 1);
+    const apng = (() => {
+      // A real PNG with an acTL chunk (2 frames) before its IDAT: an animated PNG.
+      const still = encodePng(new Uint8Array(16 * 16 * 4), 16, 16);
+      const idat = still.findIndex((v, i) => String.fromCharCode(v, still[i + 1]!, still[i + 2]!, still[i + 3]!) === "IDAT") - 4;
+      const actl = chunk("acTL", Uint8Array.of(0, 0, 0, 2, 0, 0, 0, 0));
+      const out = new Uint8Array(still.length + actl.length);
+      out.set(still.subarray(0, idat), 0);
+      out.set(actl, idat);
+      out.set(still.subarray(idat), idat + actl.length);
+      return out;
+    })();
+    const cmyk = (() => {
+      const j = jpegOf(32, 32);
+      const at = sof0(j);
+      // SOF0: FF C0, length, precision, height, width, components (3 → 4, with a fourth spec).
+      const len = (j[at + 2]! << 8) | j[at + 3]!;
+      const out = new Uint8Array(j.length + 3);
+      out.set(j.subarray(0, at + 2 + len), 0);
+      out.set([4, 1, 0], at + 2 + len);
+      out.set(j.subarray(at + 2 + len), at + 2 + len + 3);
+      out[at + 3] = len + 3;
+      out[at + 9] = 4;
+      return out;
+    })();
+    const bombJpeg = (() => {
+      const j = jpegOf(32, 32);
+      const at = sof0(j);
+      j.set([60000 >> 8, 60000 & 255, 60000 >> 8, 60000 & 255], at + 5);
+      return j;
+    })();
+    // Bodies are built when each test runs (the fixture's face exists only after beforeAll).
+    const cases: [string, () => Uint8Array | string, string, number, string, RegExp][] = [
+      ["text", () => "hello, I am not a picture", "image/png", 415, "not_an_image", /PNG or JPEG/],
+      ["a truncated PNG", () => face.subarray(0, face.length >> 1), "image/png", 400, "corrupt_image", /cut off|truncated|corrupt/],
+      ["a truncated JPEG", () => jpegOf(32, 32).subarray(0, 300), "image/jpeg", 400, "corrupt_image", /truncated|corrupt|cut off/],
+      ["a PNG that claims 100000×100000 pixels", () => lyingHeaderPng(100000, 100000), "image/png", 400, "image_too_large", /100000×100000/],
+      ["a JPEG that claims 60000×60000 pixels", () => bombJpeg, "image/jpeg", 400, "image_too_large", /60000×60000/],
+      ["a 1×1 PNG", () => png1x1, "image/png", 422, "image_too_small", /1×1/],
+      ["an animated PNG", () => apng, "image/png", 422, "animated_image", /animated/],
+      ["a CMYK JPEG", () => cmyk, "image/jpeg", 415, "unsupported_image", /CMYK/],
+      ["a PNG with a bad IHDR CRC", () => pngFromChunks([chunk("IHDR", ihdr(20, 20, 8, 2), 0), chunk("IEND")]), "image/png", 400, "corrupt_image", /CRC/],
+    ];
+    for (const [what, body, type, status, code, message] of cases) {
+      it(`${what}: ${status} ${code}`, async () => {
+        const before = (await testEnv.WEIGHTS.list()).objects.length;
+        const e = await refused(await invert(body(), type), status, code, message);
+        expect(e.field).toBe("body");
+        expect((await testEnv.WEIGHTS.list()).objects.length).toBe(before);
+      });
+    }
+
+    it("an empty body, a body over the limit, another Content-Type, too many steps", async () => {
+      await refused(await invert(new Uint8Array(0)), 400, "empty_body");
+      await refused(await invert(new Uint8Array(MAX_INVERT_UPLOAD_BYTES + 1)), 413, "body_too_large");
+      await refused(await invert(face, "text/plain"), 415, "unsupported_media_type", /image\/png/);
+      const e = await refused(await invert(face, "image/png", `?steps=${MAX_INVERT_STEPS + 1}`), 400, "invalid_request");
+      expect(e.field).toBe("steps");
+    });
+
+    it("an unknown model or version; a model with no encoder", async () => {
+      await refused(await invert(face, "image/png", "", "no-such-model"), 404, "unknown_model");
+      await refused(await invert(face, "image/png", "?version=v0000000000000000"), 404, "unknown_version");
+      await refused(await invert(face, "image/png", "", MODEL_128), 404, "no_encoder", /no encoder/);
+    });
+  });
+});

@@ -1,0 +1,151 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES } from "../../shared/inversion/endpoint.ts";
+import { project } from "../../shared/inversion/projector.ts";
+import { psnr, ssim } from "../../shared/inversion/quality.ts";
+import { latentToParam } from "../../shared/latent-param.ts";
+import { PictureError, type PictureErrorCode, decodePicture, modelInput, readPictureHeader } from "../../shared/picture/picture.ts";
+import { sha256Hex } from "../../shared/weights/content-id.ts";
+import { BACKEND_HEADER, backendHeader } from "../backend.ts";
+import { cached } from "../cache/tiers.ts";
+import type { AppEnv } from "../env.ts";
+import { boundedBody } from "../http/body.ts";
+import { ApiError, ErrorBody } from "../http/errors.ts";
+import { validationHook } from "../http/openapi.ts";
+import { ModelParams } from "../http/params.ts";
+import { rateLimit } from "../http/rate-limit.ts";
+import { withModel } from "../models/registry.ts";
+import { readManifest, resolveVersion } from "../models/store.ts";
+import { ModelVersion } from "../../shared/weights/manifest.ts";
+import { readEncoderManifest } from "./store.ts";
+
+/**
+ * GAN inversion of an uploaded picture (#14): PNG or JPEG bytes → the version's encoder → a code w
+ * in the W its regions are linked in, optionally refined by a few projector steps, answered as
+ * JSON whose `w` every render endpoint takes (`w=…&noise=zeros`). The picture is checked from its
+ * header before any model loads; the answer is cached by the picture's content hash, so the same
+ * bytes never cost a second inversion.
+ */
+export const inversion = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+
+/** Each picture problem's answer: the bytes are not a picture we read (415), break the size rule (400), or cannot be a face (422). */
+const PICTURE_ERROR: Record<PictureErrorCode, { status: ContentfulStatusCode; code: string }> = {
+  not_an_image: { status: 415, code: "not_an_image" },
+  unsupported: { status: 415, code: "unsupported_image" },
+  corrupt: { status: 400, code: "corrupt_image" },
+  too_large: { status: 400, code: "image_too_large" },
+  too_small: { status: 422, code: "image_too_small" },
+  animated: { status: 422, code: "animated_image" },
+};
+
+const asApiError = (e: unknown): unknown => {
+  if (!(e instanceof PictureError)) return e;
+  const { status, code } = PICTURE_ERROR[e.code];
+  return new ApiError(status, code, `picture: ${e.message}`, "body");
+};
+
+const ACCEPTED_TYPES = ["image/png", "image/jpeg", "application/octet-stream"];
+
+const InvertQuery = z.object({
+  version: ModelVersion.optional().openapi({ description: "Pin a model version (default: the active one)", example: "v0123456789abcdef" }),
+  steps: InvertSteps.openapi({ description: `Projector steps after the encoder (0–${MAX_INVERT_STEPS}): each refines the code by one gradient step on the reconstruction loss`, example: 0 }),
+});
+
+const Inversion = InversionAnswer.openapi("Inversion");
+
+inversion.use("/v1/models/:model/invert", rateLimit);
+inversion.use("/v1/models/:model/invert", boundedBody(MAX_INVERT_UPLOAD_BYTES, "picture uploads"));
+
+const json = (description: string) => ({ content: { "application/json": { schema: ErrorBody } }, description });
+
+inversion.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/models/{model}/invert",
+    tags: ["inversion"],
+    summary: "Invert a picture: its code w in the model's W, to render and edit like any generated face",
+    description:
+      "The body is a PNG or JPEG of any size (Content-Type image/png, image/jpeg or application/octet-stream; the bytes decide). It is turned upright (EXIF), composited onto the dataset's background where transparent, centre-cropped to a square and resized (area averaging) to the model's resolution, then encoded; `steps` projector steps refine the code. The answer is cached by the bytes' SHA-256.",
+    request: {
+      params: ModelParams,
+      query: InvertQuery,
+      body: { required: true, content: { "image/png": { schema: z.string().openapi({ format: "binary" }) }, "image/jpeg": { schema: z.string().openapi({ format: "binary" }) } } },
+    },
+    responses: {
+      200: { content: { "application/json": { schema: Inversion } }, description: "The code, its reconstruction's URL and quality" },
+      400: json("Invalid parameter, a corrupt or truncated picture, or one over the size rule (image_too_large)"),
+      404: json("Unknown model or version, or a version with no encoder (no_encoder)"),
+      413: json("Upload too large"),
+      415: json("Not a PNG or JPEG, or one this API does not decode (a CMYK JPEG)"),
+      422: json("A picture too small to hold a face, or an animated one"),
+      429: json("Rate limited"),
+    },
+  }),
+  async (c) => {
+    const { model } = c.req.valid("param");
+    const { version: pinned, steps } = c.req.valid("query");
+    const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (!ACCEPTED_TYPES.includes(type)) throw new ApiError(415, "unsupported_media_type", `Content-Type must be one of ${ACCEPTED_TYPES.join(", ")}, got "${type || "none"}"`, "Content-Type");
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.length === 0) throw new ApiError(400, "empty_body", "the body is empty; send the picture's bytes", "body");
+    // The header decides before anything loads or decodes: format, frames, size.
+    let header: ReturnType<typeof readPictureHeader>;
+    try {
+      header = readPictureHeader(bytes);
+    } catch (e) {
+      throw asApiError(e);
+    }
+    const version = await resolveVersion(c.env, model, pinned);
+    const manifest = await readManifest(c.env, model, version);
+    const encoderManifest = await readEncoderManifest(c.env, model, version);
+    if (!encoderManifest) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, "model");
+    const sha256 = await sha256Hex(bytes);
+    const key = `/${model}/${version}/invert/e=${encoderManifest.version}/img=${sha256}/s=${steps}`;
+    const res = await cached(c, key, pinned !== undefined, () =>
+      withModel(c.env, model, version, async (m) => {
+        let decoded: ReturnType<typeof decodePicture>;
+        try {
+          decoded = decodePicture(bytes);
+        } catch (e) {
+          throw asApiError(e);
+        }
+        const resolution = manifest.generator.resolution;
+        const live = await m.encoder();
+        if (!live) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, "model");
+        const target = modelInput(decoded.rgba, decoded.width, decoded.height, resolution, live.manifest.background ?? [255, 255, 255]);
+        const [w0] = await live.encoder.encode([target]);
+        const [first] = await m.generator.render([w0!], "zeros");
+        const encoderOnly = { psnr: psnr(target.data, first!.data), ssim: ssim(target.data, first!.data, resolution, resolution) };
+        let w = w0!;
+        let image = first!;
+        if (steps > 0) {
+          // The perceptual term uses the model's bundled segmenter; without one, pixels only.
+          const net = m.segmenter;
+          const [p] = await project(m.generator, [target], [w], { steps, noise: "zeros", featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
+          w = p!.w;
+          image = p!.image;
+        }
+        const param = latentToParam(w);
+        const body: InversionAnswer = {
+          model,
+          version,
+          encoder: { name: live.manifest.name, version: live.manifest.version },
+          w: param,
+          noise: "zeros",
+          steps,
+          psnr: psnr(target.data, image.data),
+          ssim: ssim(target.data, image.data, resolution, resolution),
+          encoderOnly,
+          source: { format: header.format, width: header.width, height: header.height, sha256 },
+          reconstruction: `/v1/models/${model}/generate?version=${version}&w=${param}&noise=zeros`,
+        };
+        return { body: new TextEncoder().encode(JSON.stringify(body)), type: "application/json" };
+      }),
+    );
+    res.headers.set("X-Model-Version", version);
+    res.headers.set(BACKEND_HEADER, backendHeader());
+    // A cached() Response (JSON bytes from either tier), not c.json(): typed as the route's 200.
+    return res as never;
+  },
+);
