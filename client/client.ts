@@ -250,7 +250,7 @@ export class LinkGanClient {
 
   /**
    * Invert a picture (#14) on the API: the model version's encoder, then `steps` projector steps
-   * (0–20), give its code w, which renders, edits and chains like a generated image's (noise
+   * (0–MAX_INVERT_STEPS, 10), give its code w, which renders, edits and chains like a generated image's (noise
    * "zeros"). The image is then rendered as any code is: here in local mode, by the API in remote
    * mode. The API checks the picture (PNG or JPEG, size, frames) and answers its errors.
    *

@@ -4,4 +4,8 @@
  * backends.ts.
  */
 import "@tensorflow/tfjs";
+import { useConvInputGradientAsConv } from "../shared/gradients/conv2d.ts";
 export { tf } from "../shared/tf.ts";
+
+// As in the worker: one definition of Conv2D's input gradient (the same values and time on tfjs-node).
+useConvInputGradientAsConv();

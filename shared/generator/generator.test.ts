@@ -1,12 +1,15 @@
+import "../../test/gradients.ts";
 import { describe, expect, it } from "vitest";
 import golden from "../../test/fixtures/tiny-golden.json";
 import { TINY, tinyValues } from "../../test/fixtures/tiny.ts";
 import { tf } from "../tf.ts";
 import { CONFIGS } from "./configs.ts";
 import { convLayers, numWs } from "./config.ts";
-import { Generator } from "./generator.ts";
+import { Generator, noiseTensors } from "./generator.ts";
+import { synthesis } from "./network.ts";
 import { lrelu, modulatedConv, upsample2x, upsampleRgb } from "./layers.ts";
 import { generatorParamSpecs, initParams } from "./params.ts";
+import { conv2dTranspose2x } from "./transposed-conv.ts";
 
 // This suite runs in Node and inside workerd (cpu backend in both).
 
@@ -167,6 +170,48 @@ describe("layers", () => {
     const ref = modulatedConv(x, w, p, { demodulate: true, up: true, upEdges: "zero", gain: 1.5, reference: true });
     expect(fast.shape).toEqual([n, 2 * hw, 2 * hw, cout]);
     expect(maxAbsDiff(fast.dataSync() as Float32Array, ref.dataSync() as Float32Array)).toBeLessThan(1e-5);
+  });
+});
+
+describe("conv2dTranspose2x (the fast path of both transposed convs)", () => {
+  const rnd = (len: number, s: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898 + s) * 1.3);
+  for (const kt of [4, 6]) {
+    it(`equals tf.conv2dTranspose(…, 2, "same") for a ${kt}×${kt} filter, and so does its input gradient`, () => {
+      const [n, h, w, cin, cout] = [2, 3, 5, 4, 3];
+      const x = tf.tensor4d(rnd(n * h * w * cin, kt), [n, h, w, cin]);
+      const f = tf.tensor4d(rnd(kt * kt * cout * cin, kt + 1), [kt, kt, cout, cin]);
+      const ref = tf.conv2dTranspose(x, f, [n, 2 * h, 2 * w, cout], 2, "same");
+      const fast = conv2dTranspose2x(x, f);
+      expect(fast.shape).toEqual([n, 2 * h, 2 * w, cout]);
+      expect(maxAbsDiff(fast.dataSync() as Float32Array, ref.dataSync() as Float32Array)).toBeLessThan(1e-5);
+      // A weighted sum of the output, so every output position's gradient differs.
+      const weights = tf.tensor4d(rnd(n * 4 * h * w * cout, 9), [n, 2 * h, 2 * w, cout]);
+      const gRef = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.conv2dTranspose(t as tf.Tensor4D, f, [n, 2 * h, 2 * w, cout], 2, "same"), weights)))(x);
+      const gFast = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(conv2dTranspose2x(t as tf.Tensor4D, f), weights)))(x);
+      expect(maxAbsDiff(gFast.dataSync() as Float32Array, gRef.dataSync() as Float32Array)).toBeLessThan(1e-4);
+    });
+  }
+
+  it("a Generator's precomputed upsampling kernels (inferenceKernels) render what computing them per call renders", async () => {
+    const cfg = { ...TINY, upsampleEdges: "zero" as const };
+    const g = Generator.fromValues(cfg, tinyValues(2));
+    const derived = Object.keys(g.params).filter((k) => k.endsWith(".up_kernel"));
+    expect(derived.length).toBe(convLayers(cfg).filter((l) => l.up).length);
+    const [w] = await g.mapSeeds([3], 1);
+    const [withKernels] = await g.render([w!], [3]);
+    const plain = Object.fromEntries(Object.entries(g.params).filter(([k]) => !k.endsWith(".up_kernel")));
+    const noise = tf.tidy(() => noiseTensors(cfg, [3]));
+    const perCall = synthesis(plain, cfg, tf.tensor2d(w!, [1, cfg.wDim]), noise);
+    expect(maxAbsDiff(withKernels!.data, perCall.dataSync() as Float32Array)).toBeLessThan(1e-5);
+    // And synthesis does use them: a zeroed one changes the image.
+    const zeroed = { ...g.params, [derived[0]!]: tf.zerosLike(g.params[derived[0]!]!) };
+    expect(maxAbsDiff(synthesis(zeroed, cfg, tf.tensor2d(w!, [1, cfg.wDim]), noise).dataSync() as Float32Array, withKernels!.data)).toBeGreaterThan(1e-3);
+    // Replicate edges have no transposed convs: nothing to precompute.
+    expect(Object.keys(Generator.fromValues(TINY, tinyValues(2)).params).some((k) => k.endsWith(".up_kernel"))).toBe(false);
+  });
+
+  it("refuses a filter it does not decompose", () => {
+    expect(() => conv2dTranspose2x(tf.zeros([1, 2, 2, 1]) as tf.Tensor4D, tf.zeros([3, 3, 1, 1]) as tf.Tensor4D)).toThrow(/4×4 or 6×6/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { latentFromSeed, noiseFromSeed } from "../random/prng.ts";
 import { tf } from "../tf.ts";
 import { type GeneratorConfig, convLayers } from "./config.ts";
-import { type NoiseInput, type Params, mapping, synthesis } from "./network.ts";
+import { type NoiseInput, type Params, inferenceKernels, mapping, synthesis } from "./network.ts";
 import { type ParamValues, generatorParamSpecs, sizeOf } from "./params.ts";
 
 /** An image as the generator produced it: H×W×3 floats, nominally in [−1, 1]. */
@@ -37,7 +37,7 @@ export class Generator {
     }
     const params: Params = {};
     for (const s of specs) params[s.name] = tf.tensor(values.get(s.name)!, s.shape, "float32");
-    return new Generator(config, params);
+    return new Generator(config, inferenceKernels(params, config));
   }
 
   /** w for each latent seed (z from the shared PRNG), truncated towards w_avg by ψ. */

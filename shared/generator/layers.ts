@@ -4,6 +4,7 @@
  * depthwise convs, so the trainer can differentiate twice through a network (R1, path length).
  */
 import { tf } from "../tf.ts";
+import { conv2dPhases, phaseKernel, phaseKernelValues } from "./transposed-conv.ts";
 
 const SQRT2 = Math.SQRT2;
 
@@ -83,12 +84,12 @@ const UP_TAPS = [0.25, 0.75, 0.75, 0.25];
  * equal to `upsample2x(x, "zero")`. x: [N, H, W, C] → [N, 2H, 2W, C].
  */
 export function upsampleRgb(x: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
+  const c = x.shape[3];
   const k = new Float32Array(16 * c * c);
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let ch = 0; ch < c; ch++) k[((i * 4 + j) * c + ch) * c + ch] = UP_TAPS[i]! * UP_TAPS[j]!;
-  // Output o takes kernel tap o + 1 − 2i: tap j is the filter's offset j − 1. "same" pads the
-  // stride-2 4-tap transpose by exactly 1 on each side (tfjs-node accepts no numeric padding).
-  return tf.conv2dTranspose(x, tf.tensor4d(k, [4, 4, c, c]), [n, 2 * h, 2 * w, c], 2, "same");
+  // Output o takes kernel tap o + 1 − 2i: tap j is the filter's offset j − 1 (a stride-2 4-tap
+  // transpose padded by 1 on each side, conv2dTranspose's "same"), run as conv2dTranspose2x does.
+  return conv2dPhases(x, tf.tensor4d(phaseKernelValues(k, 4, c, c), [3, 3, c, 4 * c]));
 }
 
 /**
@@ -113,6 +114,21 @@ export interface ModConvParams {
   affineBias: tf.Tensor;
   weight: tf.Tensor4D;
   bias: tf.Tensor;
+  /** `upConvPhaseKernel(weight)`, when computed once for inference; otherwise computed per call. */
+  upKernel?: tf.Tensor4D;
+}
+
+/**
+ * The upsampling conv's kernel as `conv2dPhases` takes it: the 3×3 weight [3, 3, Cin, Cout] with its
+ * equalized-lr gain, composed with the upsampling filter, decomposed into the four output phases.
+ * A function of the weight alone (the styles scale the input, not the kernel).
+ *
+ * @example
+ * params[`${name}.up_kernel`] = upConvPhaseKernel(params[`${name}.weight`]); // once, for inference
+ */
+export function upConvPhaseKernel(weight: tf.Tensor4D): tf.Tensor4D {
+  const [k, , cin] = weight.shape;
+  return tf.tidy(() => phaseKernel(upConvKernel(tf.mul(weight, 1 / Math.sqrt(cin * k * k)) as tf.Tensor4D)));
 }
 
 /**
@@ -137,7 +153,7 @@ export function modulatedConv(
   if (opts.up && opts.upEdges === "zero" && !opts.reference) {
     // One transposed conv with the filter folded into the kernel: output o takes tap o + 2 − 2i, and
     // "same" pads the stride-2 6-tap transpose by exactly 2 on each side.
-    y = tf.conv2dTranspose(y, upConvKernel(weight), [n, 2 * h, 2 * wd, cout], 2, "same");
+    y = conv2dPhases(y, p.upKernel ?? phaseKernel(upConvKernel(weight)));
   } else if (opts.up && opts.upEdges === "zero") {
     // The reference: zero outside the image, upsample onto the grid the 3×3 conv reads (one extra
     // row and column of the upsampled image on each side, as StyleGAN2's upfirdn2d), then convolve.

@@ -5,7 +5,7 @@
  */
 import { tf } from "../tf.ts";
 import { type GeneratorConfig, blockResolutions, channelsAt, convLayers, numWs, rgbLayers } from "./config.ts";
-import { type BuildOptions, LRELU_GAIN, denseEq, lrelu, modulatedConv, upsample2x, upsampleRgb } from "./layers.ts";
+import { type BuildOptions, LRELU_GAIN, denseEq, lrelu, modulatedConv, upConvPhaseKernel, upsample2x, upsampleRgb } from "./layers.ts";
 
 /** Parameter tensors by the names of `generatorParamSpecs`. */
 export type Params = Record<string, tf.Tensor>;
@@ -116,5 +116,25 @@ function convParams(params: Params, name: string) {
     affineBias: param(params, `${name}.affine.bias`),
     weight: param(params, `${name}.weight`) as tf.Tensor4D,
     bias: param(params, `${name}.bias`),
+    upKernel: params[upKernelName(name)] as tf.Tensor4D | undefined,
   };
+}
+
+/** Where `inferenceKernels` keeps a layer's precomputed upsampling kernel (not a parameter: derived from one). */
+const upKernelName = (layer: string) => `${layer}.up_kernel`;
+
+/**
+ * What a generator held for inference can compute once instead of per render: each upsampling
+ * conv's phase kernel (`upConvPhaseKernel`, with zero-edge upsampling), added to `params` under
+ * derived names that `synthesis` uses when present. Training never adds them (its weights change
+ * every step); a test pins the two renders equal.
+ *
+ * @example
+ * const params = inferenceKernels(loaded, cfg); // Generator.fromValues does this
+ */
+export function inferenceKernels(params: Params, cfg: GeneratorConfig): Params {
+  if ((cfg.upsampleEdges ?? "replicate") !== "zero") return params;
+  const out = { ...params };
+  for (const l of convLayers(cfg)) if (l.up) out[upKernelName(l.name)] = upConvPhaseKernel(param(params, `${l.name}.weight`) as tf.Tensor4D);
+  return out;
 }

@@ -7,9 +7,11 @@ import { z } from "zod";
 
 /**
  * Most projector steps one request may ask for. Each step runs the generator forward and backward
- * (and the segmenter's features, when the model bundles one); the README has the time per step.
+ * (and the segmenter's features, when the model bundles one): 262 ms of workerd CPU per step at
+ * 64 px on wasm (`npm run bench:invert`, a loaded 2-core machine), so 10 steps and the encoder stay
+ * near 2.7 s, inside the 5 s `cpu_ms` of wrangler.toml.
  */
-export const MAX_INVERT_STEPS = 20;
+export const MAX_INVERT_STEPS = 10;
 
 /** The `steps` query parameter: projector steps after the encoder. */
 export const InvertSteps = z.coerce.number().int().min(0).max(MAX_INVERT_STEPS).default(0);
