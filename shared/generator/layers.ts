@@ -4,7 +4,7 @@
  * depthwise convs, so the trainer can differentiate twice through a network (R1, path length).
  */
 import { tf } from "../tf.ts";
-import { conv2dPhases, phaseKernel, phaseKernelValues } from "./transposed-conv.ts";
+import { conv2dPhases, conv2dTranspose2x, phaseKernel, phaseKernelValues } from "./transposed-conv.ts";
 
 const SQRT2 = Math.SQRT2;
 
@@ -153,7 +153,7 @@ export function modulatedConv(
   if (opts.up && opts.upEdges === "zero" && !opts.reference) {
     // One transposed conv with the filter folded into the kernel: output o takes tap o + 2 − 2i, and
     // "same" pads the stride-2 6-tap transpose by exactly 2 on each side.
-    y = conv2dPhases(y, p.upKernel ?? phaseKernel(upConvKernel(weight)));
+    y = p.upKernel ? conv2dPhases(y, p.upKernel) : conv2dTranspose2x(y, upConvKernel(weight));
   } else if (opts.up && opts.upEdges === "zero") {
     // The reference: zero outside the image, upsample onto the grid the 3×3 conv reads (one extra
     // row and column of the upsampled image on each side, as StyleGAN2's upfirdn2d), then convolve.
