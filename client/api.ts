@@ -60,6 +60,8 @@ export const ModelSummary = z.object({
   segmenter: z.object({ resolution: z.number().int(), classes: z.array(z.string()) }).optional(),
   /** The version's folder, a path relative to the API's origin. */
   weightsUrl: z.string(),
+  /** The version's GAN-inversion encoder, when it has one (its folder: a path relative to the API's origin). */
+  encoder: z.object({ name: z.string(), version: ModelVersion, weightsUrl: z.string() }).optional(),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 

@@ -9,10 +9,19 @@
  * what only a page needs: the transport (remote mode), the weights cache and the backends.
  */
 import "./csp.ts"; // first: before any zod schema parses
+// The projector of local inversion differentiates through the generator on this page's backend.
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { z } from "zod";
 import { interpolate, resamplePerturb, resampleReplace } from "../shared/editing/edit.ts";
 import { Generator } from "../shared/generator/generator.ts";
-import { InversionAnswer, InvertSteps } from "../shared/inversion/endpoint.ts";
+import { Encoder } from "../shared/encoder/encoder.ts";
+import { useConvInputGradientAsConv } from "../shared/gradients/conv2d.ts";
+import { InversionAnswer, InvertSteps, PICTURE_ERROR_CODES } from "../shared/inversion/endpoint.ts";
+import { type PictureInversion, invertPicture } from "../shared/inversion/invert.ts";
+import { PictureError } from "../shared/picture/picture.ts";
+import { sha256Hex } from "../shared/weights/content-id.ts";
+import { loadEncoder } from "../shared/weights/loader.ts";
+import type { EncoderManifest } from "../shared/weights/manifest.ts";
 import { latentFromParam, latentToParam } from "../shared/latent-param.ts";
 import { decodePng } from "../shared/png/png.ts";
 import { latentFromSeed } from "../shared/random/prng.ts";
@@ -39,7 +48,7 @@ import {
   parseOr,
 } from "./api.ts";
 import { BACKENDS, BackendName, type BackendReport, NoBackendError, chooseBackend, liveTensors } from "./backend.ts";
-import { type WeightsLoadStats, loadCachedModel } from "./weights-cache.ts";
+import { type WeightsLoadStats, loadCached, loadCachedModel } from "./weights-cache.ts";
 
 export { LinkGanError, type ModelSummary, type BackendReport, type WeightsLoadStats, liveTensors };
 export type { GenerateParams, InterpolateParams, ResampleParams } from "./api.ts";
@@ -48,6 +57,7 @@ export { clearWeightsCache } from "./weights-cache.ts";
 export const ClientMode = z.enum(["local", "remote", "auto"]);
 
 const InvertOptions = z.object({ steps: InvertSteps }).strict();
+useConvInputGradientAsConv();
 export type { InversionAnswer };
 export type ClientMode = z.infer<typeof ClientMode>;
 
@@ -133,6 +143,7 @@ export class LinkGanClient {
   private readonly semanticMasks = new Map<string, Promise<BinaryMask>>();
   private readonly uploadedMasks = new Map<string, Promise<string>>();
   private disposed = false;
+  private encoderLoad?: Promise<{ encoder: Encoder; manifest: EncoderManifest }>;
 
   private constructor(
     readonly apiOrigin: string,
@@ -249,19 +260,27 @@ export class LinkGanClient {
   }
 
   /**
-   * Invert a picture (#14) on the API: the model version's encoder, then `steps` projector steps
-   * (0–MAX_INVERT_STEPS, 10), give its code w, which renders, edits and chains like a generated image's (noise
-   * "zeros"). The image is then rendered as any code is: here in local mode, by the API in remote
-   * mode. The API checks the picture (PNG or JPEG, size, frames) and answers its errors.
+   * Invert a picture (#14): the model version's encoder, then `steps` projector steps (0–10), give
+   * its code w, which renders, edits and chains like a generated image's (noise "zeros"). In local
+   * mode, when the version has an encoder, it runs here (the picture never leaves the page; the
+   * encoder's weights are cached like the model's, and the projector differentiates on this page's
+   * backend); otherwise the API inverts it (`POST …/invert`). Both check the picture the same way
+   * (PNG or JPEG, size, frames: shared/picture) and report the API's error codes.
    *
    * @example
-   * const { image, inversion } = await client.invert(file);   // file: a PNG or JPEG Blob
-   * inversion.psnr;                                            // dB, reconstruction vs the prepared picture
+   * const { image, inversion, where } = await client.invert(file);   // file: a PNG or JPEG Blob
+   * inversion.psnr;                                                   // dB, reconstruction vs the prepared picture
    * await client.resample({ w: image.w, noise: "zeros", regions: ["mouth"], resampleSeed: 3 });
    */
-  async invert(picture: Blob | Uint8Array, options: { steps?: number } = {}): Promise<{ image: RenderedImage; inversion: InversionAnswer }> {
+  async invert(picture: Blob | Uint8Array, options: { steps?: number } = {}): Promise<{ image: RenderedImage; inversion: InversionAnswer; where: "local" | "remote" }> {
     const { steps } = parseOr(InvertOptions, options, "invert");
     const body = picture instanceof Uint8Array ? picture : new Uint8Array(await picture.arrayBuffer());
+    const inversion = this.local && this.model.encoder ? await this.invertHere(body, steps) : await this.invertRemotely(picture, body, steps);
+    const image = await this.generate({ w: latentFromParam(inversion.w), noise: "zeros" });
+    return { image, inversion, where: this.local && this.model.encoder ? "local" : "remote" };
+  }
+
+  private async invertRemotely(picture: Blob | Uint8Array, body: Uint8Array, steps: number): Promise<InversionAnswer> {
     const type = picture instanceof Blob && /^image\/(png|jpeg)$/.test(picture.type) ? picture.type : "application/octet-stream";
     const url = `${this.modelUrl()}/invert?${new URLSearchParams({ version: this.model.version, steps: String(steps) })}`;
     let res: Response;
@@ -271,9 +290,47 @@ export class LinkGanClient {
       throw new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
     }
     if (!res.ok) throw await apiError(res);
-    const inversion = parseOr(InversionAnswer, await res.json(), "invert response");
-    const image = await this.generate({ w: latentFromParam(inversion.w), noise: "zeros" });
-    return { image, inversion };
+    return parseOr(InversionAnswer, await res.json(), "invert response");
+  }
+
+  /** The worker's inversion (shared/inversion/invert.ts) on this page's backend, answered as the API answers. */
+  private async invertHere(bytes: Uint8Array, steps: number): Promise<InversionAnswer> {
+    const live = this.live();
+    const { encoder, manifest } = await this.localEncoder();
+    let r: PictureInversion;
+    try {
+      r = await invertPicture({ generator: live.generator, encoder, encoderManifest: manifest, featureNet: live.segmenter }, bytes, steps);
+    } catch (e) {
+      throw e instanceof PictureError ? new LinkGanError(PICTURE_ERROR_CODES[e.code], `picture: ${e.message}`, "picture") : e;
+    }
+    const w = latentToParam(r.w);
+    const { name, version } = this.model;
+    return {
+      model: name,
+      version,
+      encoder: { name: manifest.name, version: manifest.version },
+      w,
+      noise: "zeros",
+      steps,
+      psnr: r.psnr,
+      ssim: r.ssim,
+      encoderOnly: r.encoderOnly,
+      source: { format: r.header.format, width: r.header.width, height: r.header.height, sha256: await sha256Hex(bytes) },
+      reconstruction: `/v1/models/${name}/generate?version=${version}&w=${w}&noise=zeros`,
+    };
+  }
+
+  /** The version's encoder, loaded once (through the weights cache) and kept with the model. */
+  private localEncoder(): Promise<{ encoder: Encoder; manifest: EncoderManifest }> {
+    const info = this.model.encoder;
+    if (!info) throw new LinkGanError("no_encoder", `model "${this.model.name}" version ${this.model.version} has no encoder`, "model");
+    this.encoderLoad ??= (async () => {
+      const { model } = await loadCached(new URL(info.weightsUrl, `${this.apiOrigin}/`).href, info.version, loadEncoder, { fetch: this.fetchFn });
+      if (model.manifest.inverts.version !== this.model.version) throw new LinkGanError("invalid_encoder", `the encoder ${info.version} inverts ${model.manifest.inverts.version}, not ${this.model.version}`);
+      return { encoder: Encoder.fromValues(model.manifest.encoder, model.values), manifest: model.manifest };
+    })();
+    this.encoderLoad.catch(() => (this.encoderLoad = undefined));
+    return this.encoderLoad;
   }
 
   /**
@@ -377,6 +434,7 @@ export class LinkGanClient {
     this.disposed = true;
     this.local?.generator.dispose();
     this.local?.segmenter?.dispose();
+    this.encoderLoad?.then((e) => e.encoder.dispose()).catch(() => undefined);
     this.renders.clear();
   }
 

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { sha256Hex } from "../shared/weights/content-id.ts";
-import { type LoadedModel, type WeightSource, WeightFormatError, loadModel } from "../shared/weights/loader.ts";
+import { type LoadOptions, type LoadedModel, type WeightSource, WeightFormatError, loadModel } from "../shared/weights/loader.ts";
 
 /** The Cache Storage cache this module uses. */
 export const WEIGHTS_CACHE = "linkgan-weights-v1";
@@ -42,21 +42,44 @@ const ShardList = z.object({ shards: z.array(z.object({ path: z.string(), bytes:
  * const g = Generator.fromValues(model.manifest.generator, model.values);
  * console.log(stats.shardsFetched); // 0 on a second visit
  */
-export async function loadCachedModel(weightsUrl: string, version: string, opts: CachedLoadOptions = {}): Promise<{ model: LoadedModel; stats: WeightsLoadStats }> {
+export function loadCachedModel(weightsUrl: string, version: string, opts: CachedLoadOptions = {}): Promise<{ model: LoadedModel; stats: WeightsLoadStats }> {
+  return loadCached(weightsUrl, version, loadModel, opts);
+}
+
+/**
+ * `loadCachedModel` for any network the shared loader reads (the encoder: `loadEncoder`): the same
+ * cache, keyed by the network's own content-derived version and its shards' hashes.
+ *
+ * @example
+ * const { model } = await loadCached(`${origin}${summary.encoder.weightsUrl}`, summary.encoder.version, loadEncoder);
+ */
+export async function loadCached<L extends { manifest: { version: string } }>(
+  weightsUrl: string,
+  version: string,
+  load: (source: WeightSource, opts: LoadOptions) => Promise<L>,
+  opts: CachedLoadOptions = {},
+): Promise<{ model: L; stats: WeightsLoadStats }> {
   const store = opts.useCache !== false && typeof caches !== "undefined" ? await caches.open(WEIGHTS_CACHE).catch(() => undefined) : undefined;
   const used: string[] = [];
   try {
-    return await attempt(weightsUrl, version, store, opts, used);
+    return await attempt(weightsUrl, version, load, store, opts, used);
   } catch (e) {
     if (!store || used.length === 0 || !(e instanceof WeightFormatError)) throw e;
     // A cached file failed verification (storage corrupted or tampered with): forget what came
     // from the cache and load once more from the network.
     for (const key of used) await store.delete(key);
-    return attempt(weightsUrl, version, undefined, opts, []);
+    return attempt(weightsUrl, version, load, undefined, opts, []);
   }
 }
 
-async function attempt(weightsUrl: string, version: string, store: Cache | undefined, opts: CachedLoadOptions, used: string[]): Promise<{ model: LoadedModel; stats: WeightsLoadStats }> {
+async function attempt<L extends { manifest: { version: string } }>(
+  weightsUrl: string,
+  version: string,
+  load: (source: WeightSource, opts: LoadOptions) => Promise<L>,
+  store: Cache | undefined,
+  opts: CachedLoadOptions,
+  used: string[],
+): Promise<{ model: L; stats: WeightsLoadStats }> {
   const fetchFn = opts.fetch ?? fetch.bind(globalThis);
   const url = (p: string) => new URL(p, weightsUrl.endsWith("/") ? weightsUrl : `${weightsUrl}/`).href;
   const stats: WeightsLoadStats = { manifestFromCache: false, shardsFromCache: 0, shardsFetched: 0, bytesFetched: 0 };
@@ -93,7 +116,7 @@ async function attempt(weightsUrl: string, version: string, store: Cache | undef
       return keepIfVerified(res.body, info.sha256, stats, store && ((bytes) => store.put(shardKey(info.sha256), new Response(bytes))));
     },
   };
-  const model = await loadModel(source, { onProgress: opts.onProgress });
+  const model = await load(source, { onProgress: opts.onProgress });
   if (model.manifest.version !== version) {
     throw new WeightFormatError(`${weightsUrl}: manifest is version ${model.manifest.version}, expected ${version}`);
   }

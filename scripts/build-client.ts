@@ -27,8 +27,8 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
  * backends. Raise a budget only with a reason in the commit message.
  */
 export const BUDGET_KIB: Record<string, number> = {
-  "linkgan-client.js": 376,
-  "linkgan-editor.js": 385,
+  "linkgan-client.js": 400,
+  "linkgan-editor.js": 410,
 };
 
 const entries = {

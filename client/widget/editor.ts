@@ -14,8 +14,8 @@
  * its mask in the image shown (the segmenter's, recomputed whenever the image changes) and is
  * resampled like a fixed one. A brush paints a mask whose
  * covered regions are resampled. Your picture (#14): a picture chosen, dropped on the image or
- * pasted is inverted by the API (its code w in the model's W), shown beside its reconstruction, and
- * then edited like any generated image. Undo/redo, new seed, download PNG at 1, 2, 4 or 8× (pixels repeated). Edits are shown over the
+ * pasted is inverted (its code w in the model's W; in the page in local mode, else by the API),
+ * shown beside its reconstruction, and then edited like any generated image. Undo/redo, new seed, download PNG at 1, 2, 4 or 8× (pixels repeated). Edits are shown over the
  * current image with the API's feathered mask (shared/render/composite.ts), so pixels outside an
  * edit never change.
  */
@@ -48,6 +48,8 @@ interface PictureSource {
   original: ImageData;
   /** PSNR of the reconstruction against it (dB). */
   psnr: number;
+  /** Where it was inverted: in this page (local mode) or by the API. */
+  where: "local" | "remote";
 }
 
 /** One shown image: what undo and redo move between. */
@@ -370,7 +372,8 @@ export class LinkGanEditor extends HTMLElement {
 
   /**
    * Edit your own picture: the browser decodes it (any format it reads), crops the centre square
-   * and scales it to at most UPLOAD_SIDE px, the API inverts that PNG into the model's W, and the
+   * and scales it to at most UPLOAD_SIDE px, the client inverts that PNG into the model's W (in
+   * this page in local mode when the model has an encoder, else the API), and the
    * reconstruction becomes the image shown (undoable), with the picture beside it. The API's
    * refusals (too small, not a picture, …) are shown as errors, and nothing changes.
    *
@@ -385,9 +388,9 @@ export class LinkGanEditor extends HTMLElement {
       const name = options.name ?? (picture instanceof File ? picture.name : "pasted picture");
       this.#status(`Inverting ${name}…`);
       const { png, original } = await preparePicture(picture, client.model.resolution);
-      const { image, inversion } = await client.invert(png, { steps: options.steps });
+      const { image, inversion, where } = await client.invert(png, { steps: options.steps });
       const seed = Number.parseInt(inversion.source.sha256.slice(0, 8), 16) % (MAX_SEED + 1);
-      this.#push({ seed, picture: { name, original, psnr: inversion.psnr }, rgba: image.rgba, w: image.w, noise: image.noise, edits: [] }, {});
+      this.#push({ seed, picture: { name, original, psnr: inversion.psnr, where }, rgba: image.rgba, w: image.w, noise: image.noise, edits: [] }, {});
     } catch (e) {
       this.#fail(e);
     } finally {
@@ -533,7 +536,7 @@ export class LinkGanEditor extends HTMLElement {
       })
       .catch((err) => this.#fail(err));
     const edits = e.edits.map((r) => r.map((n) => this.#label(n)).join(" + "));
-    const what = e.picture ? `Your picture ${e.picture.name}, reconstructed (PSNR ${e.picture.psnr.toFixed(1)} dB)` : `Generated image from seed ${e.seed}`;
+    const what = e.picture ? `Your picture ${e.picture.name}, reconstructed ${e.picture.where === "local" ? "here" : "by the API"} (PSNR ${e.picture.psnr.toFixed(1)} dB)` : `Generated image from seed ${e.seed}`;
     const text = `${what}${edits.length ? `, edited: ${edits.join("; ")}` : ""}`;
     this.#showOriginal(e.picture);
     this.#el.image.setAttribute("aria-label", `${text} (model ${this.#client?.model.title ?? ""})`);

@@ -7,7 +7,7 @@
  *
  * `invert=1&steps=N` runs GAN inversion instead (#14), as POST …/invert does after decoding: the
  * faces64-encoder config's encoder on a faces64 render, then N projector steps (with the part
- * segmenter's perceptual term unless `perceptual=0`).
+ * segmenter's perceptual term unless `perceptual=0`); `encodeOnly=1` stops after the encoder.
  */
 import "@tensorflow/tfjs-backend-cpu";
 // The projector (invert=1) differentiates through the generator, as the product worker's does.
@@ -69,6 +69,7 @@ export default {
       const e = encoders.get(backend) ?? Encoder.fromValues(cfg, initParams(encoderParamSpecs(cfg), 1));
       encoders.set(backend, e);
       const [w0] = await e.encode([img!]);
+      if (url.searchParams.get("encodeOnly") === "1") return Response.json({ config: name, backend: tf.getBackend(), checksum: w0!.reduce((a, b) => a + b, 0) });
       const steps = Number(url.searchParams.get("steps") ?? "0");
       const perceptual = url.searchParams.get("perceptual") !== "0";
       const [p] = await project(g, [img!], [w0!], { steps, featureNet: perceptual ? segmenterOf(backend) : undefined, ...(perceptual ? {} : { weights: { perceptual: 0 } }) });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { PictureErrorCode } from "../picture/picture.ts";
 
 /**
  * `POST /v1/models/{model}/invert` (#14): its bounds and what it answers, one definition for the
@@ -42,3 +43,13 @@ export const InversionAnswer = z.object({
   reconstruction: z.string().describe("The reconstruction's URL, relative to the API's origin: the version-pinned generate request of `w`"),
 });
 export type InversionAnswer = z.infer<typeof InversionAnswer>;
+
+/** The API's error code for each picture problem (the client reports the same codes for local inversion). */
+export const PICTURE_ERROR_CODES: Record<PictureErrorCode, string> = {
+  not_an_image: "not_an_image",
+  unsupported: "unsupported_image",
+  corrupt: "corrupt_image",
+  too_large: "image_too_large",
+  too_small: "image_too_small",
+  animated: "animated_image",
+};

@@ -11,7 +11,7 @@
  * made from the structure is made before any pixel is decoded, at a cost linear in the file's
  * bytes and independent of its pixel count.
  */
-import jpeg from "jpeg-js";
+import decodeJpegJs from "jpeg-js/lib/decoder.js";
 import { IMAGE_LIMITS, imageSizeProblem } from "../png/limits.ts";
 import { PictureError } from "./error.ts";
 
@@ -255,7 +255,7 @@ export function decodeJpeg(bytes: Uint8Array): { width: number; height: number; 
   const frame = scanJpeg(bytes);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = jpeg.decode(bytes, {
+    decoded = decodeJpegJs(bytes, {
       // Typed arrays only: with useTArray false, jpeg-js allocates a Node Buffer.
       useTArray: true,
       formatAsRGBA: true,

@@ -158,7 +158,7 @@ describe("<linkgan-editor>: your own picture", () => {
     const renders = await waitForEvents(p, "render", 2);
     expect(renders.at(-1)).toMatchObject({ picture: "me.png", edits: [] });
     expect(renders.at(-1)!.psnr).toEqual(expect.any(Number));
-    await expect(editor(".status").textContent()).resolves.toMatch(/^Your picture me\.png, reconstructed \(PSNR \d+\.\d dB\)\. Rendered by the API/);
+    await expect(editor(".status").textContent()).resolves.toMatch(/^Your picture me\.png, reconstructed by the API \(PSNR \d+\.\d dB\)\. Rendered by the API/);
     await expect(editor("figure.original").isVisible()).resolves.toBe(true);
     // Beside it, the centre square that was sent: green only, the red and blue strips cropped away.
     const original = await p.evaluate(() => {
@@ -193,5 +193,65 @@ describe("<linkgan-editor>: your own picture", () => {
     expect(err).toMatchObject({ code: "not_an_image" });
     await expect(editor(".status").textContent()).resolves.toMatch(/notes\.txt: not a picture this browser can read/);
     expect((await events(p, "render")).length).toBe(before);
+  });
+});
+
+describe("inversion in the page (local mode): the worker's pipeline on the page's backend", () => {
+  let p: Page;
+  /** A 40×40 PNG: a diagonal gradient. */
+  const png = (() => {
+    const rgba = new Uint8Array(40 * 40 * 4);
+    for (let i = 0; i < 40 * 40; i++) rgba.set([(i % 40) * 6, Math.floor(i / 40) * 6, 120, 255], i * 4);
+    return encodePng(rgba, 40, 40);
+  })();
+  const invertHere = (bytes: Uint8Array, steps: number) =>
+    p.evaluate(
+      async ([b, s]) => {
+        try {
+          const r = await document.querySelector("linkgan-editor")!.client!.invert(new Uint8Array(b as number[]), { steps: s as number });
+          return { where: r.where, w: Array.from(r.image.w), psnr: r.inversion.psnr, encoderOnly: r.inversion.encoderOnly.psnr };
+        } catch (e) {
+          return { error: (e as { code: string }).code, message: (e as Error).message };
+        }
+      },
+      [Array.from(bytes), steps] as const,
+    );
+  const invertByApi = async (bytes: Uint8Array, steps: number) => {
+    const res = await fetchOnce(`${h.url}/v1/models/${h.semanticModel.name}/invert?steps=${steps}&version=${h.semanticModel.version}`, { method: "POST", headers: { "Content-Type": "image/png" }, body: bytes as Uint8Array<ArrayBuffer> });
+    const body = (await res.json()) as { w: string; psnr: number };
+    return { w: Array.from(new Float32Array(new Uint8Array(Buffer.from(body.w, "base64url")).buffer)), psnr: body.psnr };
+  };
+
+  beforeAll(async () => {
+    const ctx = await h.browser.newContext({ deviceScaleFactor: 1 });
+    p = await ctx.newPage();
+    await recordEvents(p);
+    await p.goto(`${h.url}/?model=${h.semanticModel.name}&mode=local&seed=7`);
+    await waitForEvents(p, "ready", 1);
+    await waitForEvents(p, "render", 1);
+  }, 240_000);
+
+  it("the encoder runs here and gives the API's code for the same bytes", async () => {
+    const here = await invertHere(png, 0);
+    if ("error" in here) expect.fail(`${here.error}: ${here.message}`);
+    expect(here.where).toBe("local");
+    const api = await invertByApi(png, 0);
+    expect(here.w).toHaveLength(api.w.length);
+    expect(Math.max(...here.w.map((v, i) => Math.abs(v - api.w[i]!)))).toBeLessThan(1e-3);
+    expect(Math.abs(here.psnr - api.psnr)).toBeLessThan(0.05);
+  });
+
+  it("the projector runs here too: steps raise the PSNR, as the API's do", async () => {
+    const zero = await invertHere(png, 0);
+    const three = await invertHere(png, 3);
+    if ("error" in zero || "error" in three) expect.fail(JSON.stringify([zero, three]));
+    expect(three.encoderOnly).toBeCloseTo(zero.psnr, 2);
+    expect(three.psnr).toBeGreaterThan(zero.psnr + 0.3);
+    expect(Math.abs(three.psnr - (await invertByApi(png, 3)).psnr)).toBeLessThan(0.3);
+  });
+
+  it("refuses what the API refuses, with the API's code", async () => {
+    const r = await invertHere(encodePng(Uint8Array.of(9, 9, 9, 255), 1, 1), 0);
+    expect(r).toMatchObject({ error: "image_too_small" });
   });
 });

@@ -5,6 +5,7 @@ import { psnr } from "../../shared/inversion/quality.ts";
 import { latentFromParam } from "../../shared/latent-param.ts";
 import { chunk, ihdr, lyingHeaderPng, pngFromChunks } from "../../shared/png/craft.ts";
 import { decodePng, encodePng } from "../../shared/png/png.ts";
+import { fetchSource, loadEncoder } from "../../shared/weights/loader.ts";
 import { TINY } from "../../test/fixtures/tiny.ts";
 import { CACHE_HEADER } from "../cache/tiers.ts";
 import { MODEL, MODEL_128, seedModel128, seedTinyEncoder, seedTinyModel, testEnv } from "../testing.ts";
@@ -54,12 +55,13 @@ const jpegOf = (w: number, h: number) => {
 const sof0 = (b: Uint8Array) => b.findIndex((v, i) => v === 0xff && b[i + 1] === 0xc0);
 
 let version: string;
+let encoderVersion: string;
 let face: Uint8Array; // the fixture's render of seed 7, as PNG
 let target: Float32Array; // the same in [−1, 1], RGB
 
 beforeAll(async () => {
   version = await seedTinyModel(1);
-  await seedTinyEncoder(MODEL, version);
+  encoderVersion = await seedTinyEncoder(MODEL, version);
   await seedModel128(); // a model with no encoder
   face = new Uint8Array(await (await SELF.fetch(`http://api.test/v1/models/${MODEL}/generate?seed=7&version=${version}`)).arrayBuffer());
   const { rgba } = decodePng(face);
@@ -177,5 +179,30 @@ describe("POST /v1/models/{model}/invert", () => {
       await refused(await invert(face, "image/png", "?version=v0000000000000000"), 404, "unknown_version");
       await refused(await invert(face, "image/png", "", MODEL_128), 404, "no_encoder", /no encoder/);
     });
+  });
+});
+
+describe("the encoder's weights, for inversion in the browser", () => {
+  it("the model list names each version's encoder, whose folder the shared loader reads (every hash checked)", async () => {
+    const list = (await (await SELF.fetch("http://api.test/v1/models")).json()) as { models: { name: string; encoder?: { name: string; version: string; weightsUrl: string } }[] };
+    const tiny = list.models.find((m) => m.name === MODEL)!;
+    expect(tiny.encoder).toEqual({ name: `${MODEL}-encoder`, version: encoderVersion, weightsUrl: `/v1/models/${MODEL}/versions/${version}/encoder/` });
+    expect(list.models.find((m) => m.name === MODEL_128)!.encoder).toBeUndefined();
+    const fetchFn = ((url: string) => SELF.fetch(url)) as typeof fetch;
+    const { manifest } = await loadEncoder(fetchSource(`http://api.test${tiny.encoder!.weightsUrl}`, fetchFn));
+    expect(manifest.version).toBe(encoderVersion);
+    expect(manifest.inverts).toEqual({ name: MODEL, version });
+  });
+
+  it("is immutable (304 on its ETag), and a version without an encoder or a shard it lacks is a 404", async () => {
+    const base = `http://api.test/v1/models/${MODEL}/versions/${version}/encoder/`;
+    const m = await SELF.fetch(`${base}manifest.json`);
+    expect(m.headers.get("Cache-Control")).toMatch(/immutable/);
+    const shard = ((await m.json()) as { shards: { path: string; sha256: string }[] }).shards[0]!;
+    const again = await SELF.fetch(`${base}${shard.path}`, { headers: { "If-None-Match": `"${shard.sha256}"` } });
+    expect(again.status).toBe(304);
+    await refused(await SELF.fetch(`${base}nope.bin`), 404, "unknown_shard");
+    const v128 = ((await (await SELF.fetch(`http://api.test/v1/models/${MODEL_128}`)).json()) as { activeVersion: string }).activeVersion;
+    await refused(await SELF.fetch(`http://api.test/v1/models/${MODEL_128}/versions/${v128}/encoder/manifest.json`), 404, "no_encoder");
   });
 });

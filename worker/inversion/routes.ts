@@ -1,10 +1,9 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES } from "../../shared/inversion/endpoint.ts";
-import { project } from "../../shared/inversion/projector.ts";
-import { psnr, ssim } from "../../shared/inversion/quality.ts";
+import { InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES, PICTURE_ERROR_CODES } from "../../shared/inversion/endpoint.ts";
+import { invertPicture } from "../../shared/inversion/invert.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
-import { PictureError, type PictureErrorCode, decodePicture, modelInput, readPictureHeader } from "../../shared/picture/picture.ts";
+import { PictureError, type PictureErrorCode, readPictureHeader } from "../../shared/picture/picture.ts";
 import { sha256Hex } from "../../shared/weights/content-id.ts";
 import { BACKEND_HEADER, backendHeader } from "../backend.ts";
 import { cached } from "../cache/tiers.ts";
@@ -12,12 +11,13 @@ import type { AppEnv } from "../env.ts";
 import { boundedBody } from "../http/body.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
 import { validationHook } from "../http/openapi.ts";
-import { ModelParams } from "../http/params.ts";
+import { ModelParams, shardPath, versionPath } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { withModel } from "../models/registry.ts";
-import { readManifest, resolveVersion } from "../models/store.ts";
+import { resolveVersion } from "../models/store.ts";
 import { ModelVersion } from "../../shared/weights/manifest.ts";
-import { readEncoderManifest } from "./store.ts";
+import { immutableFile } from "../models/routes.ts";
+import { encoderPrefix, readEncoderManifest } from "./store.ts";
 
 /**
  * GAN inversion of an uploaded picture (#14): PNG or JPEG bytes → the version's encoder → a code w
@@ -29,21 +29,18 @@ import { readEncoderManifest } from "./store.ts";
 export const inversion = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 
-/** Each picture problem's answer: the bytes are not a picture we read (415), break the size rule (400), or cannot be a face (422). */
-const PICTURE_ERROR: Record<PictureErrorCode, { status: ContentfulStatusCode; code: string }> = {
-  not_an_image: { status: 415, code: "not_an_image" },
-  unsupported: { status: 415, code: "unsupported_image" },
-  corrupt: { status: 400, code: "corrupt_image" },
-  too_large: { status: 400, code: "image_too_large" },
-  too_small: { status: 422, code: "image_too_small" },
-  animated: { status: 422, code: "animated_image" },
+/** Each picture problem's status: the bytes are not a picture we read (415), break the size rule (400), or cannot be a face (422). */
+const PICTURE_STATUS: Record<PictureErrorCode, ContentfulStatusCode> = {
+  not_an_image: 415,
+  unsupported: 415,
+  corrupt: 400,
+  too_large: 400,
+  too_small: 422,
+  animated: 422,
 };
 
-const asApiError = (e: unknown): unknown => {
-  if (!(e instanceof PictureError)) return e;
-  const { status, code } = PICTURE_ERROR[e.code];
-  return new ApiError(status, code, `picture: ${e.message}`, "body");
-};
+const asApiError = (e: unknown): unknown =>
+  e instanceof PictureError ? new ApiError(PICTURE_STATUS[e.code], PICTURE_ERROR_CODES[e.code], `picture: ${e.message}`, "body") : e;
 
 const ACCEPTED_TYPES = ["image/png", "image/jpeg", "application/octet-stream"];
 
@@ -97,36 +94,21 @@ inversion.openapi(
       throw asApiError(e);
     }
     const version = await resolveVersion(c.env, model, pinned);
-    const manifest = await readManifest(c.env, model, version);
     const encoderManifest = await readEncoderManifest(c.env, model, version);
     if (!encoderManifest) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, "model");
     const sha256 = await sha256Hex(bytes);
     const key = `/${model}/${version}/invert/e=${encoderManifest.version}/img=${sha256}/s=${steps}`;
     const res = await cached(c, key, pinned !== undefined, () =>
       withModel(c.env, model, version, async (m) => {
-        let decoded: ReturnType<typeof decodePicture>;
+        const live = await m.encoder();
+        if (!live) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, "model");
+        let r: Awaited<ReturnType<typeof invertPicture>>;
         try {
-          decoded = decodePicture(bytes);
+          r = await invertPicture({ generator: m.generator, encoder: live.encoder, encoderManifest: live.manifest, featureNet: m.segmenter }, bytes, steps);
         } catch (e) {
           throw asApiError(e);
         }
-        const resolution = manifest.generator.resolution;
-        const live = await m.encoder();
-        if (!live) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, "model");
-        const target = modelInput(decoded.rgba, decoded.width, decoded.height, resolution, live.manifest.background ?? [255, 255, 255]);
-        const [w0] = await live.encoder.encode([target]);
-        const [first] = await m.generator.render([w0!], "zeros");
-        const encoderOnly = { psnr: psnr(target.data, first!.data), ssim: ssim(target.data, first!.data, resolution, resolution) };
-        let w = w0!;
-        let image = first!;
-        if (steps > 0) {
-          // The perceptual term uses the model's bundled segmenter; without one, pixels only.
-          const net = m.segmenter;
-          const [p] = await project(m.generator, [target], [w], { steps, noise: "zeros", featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
-          w = p!.w;
-          image = p!.image;
-        }
-        const param = latentToParam(w);
+        const param = latentToParam(r.w);
         const body: InversionAnswer = {
           model,
           version,
@@ -134,9 +116,9 @@ inversion.openapi(
           w: param,
           noise: "zeros",
           steps,
-          psnr: psnr(target.data, image.data),
-          ssim: ssim(target.data, image.data, resolution, resolution),
-          encoderOnly,
+          psnr: r.psnr,
+          ssim: r.ssim,
+          encoderOnly: r.encoderOnly,
           source: { format: header.format, width: header.width, height: header.height, sha256 },
           reconstruction: `/v1/models/${model}/generate?version=${version}&w=${param}&noise=zeros`,
         };
@@ -147,5 +129,50 @@ inversion.openapi(
     res.headers.set(BACKEND_HEADER, backendHeader());
     // A cached() Response (JSON bytes from either tier), not c.json(): typed as the route's 200.
     return res as never;
+  },
+);
+
+const weightErrors = {
+  400: json("Invalid parameter"),
+  404: json("Unknown model, version or shard, or a version with no encoder"),
+};
+
+inversion.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/models/{model}/versions/{version}/encoder/manifest.json",
+    tags: ["weights"],
+    summary: "The manifest of a version's encoder (immutable), for inversion in the browser",
+    request: { params: ModelParams.extend({ version: versionPath }) },
+    responses: { 200: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) } }, description: "Encoder manifest" }, 304: { description: "Not modified" }, ...weightErrors },
+  }),
+  async (c) => {
+    const { model, version } = c.req.valid("param");
+    const m = await readEncoderManifest(c.env, model, version);
+    if (!m) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder`, "version");
+    return immutableFile(c, `"${m.version}"`, "application/json", JSON.stringify(m)) as never;
+  },
+);
+
+inversion.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/models/{model}/versions/{version}/encoder/{shard}",
+    tags: ["weights"],
+    summary: "A shard of a version's encoder (immutable; ETag is its SHA-256)",
+    request: { params: ModelParams.extend({ version: versionPath, shard: shardPath }) },
+    responses: { 200: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, description: "Shard" }, 304: { description: "Not modified" }, ...weightErrors },
+  }),
+  async (c) => {
+    const { model, version, shard } = c.req.valid("param");
+    const m = await readEncoderManifest(c.env, model, version);
+    if (!m) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder`, "version");
+    const info = m.shards.find((s) => s.path === shard);
+    if (!info) throw new ApiError(404, "unknown_shard", `the encoder of "${model}" ${version} has no shard "${shard}"`, "shard");
+    const etag = `"${info.sha256}"`;
+    if (c.req.header("If-None-Match") === etag) return immutableFile(c, etag, "application/octet-stream", "") as never;
+    const obj = await c.env.WEIGHTS.get(encoderPrefix(model, version) + shard);
+    if (!obj) throw new Error(`R2 lacks ${encoderPrefix(model, version)}${shard}, which its manifest lists`);
+    return immutableFile(c, etag, "application/octet-stream", obj.body as unknown as ReadableStream, info.bytes) as never;
   },
 );

@@ -1,10 +1,12 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { encodePng } from "../../shared/png/png.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
 import { AxisRange } from "../../shared/regions/schema.ts";
 import { ModelCard } from "../../shared/weights/manifest.ts";
 import type { Manifest } from "../../shared/weights/manifest.ts";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv, Env } from "../env.ts";
+import { readEncoderManifest } from "../inversion/store.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
 import { pngResponse, validationHook } from "../http/openapi.ts";
 import { BACKEND_HEADER, backendHeader } from "../backend.ts";
@@ -66,6 +68,14 @@ const ModelSummary = z
       description: "Folder of manifest.json and shards for `loadModel(fetchSource(url))`, a path relative to the API's origin.",
       example: "/v1/models/faces64/versions/v0123456789abcdef/",
     }),
+    encoder: z
+      .object({
+        name: z.string(),
+        version: z.string(),
+        weightsUrl: z.string().openapi({ description: "Folder of the encoder's manifest.json and shards for `loadEncoder(fetchSource(url))`, relative to the API's origin.", example: "/v1/models/faces64/versions/v0123456789abcdef/encoder/" }),
+      })
+      .optional()
+      .openapi({ description: "The version's GAN-inversion encoder, when it has one: POST /v1/models/{model}/invert, or inversion in the browser." }),
   })
   .openapi("ModelSummary");
 
@@ -88,7 +98,12 @@ const MASK_CODE_VARIABLES = "{&seed,z,w,truncation,noise}";
  * A model's summary. Its URLs are relative to the API's origin (resolve them against the URL the
  * list came from): the Host header of one request must never reach a response that caches share.
  */
-function summary(m: Manifest): z.infer<typeof ModelSummary> {
+async function summary(env: Env, m: Manifest): Promise<z.infer<typeof ModelSummary>> {
+  const encoder = await readEncoderManifest(env, m.name, m.version);
+  return { ...staticSummary(m), ...(encoder ? { encoder: { name: encoder.name, version: encoder.version, weightsUrl: `/v1/models/${m.name}/versions/${m.version}/encoder/` } } : {}) };
+}
+
+function staticSummary(m: Manifest): z.infer<typeof ModelSummary> {
   const g = m.generator;
   const url = `/v1/models/${m.name}`;
   return {
@@ -122,7 +137,7 @@ models.openapi(
   }),
   async (c) => {
     const out = [];
-    for (const name of await listModelNames(c.env)) out.push(summary(await readManifest(c.env, name, await activeVersion(c.env, name))));
+    for (const name of await listModelNames(c.env)) out.push(await summary(c.env, await readManifest(c.env, name, await activeVersion(c.env, name))));
     return c.json({ models: out }, 200, { "Cache-Control": "public, max-age=30" });
   },
 );
@@ -140,7 +155,7 @@ models.openapi(
     const { model } = c.req.valid("param");
     const version = await activeVersion(c.env, model);
     const m = await readManifest(c.env, model, version);
-    const detail = { ...summary(m), activeVersion: version, versions: await listVersions(c.env, model), card: m.card, provenance: m.provenance };
+    const detail = { ...(await summary(c.env, m)), activeVersion: version, versions: await listVersions(c.env, model), card: m.card, provenance: m.provenance };
     return c.json(detail, 200, { "Cache-Control": "public, max-age=30" });
   },
 );
@@ -204,6 +219,18 @@ function maskPng(mask: BinaryMask, scale: number): Uint8Array {
 
 const immutable = "public, max-age=31536000, immutable";
 
+/**
+ * An immutable stored file (a version's manifest or shard, or its encoder's): 304 when the client
+ * holds `etag`, else the body with the ETag and a year's immutable caching.
+ *
+ * @example
+ * return immutableFile(c, `"${info.sha256}"`, "application/octet-stream", obj.body, info.bytes);
+ */
+export function immutableFile(c: Context<AppEnv>, etag: string, type: string, body: string | ReadableStream, bytes?: number): Response {
+  if (c.req.header("If-None-Match") === etag) return c.body(null, 304, { ETag: etag, "Cache-Control": immutable });
+  return c.body(body as never, 200, { "Content-Type": type, ...(bytes !== undefined ? { "Content-Length": String(bytes) } : {}), ETag: etag, "Cache-Control": immutable });
+}
+
 models.openapi(
   createRoute({
     method: "get",
@@ -217,9 +244,7 @@ models.openapi(
     const { model, version } = c.req.valid("param");
     const obj = await c.env.WEIGHTS.get(`${modelPrefix(model, version)}manifest.json`);
     if (!obj) throw new ApiError(404, "unknown_version", `model "${model}" has no version "${version}"`, "version");
-    const etag = `"${version}"`;
-    if (c.req.header("If-None-Match") === etag) return c.body(null, 304, { ETag: etag, "Cache-Control": immutable });
-    return c.body(await obj.text(), 200, { "Content-Type": "application/json", ETag: etag, "Cache-Control": immutable });
+    return immutableFile(c, `"${version}"`, "application/json", await obj.text());
   },
 );
 
@@ -240,14 +265,9 @@ models.openapi(
     const info = m.shards.find((s) => s.path === shard);
     if (!info) throw new ApiError(404, "unknown_shard", `version "${version}" of "${model}" has no shard "${shard}"`, "shard");
     const etag = `"${info.sha256}"`;
-    if (c.req.header("If-None-Match") === etag) return c.body(null, 304, { ETag: etag, "Cache-Control": immutable });
+    if (c.req.header("If-None-Match") === etag) return immutableFile(c, etag, "application/octet-stream", "");
     const obj = await c.env.WEIGHTS.get(modelPrefix(model, version) + shard);
     if (!obj) throw new Error(`R2 lacks ${modelPrefix(model, version)}${shard}, which its manifest lists`);
-    return c.body(obj.body as unknown as ReadableStream, 200, {
-      "Content-Type": "application/octet-stream",
-      "Content-Length": String(info.bytes),
-      ETag: etag,
-      "Cache-Control": immutable,
-    });
+    return immutableFile(c, etag, "application/octet-stream", obj.body as unknown as ReadableStream, info.bytes);
   },
 );
