@@ -15,7 +15,7 @@ describe("export", () => {
 
   it("the model card compares each region with the baseline and says which targets are met", async () => {
     const loc = (ratios: number[], mseIn: number[]) => TINY_REGIONS.map((r, i) => ({ region: r.name, ratio: ratios[i]!, mseIn: mseIn[i]!, mseOut: ratios[i]! * mseIn[i]! }));
-    const diversity = (stdRatio: number, recall: number) => ({ stdRatio, pairwiseRatio: stdRatio - 0.1, precisionRecall: { precision: 0.9, recall } });
+    const diversity = (stdRatio: number, recall: number) => ({ stdRatio, pairwiseRatio: stdRatio - 0.1, precisionRecall: { precision: 0.1, recall: 0.05 }, layoutPrecisionRecall: { precision: 0.9, recall } });
     const metrics = {
       linked: { locality: loc([0.1, 0.3, 0.15], [1, 1, 0.2]), swd: { mean: 10.5 }, diversity: diversity(0.85, 0.52) },
       baseline: { locality: loc([0.8, 0.9, 0.5], [1, 1, 1]), swd: { mean: 10 }, diversity: diversity(0.9, 0.6) },
@@ -28,7 +28,7 @@ describe("export", () => {
     expect(md).toContain("| mouth | 0.150 | 0.500 | 3.3× | missed | 0.20 | missed |");
     expect(md).toMatch(/ratio 1\.050 \(target ≤ 1\.10: met\)/);
     expect(md).toMatch(/Recall: linked 0\.520, baseline 0\.600 \(target: at least the baseline's \/ 1\.10: missed\)/);
-    expect(md).toContain("| linked | 0.850 | 0.750 | 0.900 | 0.520 |");
+    expect(md).toContain("| linked | 0.850 | 0.750 | 0.900 | 0.520 | 0.100 | 0.050 |");
     expect(md).toMatch(/std ratio ≥ 0\.8 \(met\), pairwise ratio ≥ 0\.7 \(met\), recall ≥ 0\.5 \(met\)/);
   });
 });

@@ -66,6 +66,25 @@ export function segmenterEmbedding(params: SegmenterParams, cfg: SegmenterConfig
 }
 
 /**
+ * An image's part layout: the segmenter's per-pixel class probabilities (softmax of its logits),
+ * average-pooled to `cells`×`cells` and flattened: [N, cells²·classes]. Where hair, skin, eyes and
+ * mouth are and how much of each, and nothing of texture, so it tolerates the blur a young
+ * generator's images have. On 256 real faces against 256 others, once blurred (3×3 binomial) and
+ * twice, precision/recall were 0.94/0.95, 0.92/0.92 and 0.88/0.89 in this embedding, against
+ * 0.95/0.95, 0.44/0.48 and 0.26/0.39 in `segmenterEmbedding`'s (trainer/metrics/diversity.test.ts).
+ *
+ * @example
+ * const f = segmenterLayout(params, cfg, images); // [N, 512] for 8 classes at 8×8
+ */
+export function segmenterLayout(params: SegmenterParams, cfg: SegmenterConfig, images: tf.Tensor4D, cells = 8): tf.Tensor2D {
+  return tf.tidy(() => {
+    const probs = tf.softmax(segmenterLogits(params, cfg, images)) as tf.Tensor4D;
+    const k = Math.max(1, Math.floor(probs.shape[1] / cells));
+    return tf.reshape(tf.avgPool(probs, k, k, "valid"), [images.shape[0], -1]) as tf.Tensor2D;
+  });
+}
+
+/**
  * Per-pixel class logits: images [N, H, W, 3] in [−1, 1] → [N, H, W, classes].
  *
  * @example

@@ -4,7 +4,7 @@ import { sizeOf } from "../generator/params.ts";
 import type { BinaryMask } from "../regions/mask.ts";
 import { tf } from "../tf.ts";
 import type { SegmenterConfig } from "./config.ts";
-import { type SegmenterParams, segmenterEmbedding, segmenterLabels } from "./network.ts";
+import { type SegmenterParams, segmenterEmbedding, segmenterLayout, segmenterLabels } from "./network.ts";
 import { segmenterParamSpecs } from "./params.ts";
 
 /**
@@ -69,6 +69,16 @@ export class Segmenter {
   async embeddings(images: FloatImage[]): Promise<Float32Array[]> {
     if (images.length === 0) return [];
     const e = tf.tidy(() => segmenterEmbedding(this.params, this.config, this.batchOf(images)));
+    const data = (await e.data()) as Float32Array;
+    const d = e.shape[1];
+    e.dispose();
+    return images.map((_, i) => data.slice(i * d, (i + 1) * d));
+  }
+
+  /** Each image's part layout (`segmenterLayout`: class probabilities pooled to 8×8): a blur-tolerant embedding for precision and recall. */
+  async layouts(images: FloatImage[]): Promise<Float32Array[]> {
+    if (images.length === 0) return [];
+    const e = tf.tidy(() => segmenterLayout(this.params, this.config, this.batchOf(images)));
     const data = (await e.data()) as Float32Array;
     const d = e.shape[1];
     e.dispose();

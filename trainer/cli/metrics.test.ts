@@ -42,13 +42,16 @@ describe("npm run metrics", () => {
       { timeout: 120_000 },
     );
     expect(stdout).toMatch(/Diversity \(10 images each; generated \/ real\): per-pixel std/);
-    expect(stdout).toMatch(/Precision [01]\.\d{3}, recall [01]\.\d{3}/);
-    const m = JSON.parse(await readFile(out, "utf8")) as { diversity: { stdRatio: number; pairwiseRatio: number; precisionRecall: { precision: number; recall: number } } };
+    expect(stdout).toMatch(/Part layout \(the targets' feature space\): precision [01]\.\d{3}, recall [01]\.\d{3}/);
+    expect(stdout).toMatch(/Segmenter bottleneck \(also sensitive to blur\): precision [01]\.\d{3}, recall [01]\.\d{3}/);
+    const m = JSON.parse(await readFile(out, "utf8")) as { diversity: { stdRatio: number; pairwiseRatio: number; precisionRecall: { precision: number; recall: number }; layoutPrecisionRecall: { precision: number; recall: number } } };
     // The fixture's random weights render noise, nothing like the faces: a positive spread, no recall to speak of.
     expect(m.diversity.stdRatio).toBeGreaterThan(0);
     expect(m.diversity.pairwiseRatio).toBeGreaterThan(0);
     expect(m.diversity.precisionRecall.recall).toBeGreaterThanOrEqual(0);
     expect(m.diversity.precisionRecall.recall).toBeLessThanOrEqual(1);
+    expect(m.diversity.layoutPrecisionRecall.recall).toBeGreaterThanOrEqual(0);
+    expect(m.diversity.layoutPrecisionRecall.recall).toBeLessThanOrEqual(1);
   });
 
   it("names the problem with a bad --inception", async () => {

@@ -107,7 +107,13 @@ if (swd) {
 if (diversity) {
   const pr = diversity.precisionRecall;
   console.log(`\nDiversity (${diversity.images} images each; generated / real): per-pixel std ${diversity.fake.std.toFixed(3)} / ${diversity.real.std.toFixed(3)} = ${diversity.stdRatio.toFixed(3)}, mean pairwise MSE ${diversity.fake.pairwiseMse.toFixed(3)} / ${diversity.real.pairwiseMse.toFixed(3)} = ${diversity.pairwiseRatio.toFixed(3)}`);
-  console.log(pr ? `Precision ${pr.precision.toFixed(3)}, recall ${pr.recall.toFixed(3)} (k = ${pr.k}, segmenter embedding)` : "Precision/recall skipped: no segmenter (pass --segmenter weights/faces64-parts)");
+  const lpr = diversity.layoutPrecisionRecall;
+  if (pr && lpr) {
+    console.log(`Part layout (the targets' feature space): precision ${lpr.precision.toFixed(3)}, recall ${lpr.recall.toFixed(3)} (k = ${lpr.k})`);
+    console.log(`Segmenter bottleneck (also sensitive to blur): precision ${pr.precision.toFixed(3)}, recall ${pr.recall.toFixed(3)} (k = ${pr.k})`);
+  } else {
+    console.log("Precision/recall skipped: no segmenter (pass --segmenter weights/faces64-parts)");
+  }
 }
 if (fid !== null) console.log(`\nFID vs the dataset (${f["fid-images"]} images each, network ${f.inception}): ${fid.toFixed(2)}`);
 const result = { model: manifest.name, version: manifest.version, samples: f.samples, pixelRange: "[-1, 1]", locality, swd, diversity, fid, command: `npm run metrics -- --model ${f.model} --samples ${f.samples} --swd-images ${f["swd-images"]}${f["regions-from"] ? ` --regions-from ${f["regions-from"]}` : ""}${f.segmenter ? ` --segmenter ${f.segmenter}` : ""}` };

@@ -8,8 +8,12 @@
  *   assessing generative models"): each set's manifold is the union of balls around its feature
  *   vectors with radius the distance to the k-th nearest neighbour in the same set (k = 3).
  *   Precision = share of generated samples inside the real manifold (quality); recall = share of
- *   real samples inside the generated manifold (coverage). The features here are the part
- *   segmenter's bottleneck embedding (`segmenterEmbedding`), which this project trains itself.
+ *   real samples inside the generated manifold (coverage), in two feature spaces of the part
+ *   segmenter this project trains itself: its bottleneck (`segmenterEmbedding`: parts and their
+ *   look, so sharpness too: a 3×3 blur of real faces already halves both figures) and the part
+ *   layout (`segmenterLayout`: class probabilities pooled to 8×8, which blur barely moves; where the
+ *   parts are, so which hairstyles, face shapes and expressions the generator covers). The issue's
+ *   targets read the layout figures; the bottleneck ones say how far from the data's sharpness.
  *
  * Images are H×W×3 Float32Arrays in [−1, 1].
  */
@@ -125,8 +129,10 @@ function concat(rows: Float32Array[]): Float32Array {
 
 export interface DiversityReport extends Diversity {
   images: number;
-  /** With a segmenter: precision and recall in its embedding. */
+  /** With a segmenter: precision and recall in its bottleneck embedding (sensitive to blur). */
   precisionRecall?: PrecisionRecall;
+  /** With a segmenter: precision and recall in its part-layout embedding (coverage of layouts; blur-tolerant). */
+  layoutPrecisionRecall?: PrecisionRecall;
 }
 
 /**
@@ -142,14 +148,15 @@ export async function measureDiversity(real: Float32Array[], fake: Float32Array[
   const report: DiversityReport = { images: Math.min(real.length, fake.length), ...diversity(real, fake) };
   // Precision/recall need more samples than neighbours (k = 3).
   if (segmenter && report.images > 3) {
-    const embed = async (set: Float32Array[]) => {
+    const embed = async (set: Float32Array[], of: "embeddings" | "layouts") => {
       const out: Float32Array[] = [];
       for (let i = 0; i < set.length; i += 64) {
-        out.push(...(await segmenter.embeddings(set.slice(i, i + 64).map((data) => ({ width: resolution, height: resolution, data })))));
+        out.push(...(await segmenter[of](set.slice(i, i + 64).map((data) => ({ width: resolution, height: resolution, data })))));
       }
       return out;
     };
-    report.precisionRecall = precisionRecall(await embed(real), await embed(fake));
+    report.precisionRecall = precisionRecall(await embed(real, "embeddings"), await embed(fake, "embeddings"));
+    report.layoutPrecisionRecall = precisionRecall(await embed(real, "layouts"), await embed(fake, "layouts"));
   }
   return report;
 }

@@ -117,9 +117,18 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     const g = Generator.fromValues(config.generator, values);
     try {
       const d = await measureDiversity(reals, await generatedImages(g, reals.length), config.generator.resolution, segmenter);
-      const row = { step: trainer.step, kimg: trainer.kimg, "diversity/stdRatio": d.stdRatio, "diversity/pairwiseRatio": d.pairwiseRatio, ...(d.precisionRecall ? { "diversity/precision": d.precisionRecall.precision, "diversity/recall": d.precisionRecall.recall } : {}) };
+      const pr = d.precisionRecall;
+      const lpr = d.layoutPrecisionRecall;
+      const row = {
+        step: trainer.step,
+        kimg: trainer.kimg,
+        "diversity/stdRatio": d.stdRatio,
+        "diversity/pairwiseRatio": d.pairwiseRatio,
+        ...(pr ? { "diversity/precision": pr.precision, "diversity/recall": pr.recall } : {}),
+        ...(lpr ? { "diversity/layoutPrecision": lpr.precision, "diversity/layoutRecall": lpr.recall } : {}),
+      };
       await appendFile(join(runDir, "metrics.jsonl"), `${JSON.stringify(row)}\n`);
-      log(`${runDir}: step ${trainer.step}, diversity (${reals.length} images): std ratio ${d.stdRatio.toFixed(3)}, pairwise ratio ${d.pairwiseRatio.toFixed(3)}${d.precisionRecall ? `, precision ${d.precisionRecall.precision.toFixed(3)}, recall ${d.precisionRecall.recall.toFixed(3)}` : ""}`);
+      log(`${runDir}: step ${trainer.step}, diversity (${reals.length} images): std ratio ${d.stdRatio.toFixed(3)}, pairwise ratio ${d.pairwiseRatio.toFixed(3)}${lpr ? `, layout precision ${lpr.precision.toFixed(3)}, layout recall ${lpr.recall.toFixed(3)}` : ""}${pr ? `, precision ${pr.precision.toFixed(3)}, recall ${pr.recall.toFixed(3)}` : ""}`);
     } finally {
       g.dispose();
     }
