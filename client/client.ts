@@ -79,7 +79,8 @@ export interface ClientOptions {
   /**
    * local: render here; remote: the API renders; auto (default): local on the first of webgpu,
    * wasm, webgl that starts, except that a software WebGPU adapter is measured against the next
-   * one and loses when slower (`backend.measured`); remote when nothing else starts.
+   * one and loses when slower (`backend.measured`); remote when nothing else starts, or when the
+   * API rendered a probe image REMOTE_WINS_BY times faster than this page (`autoMeasured`).
    */
   mode?: ClientMode;
   /** Backend order for local mode. Default webgpu, wasm, webgl, cpu (auto mode never uses cpu). */
@@ -117,6 +118,13 @@ export interface EditTarget {
   mask: BinaryMask;
 }
 
+/**
+ * Auto mode renders here unless the API rendered its probe image at least this many times faster:
+ * rendering here needs no server round trip per edit, costs the API nothing and keeps the user's
+ * pictures in the page.
+ */
+export const REMOTE_WINS_BY = 2;
+
 /** Semantic masks fetched from the API kept per client in remote mode (the widget's history revisits a few). */
 const KEEP_REMOTE_MASKS = 32;
 /** Bytes of base renders kept per client in local mode: about 15 at 64 px, for the widget's undo history. */
@@ -136,6 +144,8 @@ const BASE_RENDER_BYTES = 1024 * 1024;
 export class LinkGanClient {
   /** Why auto mode chose remote, when it did. */
   autoReason?: string;
+  /** Auto mode's probe: one render here and one by the API (ms), when the weights loaded. */
+  autoMeasured?: { localMs: number; remoteMs: number };
   /** What the weight download took from the network and from Cache Storage (local mode). */
   weights?: WeightsLoadStats;
   private readonly renders = new BaseRenders(BASE_RENDER_BYTES);
@@ -209,13 +219,44 @@ export class LinkGanClient {
       };
       const client = new LinkGanClient(origin, model, "local", backend, local, fetchFn);
       client.weights = stats;
-      return client;
+      return mode === "auto" ? await client.againstRemote() : client;
     } catch (e) {
       if (mode !== "auto") throw e;
       const client = new LinkGanClient(origin, model, "remote", backend, undefined, fetchFn);
       client.autoReason = `weights could not be loaded: ${(e as Error).message}`;
       return client;
     }
+  }
+
+  /**
+   * Auto mode's last check, once the weights are here: one image rendered here (after a warm-up
+   * render: shader compilation, first allocations) against one rendered by the API, both of seeds
+   * drawn at random so that neither is a cache hit, as an edit would not be. The API's client when
+   * it was REMOTE_WINS_BY times faster; this one otherwise, and when the API's render failed.
+   */
+  private async againstRemote(): Promise<LinkGanClient> {
+    const [warm, here, there] = Array.from(crypto.getRandomValues(new Uint32Array(3)), (v) => 1_000_000 + (v % 1_000_000));
+    const time = async (c: LinkGanClient, seed: number) => {
+      const t0 = performance.now();
+      await c.generate({ seed });
+      return performance.now() - t0;
+    };
+    await this.generate({ seed: warm! });
+    const localMs = await time(this, here!);
+    const remoteClient = new LinkGanClient(this.apiOrigin, this.model, "remote", this.backend, undefined, this.fetchFn);
+    let remoteMs: number;
+    try {
+      remoteMs = await time(remoteClient, there!);
+    } catch {
+      return this;
+    }
+    this.autoMeasured = { localMs, remoteMs };
+    if (remoteMs * REMOTE_WINS_BY >= localMs) return this;
+    remoteClient.autoMeasured = this.autoMeasured;
+    remoteClient.weights = this.weights;
+    remoteClient.autoReason = `the API rendered an image in ${Math.round(remoteMs)} ms, this page in ${Math.round(localMs)} ms on ${this.backend?.chosen}`;
+    this.dispose();
+    return remoteClient;
   }
 
   /**

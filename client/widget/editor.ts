@@ -477,7 +477,7 @@ export class LinkGanEditor extends HTMLElement {
       this.#buildRegionButtons();
       this.dispatchEvent(
         new CustomEvent("ready", {
-          detail: { mode: client.mode, backend: client.backend, autoReason: client.autoReason, model: client.model.name, version: client.model.version, weights: client.weights },
+          detail: { mode: client.mode, backend: client.backend, autoReason: client.autoReason, autoMeasured: client.autoMeasured, model: client.model.name, version: client.model.version, weights: client.weights },
         }),
       );
       this.#el.progress.hidden = true;

@@ -49,6 +49,29 @@ function maxDiff(a: Uint8Array, b: Uint8Array): number {
 }
 
 describe("the demo page, auto mode", () => {
+  it("measures the API against this page, and renders remotely where the page is much slower (the cpu backend)", async () => {
+    const p = await h.browser.newPage();
+    try {
+      await p.goto(`${h.url}/`);
+      // The class, from the demo's own editor (a dynamic import here would be rewritten by vitest).
+      await p.waitForFunction(() => document.querySelector("linkgan-editor")?.client);
+      const r = await p.evaluate(async ([model]) => {
+        const LinkGanClient = document.querySelector("linkgan-editor")!.client!.constructor as typeof import("../../client/client.ts").LinkGanClient;
+        const c = await LinkGanClient.create({ mode: "auto", backends: ["cpu"], model });
+        const out = { mode: c.mode, autoReason: c.autoReason, autoMeasured: c.autoMeasured, width: (await c.generate({ seed: 3 })).width };
+        c.dispose();
+        return out;
+      }, [h.model.name] as const);
+      console.log(`[auto, cpu] ${JSON.stringify(r)}`);
+      expect(r.mode).toBe("remote");
+      expect(r.autoMeasured!.remoteMs * 2).toBeLessThan(r.autoMeasured!.localMs);
+      expect(r.autoReason).toMatch(/^the API rendered an image in \d+ ms, this page in \d+ ms on cpu$/);
+      expect(r.width).toBe(h.model.resolution);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("loads, measures a software WebGPU adapter against wasm and keeps the faster, downloads the weights once and shows an image", async () => {
     await page.goto(`${h.url}/`);
     const [ready] = await waitForEvents(page, "ready", 1);
@@ -71,6 +94,10 @@ describe("the demo page, auto mode", () => {
       expect(backend.chosen).toBe("webgpu");
     }
     expect((ready!.weights as { shardsFetched: number }).shardsFetched).toBeGreaterThan(0);
+    // It rendered a probe image here and asked the API for one: here was not REMOTE_WINS_BY (2) times slower.
+    const measured = ready!.autoMeasured as { localMs: number; remoteMs: number };
+    expect(measured.localMs).toBeGreaterThan(0);
+    expect(measured.remoteMs * 2).toBeGreaterThanOrEqual(measured.localMs);
     const progress = (await events(page, "progress")).map((e) => e.fraction as number);
     expect(progress.at(-1)).toBe(1);
     await waitForEvents(page, "render", 1);
