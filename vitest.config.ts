@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts", "worker/**/*.node.test.ts"],
+          include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts", "worker/**/*.node.test.ts", "client/**/*.test.ts"],
           exclude: ["test/browser/**"],
           setupFiles: ["test/setup-cpu.ts"],
           testTimeout: 60_000,

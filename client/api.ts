@@ -136,3 +136,38 @@ export type InterpolateParams = z.input<typeof InterpolateParams>;
 
 /** A request normalized the way the API normalizes it; a mask may be an uploaded id or a painted mask. */
 export type NormalizedRequest = RenderRequest<string | BinaryMask>;
+
+/** How long the client waits for an answer's headers before giving up (a body may then take longer: a weight shard streams). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * `fetchFn` with a deadline for the response's headers: past `ms`, the request is aborted and the
+ * promise rejects with a LinkGanError "timeout" naming the URL; a network failure is a
+ * "network_error". The body is not timed (weights stream for as long as they need).
+ *
+ * @example
+ * const f = timedFetch(fetch, 30_000); await f("/v1/models"); // LinkGanError("timeout") after 30 s of silence
+ */
+export function timedFetch(fetchFn: typeof fetch, ms: number): typeof fetch {
+  return async (input, init = {}) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const ctrl = new AbortController();
+    const abortWith = () => ctrl.abort(init.signal?.reason);
+    init.signal?.addEventListener("abort", abortWith, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort();
+    }, ms);
+    try {
+      return await fetchFn(input, { ...init, signal: ctrl.signal });
+    } catch (e) {
+      if (timedOut) throw new LinkGanError("timeout", `${url}: no answer within ${ms} ms`);
+      if (e instanceof LinkGanError || init.signal?.aborted) throw e;
+      throw new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      init.signal?.removeEventListener("abort", abortWith);
+    }
+  };
+}

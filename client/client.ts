@@ -43,9 +43,11 @@ import {
   type ModelSummary,
   type NormalizedRequest,
   ResampleParams,
+  DEFAULT_TIMEOUT_MS,
   asClientError,
   asClientErrorAsync,
   parseOr,
+  timedFetch,
 } from "./api.ts";
 import { BACKENDS, BackendName, type BackendReport, NoBackendError, chooseBackend, liveTensors } from "./backend.ts";
 import { type WeightsLoadStats, loadCached, loadCachedModel } from "./weights-cache.ts";
@@ -68,6 +70,7 @@ const ClientOptionsSchema = z
     mode: ClientMode.optional(),
     backends: z.array(BackendName).min(1).optional(),
     cacheWeights: z.boolean().optional(),
+    timeoutMs: z.number().int().min(1).max(600_000).optional(),
   })
   .strict();
 
@@ -87,6 +90,8 @@ export interface ClientOptions {
   backends?: BackendName[];
   /** Keep weights in Cache Storage (default true). */
   cacheWeights?: boolean;
+  /** Milliseconds to wait for each answer's headers before a LinkGanError "timeout" (default 30000). */
+  timeoutMs?: number;
   /** Model download progress, one number in [0, 1] (local mode). */
   onProgress?: (fraction: number) => void;
   fetch?: typeof fetch;
@@ -174,7 +179,8 @@ export class LinkGanClient {
   static async create(options: ClientOptions = {}): Promise<LinkGanClient> {
     const { onProgress, fetch: fetchOpt, ...rest } = options;
     const opts = parseOr(ClientOptionsSchema, rest, "LinkGanClient options");
-    const fetchFn = fetchOpt ?? fetch.bind(globalThis);
+    // Every request of this client, the weights' too, waits at most timeoutMs for its answer's headers.
+    const fetchFn = timedFetch(fetchOpt ?? fetch.bind(globalThis), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const origin = (opts.apiOrigin ?? globalThis.location?.origin ?? "").replace(/\/+$/, "");
     if (!origin) throw new LinkGanError("invalid_request", "apiOrigin: required outside a page", "apiOrigin");
     const list = parseOr(ModelList, await getJson(fetchFn, `${origin}/v1/models`), `${origin}/v1/models`);
@@ -328,7 +334,7 @@ export class LinkGanClient {
     try {
       res = await this.fetchFn(url, { method: "POST", headers: { "Content-Type": type }, body: body as Uint8Array<ArrayBuffer> });
     } catch (e) {
-      throw new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
+      throw e instanceof LinkGanError ? e : new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
     }
     if (!res.ok) throw await apiError(res);
     return parseOr(InversionAnswer, await res.json(), "invert response");
@@ -617,7 +623,7 @@ async function getJson(fetchFn: typeof fetch, url: string): Promise<unknown> {
   try {
     res = await fetchFn(url);
   } catch (e) {
-    throw new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
+    throw e instanceof LinkGanError ? e : new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
   }
   if (!res.ok) throw await apiError(res);
   return res.json();
