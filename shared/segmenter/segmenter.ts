@@ -63,22 +63,22 @@ export class Segmenter {
   }
 
   /**
-   * Each image's embedding (`segmenterEmbedding`: the bottleneck pooled to 4×4), the feature space
+   * Each image's embedding (`segmenterEmbedding`: the bottleneck pooled to 4×4), a feature space
    * of the trainer's precision and recall.
    */
-  async embeddings(images: FloatImage[]): Promise<Float32Array[]> {
-    if (images.length === 0) return [];
-    const e = tf.tidy(() => segmenterEmbedding(this.params, this.config, this.batchOf(images)));
-    const data = (await e.data()) as Float32Array;
-    const d = e.shape[1];
-    e.dispose();
-    return images.map((_, i) => data.slice(i * d, (i + 1) * d));
+  embeddings(images: FloatImage[]): Promise<Float32Array[]> {
+    return this.rows(images, segmenterEmbedding);
   }
 
-  /** Each image's part layout (`segmenterLayout`: class probabilities pooled to 8×8): a blur-tolerant embedding for precision and recall. */
-  async layouts(images: FloatImage[]): Promise<Float32Array[]> {
+  /** Each image's part layout (`segmenterLayout`: class probabilities pooled to 8×8): the blur-tolerant feature space of precision and recall. */
+  layouts(images: FloatImage[]): Promise<Float32Array[]> {
+    return this.rows(images, (p, c, x) => segmenterLayout(p, c, x));
+  }
+
+  /** One row of `embed`'s [N, d] output per image. */
+  private async rows(images: FloatImage[], embed: (p: SegmenterParams, c: SegmenterConfig, x: tf.Tensor4D) => tf.Tensor2D): Promise<Float32Array[]> {
     if (images.length === 0) return [];
-    const e = tf.tidy(() => segmenterLayout(this.params, this.config, this.batchOf(images)));
+    const e = tf.tidy(() => embed(this.params, this.config, this.batchOf(images)));
     const data = (await e.data()) as Float32Array;
     const d = e.shape[1];
     e.dispose();
