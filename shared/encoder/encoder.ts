@@ -1,5 +1,5 @@
 import type { FloatImage } from "../generator/generator.ts";
-import { type ParamValues, sizeOf } from "../generator/params.ts";
+import { type ParamValues, uploadParams } from "../generator/params.ts";
 import { tf } from "../tf.ts";
 import type { EncoderConfig } from "./config.ts";
 import { type EncoderParams, encoderForward } from "./network.ts";
@@ -25,15 +25,7 @@ export class Encoder {
 
   /** Checks every parameter's presence and size, then uploads them as tensors (extra values, e.g. a generator's, are ignored). */
   static fromValues(config: EncoderConfig, values: ParamValues): Encoder {
-    const specs = encoderParamSpecs(config);
-    for (const s of specs) {
-      const v = values.get(s.name);
-      if (!v) throw new Error(`encoder parameter missing: ${s.name}`);
-      if (v.length !== sizeOf(s.shape)) throw new Error(`encoder parameter ${s.name}: expected ${sizeOf(s.shape)} values for shape [${s.shape}], got ${v.length}`);
-    }
-    const params: EncoderParams = {};
-    for (const s of specs) params[s.name] = tf.tensor(values.get(s.name)!, s.shape, "float32");
-    return new Encoder(config, params);
+    return new Encoder(config, uploadParams(encoderParamSpecs(config), values, "encoder"));
   }
 
   /** The images as one [N, res, res, 3] tensor (each must be res×res). */

@@ -2,7 +2,7 @@ import { latentFromSeed, noiseFromSeed } from "../random/prng.ts";
 import { tf } from "../tf.ts";
 import { type GeneratorConfig, convLayers } from "./config.ts";
 import { type NoiseInput, type Params, inferenceKernels, mapping, synthesis } from "./network.ts";
-import { type ParamValues, generatorParamSpecs, sizeOf } from "./params.ts";
+import { type ParamValues, generatorParamSpecs, uploadParams } from "./params.ts";
 
 /** An image as the generator produced it: H×W×3 floats, nominally in [−1, 1]. */
 export interface FloatImage {
@@ -29,15 +29,7 @@ export class Generator {
 
   /** Checks every parameter's presence and size, then uploads them as tensors. */
   static fromValues(config: GeneratorConfig, values: ParamValues): Generator {
-    const specs = generatorParamSpecs(config);
-    for (const s of specs) {
-      const v = values.get(s.name);
-      if (!v) throw new Error(`generator parameter missing: ${s.name}`);
-      if (v.length !== sizeOf(s.shape)) throw new Error(`generator parameter ${s.name}: expected ${sizeOf(s.shape)} values for shape [${s.shape}], got ${v.length}`);
-    }
-    const params: Params = {};
-    for (const s of specs) params[s.name] = tf.tensor(values.get(s.name)!, s.shape, "float32");
-    return new Generator(config, inferenceKernels(params, config));
+    return new Generator(config, inferenceKernels(uploadParams(generatorParamSpecs(config), values, "generator"), config));
   }
 
   /** w for each latent seed (z from the shared PRNG), truncated towards w_avg by ψ. */

@@ -1,6 +1,6 @@
 import type { FloatImage } from "../generator/generator.ts";
 import type { ParamValues } from "../generator/params.ts";
-import { sizeOf } from "../generator/params.ts";
+import { uploadParams } from "../generator/params.ts";
 import type { BinaryMask } from "../regions/mask.ts";
 import { tf } from "../tf.ts";
 import type { SegmenterConfig } from "./config.ts";
@@ -24,15 +24,7 @@ export class Segmenter {
 
   /** Checks every parameter's presence and size, then uploads them as tensors (extra values, e.g. a generator's, are ignored). */
   static fromValues(config: SegmenterConfig, values: ParamValues): Segmenter {
-    const specs = segmenterParamSpecs(config);
-    for (const s of specs) {
-      const v = values.get(s.name);
-      if (!v) throw new Error(`segmenter parameter missing: ${s.name}`);
-      if (v.length !== sizeOf(s.shape)) throw new Error(`segmenter parameter ${s.name}: expected ${sizeOf(s.shape)} values for shape [${s.shape}], got ${v.length}`);
-    }
-    const params: SegmenterParams = {};
-    for (const s of specs) params[s.name] = tf.tensor(values.get(s.name)!, s.shape, "float32");
-    return new Segmenter(config, params);
+    return new Segmenter(config, uploadParams(segmenterParamSpecs(config), values, "segmenter"));
   }
 
   /** The index of `className`, or an error naming the classes there are. */
