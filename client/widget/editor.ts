@@ -383,6 +383,10 @@ export class LinkGanEditor extends HTMLElement {
   async invert(picture: Blob, options: { steps?: number; name?: string } = {}): Promise<void> {
     const client = this.#client;
     if (!client || this.#busy) return;
+    if (!client.model.encoder) {
+      this.#fail(new LinkGanError("no_encoder", `model "${client.model.name}" has no encoder: it cannot invert pictures`, "model"));
+      return;
+    }
     this.#setBusy(true);
     try {
       const name = options.name ?? (picture instanceof File ? picture.name : "pasted picture");
@@ -665,7 +669,7 @@ export class LinkGanEditor extends HTMLElement {
         void this.resample([b.dataset.region!]);
       }
     } else if (k === "n") this.newSeed();
-    else if (k === "u") this.#el.file.click();
+    else if (k === "u" && !this.#el.upload.disabled) this.#el.file.click();
     else if (k === "b") this.#setBrush(!this.#brush);
     else if (k === "escape" && this.#brush) this.#setBrush(false);
     else if (k === "enter" && this.#brush && this.#root.activeElement === this.#el.image) void this.#applyPaint();
@@ -763,7 +767,10 @@ export class LinkGanEditor extends HTMLElement {
     const ready = !!this.#client && !this.#busy && this.#at >= 0;
     const { undo, redo, newSeed, brush, apply, clear, download, upload } = this.#el;
     undo.disabled = !ready || !this.canUndo;
-    upload.disabled = !ready;
+    // Only a model version with an encoder can invert a picture (here or by the API).
+    const invertible = !!this.#client?.model.encoder;
+    upload.hidden = !!this.#client && !invertible;
+    upload.disabled = !ready || !invertible;
     redo.disabled = !ready || !this.canRedo;
     newSeed.disabled = !ready;
     download.disabled = !ready;

@@ -124,6 +124,10 @@ describe("<linkgan-editor> as a user sees it", () => {
     expect(Math.abs(c! - d!)).toBeGreaterThan(10);
   });
 
+  it("offers \"Your picture…\" only for a model version with an encoder", async () => {
+    await expect(page.locator('linkgan-editor [data-action="upload"]').isVisible()).resolves.toBe(!!h.model.encoder);
+  });
+
   it("the demo page shows no raw event JSON and lists the random-weight fixtures apart from the models", async () => {
     const text = await page.locator("body").textContent();
     expect(text).not.toMatch(/\{"|render \{/);
@@ -154,6 +158,7 @@ describe("<linkgan-editor>: your own picture", () => {
   }, 240_000);
 
   it("inverts a chosen picture, shows it beside its reconstruction, edits it, and undoes back to the seed", async () => {
+    await expect(editor('[data-action="upload"]').isVisible()).resolves.toBe(true);
     await editor('input[type="file"]').setInputFiles({ name: "me.png", mimeType: "image/png", buffer: picture });
     const renders = await waitForEvents(p, "render", 2);
     expect(renders.at(-1)).toMatchObject({ picture: "me.png", edits: [] });
