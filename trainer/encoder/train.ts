@@ -11,9 +11,8 @@
  * where `noise` is the config's reconstruction noise (default zeros, what the invert command uses).
  * Gradients reach only the encoder: the generator and the segmenter are plain tensors.
  */
-import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import cliProgress from "cli-progress";
 import { encoderForward } from "../../shared/encoder/network.ts";
 import { encoderParamSpecs } from "../../shared/encoder/params.ts";
 import { Encoder } from "../../shared/encoder/encoder.ts";
@@ -22,13 +21,11 @@ import { mapping, synthesis } from "../../shared/generator/network.ts";
 import { type ParamSpec, type ParamValues, initParams } from "../../shared/generator/params.ts";
 import { type FeatureNet, perceptualFeatures, reconstructionLoss } from "../../shared/inversion/loss.ts";
 import { Prng, type PrngState, latentFromSeed } from "../../shared/random/prng.ts";
-import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
-import { formatTime } from "../cli/format-time.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "../training/adam.ts";
-import { type TensorData, listCheckpoints, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
 import { type DataOrder, nextIndices } from "../training/data-order.ts";
-import { catchInterrupt } from "../training/interrupt.ts";
+import { runSteps } from "../training/step-run.ts";
 import { gridPng } from "../training/samples.ts";
 import type { TrainingData } from "../training/trainer.ts";
 import type { EncoderTrainConfig } from "./config.ts";
@@ -179,9 +176,7 @@ export class EncoderTrainer {
   }
 }
 
-export async function configHash(c: EncoderTrainConfig): Promise<string> {
-  return (await sha256Hex(canonicalJson(c))).slice(0, 16);
-}
+
 
 /** A picture of `images` (rows of originals and their reconstructions through the encoder), as PNG. */
 export async function reconstructionPicture(e: Encoder, g: Generator, images: FloatImage[], noise: "zeros" | number): Promise<Uint8Array> {
@@ -192,10 +187,10 @@ export async function reconstructionPicture(e: Encoder, g: Generator, images: Fl
   return gridPng(tiles, res, Math.min(8, tiles.length), Math.max(1, Math.floor(128 / res)));
 }
 
-const pad = (n: number) => String(n).padStart(9, "0");
+const _pad = (n: number) => String(n).padStart(9, "0");
 
 /** Train (or resume) in `runDir`; `maxSteps` trains a resumable piece. Ctrl-C checkpoints and stops. */
-export async function runEncoderTraining(opts: {
+export function runEncoderTraining(opts: {
   runDir: string;
   config: EncoderTrainConfig;
   generator: Generator;
@@ -207,71 +202,22 @@ export async function runEncoderTraining(opts: {
   quiet?: boolean;
 }): Promise<{ trainer: EncoderTrainer; finished: boolean }> {
   const { runDir, config } = opts;
-  await mkdir(runDir, { recursive: true });
-  const cfgPath = join(runDir, "config.json");
-  const existing = await readFile(cfgPath, "utf8").catch(() => null);
-  if (existing !== null && canonicalJson(JSON.parse(existing)) !== canonicalJson(config)) {
-    throw new Error(`${cfgPath} holds a different config; use a new run folder, or pass the run's own config.json`);
-  }
-  if (existing === null) await writeFile(cfgPath, `${JSON.stringify(config, null, 2)}\n`);
-  const ckpts = await listCheckpoints(runDir);
-  const trainer = ckpts.length
-    ? await EncoderTrainer.resume(ckpts.at(-1)!, config, opts.generator, opts.data, opts.featureNet)
-    : await EncoderTrainer.create(config, opts.generator, opts.data, opts.featureNet);
-  const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
-  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : "new run"}, ${config.steps} steps, ${config.batch} generated + ${config.datasetBatch} dataset images per step`);
-
-  const interrupt = catchInterrupt(log);
-  const bar = opts.quiet
-    ? null
-    : new cliProgress.SingleBar(
-        {
-          format: "encoder |{bar}| {value}/{total} steps | {rate} img/s | ETA {eta_formatted} | loss {loss} w-mse {wmse} training-face PSNR {psnr}",
-          etaBuffer: 50,
-          hideCursor: true,
-          noTTYOutput: true,
-          notTTYSchedule: 30_000,
-          formatTime,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-  bar?.start(config.steps, trainer.step, { rate: "…", loss: "…", wmse: "…", psnr: "…" });
-  const save = async () => {
-    await trainer.save(join(runDir, "checkpoints", `step-${pad(trainer.step)}`));
-    const all = await listCheckpoints(runDir);
-    for (const old of all.slice(0, Math.max(0, all.length - 2))) await rm(old, { recursive: true, force: true });
-    if (opts.preview?.length) {
+  return runSteps({
+    runDir,
+    config,
+    open: (ckpt) => (ckpt ? EncoderTrainer.resume(ckpt, config, opts.generator, opts.data, opts.featureNet) : EncoderTrainer.create(config, opts.generator, opts.data, opts.featureNet)),
+    name: "encoder",
+    imagesPerStep: config.batch + config.datasetBatch,
+    describe: `${config.batch} generated + ${config.datasetBatch} dataset images per step`,
+    keys: ["loss", "wMse", "reconGenerated", "reconDataset", "psnrDataset"] as const,
+    show: (m) => ({ loss: m.loss.toFixed(4), "w-mse": m.wMse.toFixed(4), "training-face PSNR": `${m.psnrDataset.toFixed(2)} dB` }),
+    afterSave: async (trainer) => {
+      if (!opts.preview?.length) return;
       const e = await trainer.encoder();
       await writeFile(join(runDir, "reconstructions.png"), await reconstructionPicture(e, opts.generator, opts.preview, config.noise));
       e.dispose();
-    }
-  };
-  const keys = ["loss", "wMse", "reconGenerated", "reconDataset", "psnrDataset"] as const;
-  let sums = Object.fromEntries(keys.map((k) => [k, 0])) as Record<(typeof keys)[number], number>;
-  let count = 0;
-  let t0 = performance.now();
-  let done = 0;
-  while (trainer.step < config.steps && !interrupt.requested() && (opts.maxSteps === undefined || done < opts.maxSteps)) {
-    const m = await trainer.trainStep();
-    done++;
-    for (const k of keys) sums[k] += m[k];
-    count++;
-    const s = trainer.step;
-    if (s % config.logEvery === 0 || s === config.steps) {
-      const rate = (count * (config.batch + config.datasetBatch)) / ((performance.now() - t0) / 1000);
-      const row = { step: s, lr: trainer.lrAt(s - 1), ...Object.fromEntries(keys.map((k) => [k, sums[k] / count])), imgPerSec: rate, time: new Date().toISOString() };
-      await appendFile(join(runDir, "metrics.jsonl"), `${JSON.stringify(row)}\n`);
-      bar?.update(s, { rate: rate.toFixed(1), loss: (sums.loss / count).toFixed(4), wmse: (sums.wMse / count).toFixed(4), psnr: `${(sums.psnrDataset / count).toFixed(2)} dB` });
-      sums = Object.fromEntries(keys.map((k) => [k, 0])) as typeof sums;
-      count = 0;
-      t0 = performance.now();
-    } else bar?.update(s);
-    if (s % config.checkpointEvery === 0) await save();
-  }
-  bar?.stop();
-  interrupt.release();
-  await save();
-  const finished = trainer.step >= config.steps;
-  log(finished ? `${runDir}: finished at step ${trainer.step}` : `${runDir}: paused at step ${trainer.step}; run the same command to continue`);
-  return { trainer, finished };
+    },
+    maxSteps: opts.maxSteps,
+    quiet: opts.quiet,
+  });
 }

@@ -1,22 +1,13 @@
-/**
- * Training the segmenter: softmax cross-entropy on part label maps, Adam, seeded augmentation, and
- * a run folder like the generator's (config.json, checkpoints/step-N/, metrics.jsonl), so a run
- * stops on Ctrl-C with a checkpoint and the same command resumes it exactly.
- */
-import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import cliProgress from "cli-progress";
+
 import { type ParamSpec, type ParamValues, initParams } from "../../shared/generator/params.ts";
 import { Prng, type PrngState } from "../../shared/random/prng.ts";
 import { segmenterLogits } from "../../shared/segmenter/network.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
-import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
-import { formatTime } from "../cli/format-time.ts";
 import { tf } from "../tf-node.ts";
 import { Adam } from "../training/adam.ts";
-import { type TensorData, listCheckpoints, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
 import { type DataOrder, nextIndices } from "../training/data-order.ts";
-import { catchInterrupt } from "../training/interrupt.ts";
+import { runSteps } from "../training/step-run.ts";
 import type { SegmenterTrainConfig } from "./config.ts";
 import type { PartData } from "./labels.ts";
 
@@ -123,16 +114,12 @@ export class SegmenterTrainer {
   }
 }
 
-export async function configHash(c: SegmenterTrainConfig): Promise<string> {
-  return (await sha256Hex(canonicalJson(c))).slice(0, 16);
-}
 
 let instances = 0;
 
-const pad = (n: number) => String(n).padStart(9, "0");
 
 /** Train (or resume) in `runDir`; `maxSteps` trains a resumable piece. Ctrl-C checkpoints and stops. */
-export async function runSegmenterTraining(opts: {
+export function runSegmenterTraining(opts: {
   runDir: string;
   config: SegmenterTrainConfig;
   data: PartData;
@@ -140,54 +127,17 @@ export async function runSegmenterTraining(opts: {
   maxSteps?: number;
   quiet?: boolean;
 }): Promise<{ trainer: SegmenterTrainer; finished: boolean }> {
-  const { runDir, config } = opts;
-  await mkdir(runDir, { recursive: true });
-  const cfgPath = join(runDir, "config.json");
-  const existing = await readFile(cfgPath, "utf8").catch(() => null);
-  if (existing !== null && canonicalJson(JSON.parse(existing)) !== canonicalJson(config)) {
-    throw new Error(`${cfgPath} holds a different config; use a new run folder, or pass the run's own config.json`);
-  }
-  if (existing === null) await writeFile(cfgPath, `${JSON.stringify(config, null, 2)}\n`);
-  const ckpts = await listCheckpoints(runDir);
-  const trainer = ckpts.length ? await SegmenterTrainer.resume(ckpts.at(-1)!, config, opts.data, opts.labels) : SegmenterTrainer.create(config, opts.data, opts.labels);
-  const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
-  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}` : "new run"}, ${config.steps} steps, batch ${config.batch}`);
-
-  const interrupt = catchInterrupt(log);
-  const bar = opts.quiet
-    ? null
-    : new cliProgress.SingleBar(
-        { format: "segmenter |{bar}| {value}/{total} steps | {rate} img/s | ETA {eta_formatted} | loss {loss} acc {acc}", etaBuffer: 50, hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000, formatTime },
-        cliProgress.Presets.shades_classic,
-      );
-  bar?.start(config.steps, trainer.step, { rate: "…", loss: "…", acc: "…" });
-  const save = async () => {
-    await trainer.save(join(runDir, "checkpoints", `step-${pad(trainer.step)}`));
-    const all = await listCheckpoints(runDir);
-    for (const old of all.slice(0, Math.max(0, all.length - 2))) await rm(old, { recursive: true, force: true });
-  };
-  let sums = { loss: 0, accuracy: 0, n: 0 };
-  let t0 = performance.now();
-  let done = 0;
-  while (trainer.step < config.steps && !interrupt.requested() && (opts.maxSteps === undefined || done < opts.maxSteps)) {
-    const m = await trainer.trainStep();
-    done++;
-    sums = { loss: sums.loss + m.loss, accuracy: sums.accuracy + m.accuracy, n: sums.n + 1 };
-    const s = trainer.step;
-    if (s % config.logEvery === 0 || s === config.steps) {
-      const rate = (sums.n * config.batch) / ((performance.now() - t0) / 1000);
-      const row = { step: s, lr: trainer.lrAt(s - 1), loss: sums.loss / sums.n, accuracy: sums.accuracy / sums.n, imgPerSec: rate, time: new Date().toISOString() };
-      await appendFile(join(runDir, "metrics.jsonl"), `${JSON.stringify(row)}\n`);
-      bar?.update(s, { rate: rate.toFixed(1), loss: row.loss.toFixed(4), acc: row.accuracy.toFixed(4) });
-      sums = { loss: 0, accuracy: 0, n: 0 };
-      t0 = performance.now();
-    } else bar?.update(s);
-    if (s % config.checkpointEvery === 0) await save();
-  }
-  bar?.stop();
-  interrupt.release();
-  await save();
-  const finished = trainer.step >= config.steps;
-  log(finished ? `${runDir}: finished at step ${trainer.step}` : `${runDir}: paused at step ${trainer.step}; run the same command to continue`);
-  return { trainer, finished };
+  const { config } = opts;
+  return runSteps({
+    runDir: opts.runDir,
+    config,
+    open: async (ckpt) => (ckpt ? SegmenterTrainer.resume(ckpt, config, opts.data, opts.labels) : SegmenterTrainer.create(config, opts.data, opts.labels)),
+    name: "segmenter",
+    imagesPerStep: config.batch,
+    describe: `batch ${config.batch}`,
+    keys: ["loss", "accuracy"] as const,
+    show: (m) => ({ loss: m.loss.toFixed(4), acc: m.accuracy.toFixed(4) }),
+    maxSteps: opts.maxSteps,
+    quiet: opts.quiet,
+  });
 }

@@ -17,7 +17,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promise
 import { join } from "node:path";
 import { z } from "zod";
 import { decodeFloat16, encodeFloat16 } from "../../shared/weights/quantize.ts";
-import { sha256Hex } from "../../shared/weights/content-id.ts";
+import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
 
 export interface TensorData {
   shape: number[];
@@ -121,4 +121,9 @@ export async function listCheckpoints(runDir: string): Promise<string[]> {
   const dir = join(runDir, "checkpoints");
   const names = await readdir(dir).catch(() => [] as string[]);
   return names.filter((n) => /^step-\d{9}$/.test(n)).sort().map((n) => join(dir, n));
+}
+
+/** The first 16 hex digits of the SHA-256 of a config's canonical JSON: what a checkpoint records of the config that wrote it. */
+export async function configHash(config: unknown): Promise<string> {
+  return (await sha256Hex(canonicalJson(config))).slice(0, 16);
 }

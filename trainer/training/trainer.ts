@@ -7,7 +7,7 @@ import { synthesis } from "../../shared/generator/network.ts";
 import { type ParamSpec, type ParamValues, generatorParamSpecs, initParams } from "../../shared/generator/params.ts";
 import { Prng, type PrngState } from "../../shared/random/prng.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
-import { canonicalJson, sha256Hex } from "../../shared/weights/content-id.ts";
+import { canonicalJson } from "../../shared/weights/content-id.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { type LinkedRegion, semanticMask } from "../loss/linkgan.ts";
 import { type LossConfig, type Nets, type StepRandom, dMainLoss, dRegLoss, gMainLoss, gPlLoss, mixedWs } from "../loss/stylegan2.ts";
@@ -15,7 +15,7 @@ import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/d
 import { Augmenter } from "../augment/diffaugment.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "./adam.ts";
-import { type TensorData, type TensorEncoding, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type TensorData, type TensorEncoding, configHash, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema, r1GammaOf } from "./config.ts";
 import { type DataOrder, nextIndices } from "./data-order.ts";
 
@@ -308,9 +308,6 @@ export class Trainer {
   }
 }
 
-export async function configHash(c: TrainConfig): Promise<string> {
-  return (await sha256Hex(canonicalJson(c))).slice(0, 16);
-}
 
 
 let instances = 0;
