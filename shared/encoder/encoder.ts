@@ -1,5 +1,6 @@
 import type { FloatImage } from "../generator/generator.ts";
-import { type ParamValues, uploadParams } from "../generator/params.ts";
+import type { ParamValues } from "../generator/params.ts";
+import { uploadParams } from "../generator/upload-params.ts";
 import { tf } from "../tf.ts";
 import type { EncoderConfig } from "./config.ts";
 import { type EncoderParams, encoderForward } from "./network.ts";

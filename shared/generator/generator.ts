@@ -2,7 +2,8 @@ import { latentFromSeed, noiseFromSeed } from "../random/prng.ts";
 import { tf } from "../tf.ts";
 import { type GeneratorConfig, convLayers } from "./config.ts";
 import { type NoiseInput, type Params, inferenceKernels, mapping, synthesis } from "./network.ts";
-import { type ParamValues, generatorParamSpecs, uploadParams } from "./params.ts";
+import { type ParamValues, generatorParamSpecs } from "./params.ts";
+import { uploadParams } from "./upload-params.ts";
 
 /** An image as the generator produced it: H×W×3 floats, nominally in [−1, 1]. */
 export interface FloatImage {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { PictureErrorCode } from "../picture/picture.ts";
+import type { PictureErrorCode } from "../picture/error.ts";
 
 /**
  * `POST /v1/models/{model}/invert` (#14): its bounds and what it answers, one definition for the

@@ -1,6 +1,6 @@
 import type { FloatImage } from "../generator/generator.ts";
 import type { ParamValues } from "../generator/params.ts";
-import { uploadParams } from "../generator/params.ts";
+import { uploadParams } from "../generator/upload-params.ts";
 import type { BinaryMask } from "../regions/mask.ts";
 import { tf } from "../tf.ts";
 import type { SegmenterConfig } from "./config.ts";
