@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
 import { fetchSource, loadModel } from "../../shared/weights/loader.ts";
 import { Generator } from "../../shared/generator/generator.ts";
-import type { Job } from "../../worker/jobs/schema.ts";
+import type { Job } from "../../shared/jobs/schema.ts";
 import { openDataset } from "../data/open.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { exportModel } from "../export.ts";

@@ -15,7 +15,7 @@ import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
 import { openDataset } from "../data/open.ts";
-import { DatasetSpec } from "../data/spec.ts";
+import { DatasetSpec } from "../../shared/dataset/spec.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { measureLocality } from "../metrics/masked-mse.ts";
 import { features, frechetDistance, loadFeatureNet } from "../metrics/fid.ts";

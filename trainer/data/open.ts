@@ -2,7 +2,7 @@ import type { DatasetInfo } from "../../shared/weights/manifest.ts";
 import type { TrainingData } from "../training/trainer.ts";
 import { BACKGROUND, type DicebearStyle, openDicebearDataset, styleLicense } from "./dicebear.ts";
 import { openFolderDataset } from "./folder.ts";
-import type { DatasetSpec } from "./spec.ts";
+import type { DatasetSpec } from "../../shared/dataset/spec.ts";
 
 /** Open the dataset a run's config names, at the generator's resolution. */
 export async function openDataset(spec: DatasetSpec, resolution: number): Promise<TrainingData> {

@@ -4,7 +4,7 @@ import { ReconstructionWeights } from "../../shared/inversion/loss.ts";
 import { MAX_SEED } from "../../shared/random/prng.ts";
 import { InvertsPin } from "../../shared/weights/manifest.ts";
 import { type ValueFlag, int } from "../cli/args.ts";
-import { DatasetSpec } from "../data/spec.ts";
+import { DatasetSpec } from "../../shared/dataset/spec.ts";
 
 /** Noise of the generator when it renders a code for the reconstruction loss: "zeros" or one noise seed. */
 export const ReconstructionNoise = z.union([z.literal("zeros"), z.number().int().min(0).max(MAX_SEED)]);

@@ -5,7 +5,7 @@
  */
 import type { Manifest } from "../../shared/weights/manifest.ts";
 import { openDataset } from "../data/open.ts";
-import { DatasetSpec } from "../data/spec.ts";
+import { DatasetSpec } from "../../shared/dataset/spec.ts";
 import type { TrainingData } from "../training/trainer.ts";
 import type { EncoderTrainConfig } from "./config.ts";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SegmenterConfig } from "../../shared/segmenter/config.ts";
-import { DatasetSpec } from "../data/spec.ts";
+import { DatasetSpec } from "../../shared/dataset/spec.ts";
 
 /**
  * Everything that defines a segmenter training run (stored as the run's config.json; a resumed run

@@ -3,7 +3,7 @@ import { GeneratorConfig } from "../../shared/generator/config.ts";
 import { Region } from "../../shared/regions/schema.ts";
 import { ModelVersion } from "../../shared/weights/manifest.ts";
 import { AugmentConfig } from "../augment/diffaugment.ts";
-import { DatasetSpec } from "../data/spec.ts";
+import { DatasetSpec } from "../../shared/dataset/spec.ts";
 import { LinkGanConfig } from "../loss/linkgan.ts";
 import { DiscriminatorConfig } from "../networks/discriminator.ts";
 

@@ -5,7 +5,7 @@ import { TINY, TINY_CARD, TINY_REGIONS, tinyValues } from "../../test/fixtures/t
 import { activeVersion, listVersions } from "../models/store.ts";
 import { MODEL, seedTinyModel, testEnv } from "../testing.ts";
 import { consumeJobs } from "./routes.ts";
-import type { RetrainRequest } from "./schema.ts";
+import type { RetrainRequest } from "../../shared/jobs/schema.ts";
 import { sign, verify } from "./signature.ts";
 import { MAX_ATTEMPTS, claim, getJob, heartbeat, recordJob } from "./store.ts";
 

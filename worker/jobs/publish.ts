@@ -3,7 +3,7 @@ import { Manifest } from "../../shared/weights/manifest.ts";
 import { describeZodError } from "../../shared/validation.ts";
 import type { Env } from "../env.ts";
 import { activeVersion, modelPrefix, readManifest, setActiveVersion } from "../models/store.ts";
-import type { Gate, Job } from "./schema.ts";
+import type { Gate, Job } from "../../shared/jobs/schema.ts";
 
 /**
  * Publishing an uploaded version: everything is checked before anything becomes visible. The agent

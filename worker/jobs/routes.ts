@@ -9,7 +9,11 @@ import { ApiError, ErrorBody, fromZod } from "../http/errors.ts";
 import { JobId, ModelParams, StagedFile, params } from "../http/params.ts";
 import { listVersions, modelPrefix, setActiveVersion } from "../models/store.ts";
 import { PublishError, publish, stagingPrefix } from "./publish.ts";
-import { Job, type JobMessage, JobState, RetrainRequest } from "./schema.ts";
+import { Job as JobSchema, type JobMessage, JobState, RetrainRequest as RetrainRequestSchema } from "../../shared/jobs/schema.ts";
+
+// The shared job contract under its names in the OpenAPI document.
+const RetrainRequest = RetrainRequestSchema.openapi("RetrainRequest");
+const Job = JobSchema.openapi("Job");
 import { DELIVERY_HEADER, DeliveryId, SIGNATURE_HEADER, TOLERANCE_SECONDS, verify } from "./signature.ts";
 import { cancel, claim, finish, getJob, heartbeat, holdsLease, jobIdFor, jobLogs, listJobs, log, recordJob } from "./store.ts";
 

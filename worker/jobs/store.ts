@@ -1,6 +1,6 @@
 import { sha256Hex } from "../../shared/weights/content-id.ts";
 import type { D1Database } from "@cloudflare/workers-types/index.ts";
-import type { Job, JobState, RetrainRequest } from "./schema.ts";
+import type { Job, JobState, RetrainRequest } from "../../shared/jobs/schema.ts";
 
 /**
  * The job store on D1 (SQLite: a single writer, so every conditional UPDATE below is atomic). States:

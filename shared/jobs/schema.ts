@@ -1,6 +1,12 @@
-import { z } from "@hono/zod-openapi";
-import { DatasetSpec } from "../../trainer/data/spec.ts";
-import { ModelName } from "../../shared/weights/manifest.ts";
+import { z } from "zod";
+import { DatasetSpec } from "../dataset/spec.ts";
+import { ModelName } from "../weights/manifest.ts";
+
+/**
+ * The retraining job contract (#6), one definition for both ends: the worker validates webhook
+ * bodies and answers job records with it, the trainer's agent reads the jobs it claims. The worker
+ * gives the schemas their OpenAPI names (worker/jobs/routes.ts).
+ */
 
 /** Which training settings a webhook may override on top of the model's recorded config. */
 export const ConfigOverrides = z
@@ -44,8 +50,7 @@ export const RetrainRequest = z
     config: ConfigOverrides.default({}),
     gate: Gate.default({ ratioTolerance: 0.1, swdTolerance: 0.1 }),
   })
-  .strict()
-  .openapi("RetrainRequest");
+  .strict();
 export type RetrainRequest = z.infer<typeof RetrainRequest>;
 
 export const JobState = z.enum(["queued", "claimed", "running", "succeeded", "failed", "cancelled"]);
@@ -67,8 +72,7 @@ export const Job = z
     result: z.record(z.string(), z.unknown()).nullable(),
     createdAt: z.number(),
     updatedAt: z.number(),
-  })
-  .openapi("Job");
+  });
 export type Job = z.infer<typeof Job>;
 
 /** What the queue carries: a verified delivery. */
