@@ -17,7 +17,7 @@ import { Generator } from "../shared/generator/generator.ts";
 import { Encoder } from "../shared/encoder/encoder.ts";
 import { useConvInputGradientAsConv } from "../shared/gradients/conv2d.ts";
 import { InversionAnswer, InvertSteps, PICTURE_ERROR_CODES } from "../shared/inversion/endpoint.ts";
-import { type PictureInversion, invertPicture } from "../shared/inversion/invert.ts";
+import { type PictureInversion, invertPicture, inversionAnswer } from "../shared/inversion/invert.ts";
 import { PictureError } from "../shared/picture/picture.ts";
 import { sha256Hex } from "../shared/weights/content-id.ts";
 import { loadEncoder } from "../shared/weights/loader.ts";
@@ -57,11 +57,12 @@ export type { GenerateParams, InterpolateParams, ResampleParams } from "./api.ts
 export { clearWeightsCache } from "./weights-cache.ts";
 
 export const ClientMode = z.enum(["local", "remote", "auto"]);
+export type ClientMode = z.infer<typeof ClientMode>;
+export type { InversionAnswer };
 
 const InvertOptions = z.object({ steps: InvertSteps }).strict();
+// As in the worker: Conv2D's input gradient as a conv (the projector's steps, on wasm especially).
 useConvInputGradientAsConv();
-export type { InversionAnswer };
-export type ClientMode = z.infer<typeof ClientMode>;
 
 const ClientOptionsSchema = z
   .object({
@@ -322,20 +323,17 @@ export class LinkGanClient {
   async invert(picture: Blob | Uint8Array, options: { steps?: number } = {}): Promise<{ image: RenderedImage; inversion: InversionAnswer; where: "local" | "remote" }> {
     const { steps } = parseOr(InvertOptions, options, "invert");
     const body = picture instanceof Uint8Array ? picture : new Uint8Array(await picture.arrayBuffer());
-    const inversion = this.local && this.model.encoder ? await this.invertHere(body, steps) : await this.invertRemotely(picture, body, steps);
+    const where = this.local && this.model.encoder ? "local" : "remote";
+    const inversion = where === "local" ? await this.invertHere(body, steps) : await this.invertRemotely(picture, body, steps);
     const image = await this.generate({ w: latentFromParam(inversion.w), noise: "zeros" });
-    return { image, inversion, where: this.local && this.model.encoder ? "local" : "remote" };
+    return { image, inversion, where };
   }
 
   private async invertRemotely(picture: Blob | Uint8Array, body: Uint8Array, steps: number): Promise<InversionAnswer> {
     const type = picture instanceof Blob && /^image\/(png|jpeg)$/.test(picture.type) ? picture.type : "application/octet-stream";
     const url = `${this.modelUrl()}/invert?${new URLSearchParams({ version: this.model.version, steps: String(steps) })}`;
-    let res: Response;
-    try {
-      res = await this.fetchFn(url, { method: "POST", headers: { "Content-Type": type }, body: body as Uint8Array<ArrayBuffer> });
-    } catch (e) {
-      throw e instanceof LinkGanError ? e : new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
-    }
+    // A network failure or silence is already a LinkGanError (network_error, timeout): timedFetch.
+    const res = await this.fetchFn(url, { method: "POST", headers: { "Content-Type": type }, body: body as Uint8Array<ArrayBuffer> });
     if (!res.ok) throw await apiError(res);
     return parseOr(InversionAnswer, await res.json(), "invert response");
   }
@@ -350,21 +348,7 @@ export class LinkGanClient {
     } catch (e) {
       throw e instanceof PictureError ? new LinkGanError(PICTURE_ERROR_CODES[e.code], `picture: ${e.message}`, "picture") : e;
     }
-    const w = latentToParam(r.w);
-    const { name, version } = this.model;
-    return {
-      model: name,
-      version,
-      encoder: { name: manifest.name, version: manifest.version },
-      w,
-      noise: "zeros",
-      steps,
-      psnr: r.psnr,
-      ssim: r.ssim,
-      encoderOnly: r.encoderOnly,
-      source: { format: r.header.format, width: r.header.width, height: r.header.height, sha256: await sha256Hex(bytes) },
-      reconstruction: `/v1/models/${name}/generate?version=${version}&w=${w}&noise=zeros`,
-    };
+    return inversionAnswer(r, { model: this.model.name, version: this.model.version, encoder: manifest, steps, sha256: await sha256Hex(bytes) });
   }
 
   /** The version's encoder, loaded once (through the weights cache) and kept with the model. */
@@ -618,13 +602,9 @@ async function apiError(res: Response): Promise<LinkGanError> {
   return new LinkGanError("http_error", `HTTP ${res.status} from ${res.url}: ${text.slice(0, 200)}`, undefined, res.status);
 }
 
+/** `url`'s JSON through the client's timed fetch (which names network failures and silence). */
 async function getJson(fetchFn: typeof fetch, url: string): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetchFn(url);
-  } catch (e) {
-    throw e instanceof LinkGanError ? e : new LinkGanError("network_error", `${url}: ${(e as Error).message}`);
-  }
+  const res = await fetchFn(url);
   if (!res.ok) throw await apiError(res);
   return res.json();
 }

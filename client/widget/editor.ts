@@ -815,8 +815,9 @@ export function describeSetup(c: LinkGanClient): string {
 /**
  * A picture as the widget sends it: decoded by the browser (EXIF orientation applied), its centre
  * square scaled to at most UPLOAD_SIDE px and encoded as PNG; and the same square at the model's
- * resolution, to show beside the reconstruction. The API prepares the PNG for its encoder the same
- * way (centre square, area-averaged resize), so what is shown is what was inverted.
+ * resolution, to show beside the reconstruction. The encoder's input is made from the PNG by
+ * shared/picture (area averaging); the thumbnail is the browser's resize of the same square, so it
+ * shows the crop that was inverted, not its exact pixels.
  */
 async function preparePicture(picture: Blob, resolution: number): Promise<{ png: Blob; original: ImageData }> {
   let bitmap: ImageBitmap;

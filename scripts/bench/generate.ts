@@ -25,6 +25,7 @@ import { GeneratorConfig } from "../../shared/generator/config.ts";
 import { featherFor } from "../../shared/render/composite.ts";
 import { coneShares, generatorFlops } from "./work.ts";
 import { setupNodeCpu } from "../lib/node-tf.ts";
+import { median } from "../lib/median.ts";
 import { startWranglerDev, workerdCpuSeconds } from "../lib/wrangler-dev.ts";
 
 const { runs } = command({
@@ -38,10 +39,6 @@ const { runs } = command({
 const BACKENDS = ["cpu", "wasm"] as const;
 type Backend = (typeof BACKENDS)[number];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 await setupNodeCpu();
 // Node compiles the same SIMD binary the worker imports (Node may compile at run time; Workers may not).

@@ -28,6 +28,7 @@ import { command, int } from "../../trainer/cli/args.ts";
 import encoderConfig from "../../trainer/configs/faces64-encoder.json";
 import parts from "../../trainer/configs/faces64-parts.json";
 import pretrain from "../../trainer/configs/faces64-pretrain-ada.json";
+import { median } from "../lib/median.ts";
 import { startWranglerDev, workerdCpuSeconds } from "../lib/wrangler-dev.ts";
 
 const { runs, steps } = command({
@@ -41,10 +42,6 @@ const { runs, steps } = command({
   examples: ["npm run bench:invert -- --runs 5 --steps 10"],
 }).parseOrExit();
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** The next default model's generator (zero-edge upsampling: transposed convs), as its pretraining config has it. */
 const FACES64 = GeneratorConfig.parse(pretrain.generator);

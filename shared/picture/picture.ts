@@ -318,13 +318,13 @@ export function modelInput(rgba: Uint8Array, width: number, height: number, reso
 }
 
 /**
- * All of it: the header checks, the decode, and the model's input.
+ * All of it: the header checks, the decode, and the model's input. A caller that has already read
+ * the header (to refuse a file before loading anything) passes it, so the bytes are walked once.
  *
  * @example
  * const { format, width, height, image } = picture(bytes, 64, BACKGROUND);
  */
-export function picture(bytes: Uint8Array, resolution: number, background: readonly [number, number, number]): PictureHeader & { image: FloatImage } {
-  const header = readPictureHeader(bytes);
+export function picture(bytes: Uint8Array, resolution: number, background: readonly [number, number, number], header = readPictureHeader(bytes)): PictureHeader & { image: FloatImage } {
   const { width, height, rgba } = decodeChecked(bytes, header);
   return { format: header.format, width, height, image: modelInput(rgba, width, height, resolution, background) };
 }

@@ -1,8 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES, PICTURE_ERROR_CODES } from "../../shared/inversion/endpoint.ts";
-import { invertPicture } from "../../shared/inversion/invert.ts";
-import { latentToParam } from "../../shared/latent-param.ts";
+import { invertPicture, inversionAnswer } from "../../shared/inversion/invert.ts";
 import { PictureError, type PictureErrorCode, readPictureHeader } from "../../shared/picture/picture.ts";
 import { sha256Hex } from "../../shared/weights/content-id.ts";
 import { BACKEND_HEADER, backendHeader } from "../backend.ts";
@@ -16,7 +15,7 @@ import { rateLimit } from "../http/rate-limit.ts";
 import { withModel } from "../models/registry.ts";
 import { resolveVersion } from "../models/store.ts";
 import { ModelVersion } from "../../shared/weights/manifest.ts";
-import { immutableFile } from "../models/routes.ts";
+import { immutableFile, storedShard } from "../models/routes.ts";
 import { encoderPrefix, readEncoderManifest } from "./store.ts";
 
 /**
@@ -27,7 +26,6 @@ import { encoderPrefix, readEncoderManifest } from "./store.ts";
  * bytes never cost a second inversion.
  */
 export const inversion = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-
 
 /** Each picture problem's status: the bytes are not a picture we read (415), break the size rule (400), or cannot be a face (422). */
 const PICTURE_STATUS: Record<PictureErrorCode, ContentfulStatusCode> = {
@@ -41,6 +39,11 @@ const PICTURE_STATUS: Record<PictureErrorCode, ContentfulStatusCode> = {
 
 const asApiError = (e: unknown): unknown =>
   e instanceof PictureError ? new ApiError(PICTURE_STATUS[e.code], PICTURE_ERROR_CODES[e.code], `picture: ${e.message}`, "body") : e;
+
+/** The 404 of a model version with no encoder stored beside it. */
+function noEncoder(model: string, version: string, field: "model" | "version"): never {
+  throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, field);
+}
 
 const ACCEPTED_TYPES = ["image/png", "image/jpeg", "application/octet-stream"];
 
@@ -94,34 +97,19 @@ inversion.openapi(
       throw asApiError(e);
     }
     const version = await resolveVersion(c.env, model, pinned);
-    const encoderManifest = await readEncoderManifest(c.env, model, version);
-    if (!encoderManifest) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, "model");
+    const encoderManifest = (await readEncoderManifest(c.env, model, version)) ?? noEncoder(model, version, "model");
     const sha256 = await sha256Hex(bytes);
     const key = `/${model}/${version}/invert/e=${encoderManifest.version}/img=${sha256}/s=${steps}`;
     const res = await cached(c, key, pinned !== undefined, () =>
       withModel(c.env, model, version, async (m) => {
-        const live = await m.encoder();
-        if (!live) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder: it cannot invert pictures`, "model");
+        const live = (await m.encoder()) ?? noEncoder(model, version, "model");
         let r: Awaited<ReturnType<typeof invertPicture>>;
         try {
-          r = await invertPicture({ generator: m.generator, encoder: live.encoder, encoderManifest: live.manifest, featureNet: m.segmenter }, bytes, steps);
+          r = await invertPicture({ generator: m.generator, encoder: live.encoder, encoderManifest: live.manifest, featureNet: m.segmenter }, bytes, steps, header);
         } catch (e) {
           throw asApiError(e);
         }
-        const param = latentToParam(r.w);
-        const body: InversionAnswer = {
-          model,
-          version,
-          encoder: { name: live.manifest.name, version: live.manifest.version },
-          w: param,
-          noise: "zeros",
-          steps,
-          psnr: r.psnr,
-          ssim: r.ssim,
-          encoderOnly: r.encoderOnly,
-          source: { format: header.format, width: header.width, height: header.height, sha256 },
-          reconstruction: `/v1/models/${model}/generate?version=${version}&w=${param}&noise=zeros`,
-        };
+        const body = inversionAnswer(r, { model, version, encoder: live.manifest, steps, sha256 });
         return { body: new TextEncoder().encode(JSON.stringify(body)), type: "application/json" };
       }),
     );
@@ -148,8 +136,7 @@ inversion.openapi(
   }),
   async (c) => {
     const { model, version } = c.req.valid("param");
-    const m = await readEncoderManifest(c.env, model, version);
-    if (!m) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder`, "version");
+    const m = (await readEncoderManifest(c.env, model, version)) ?? noEncoder(model, version, "version");
     return immutableFile(c, `"${m.version}"`, "application/json", JSON.stringify(m)) as never;
   },
 );
@@ -165,14 +152,7 @@ inversion.openapi(
   }),
   async (c) => {
     const { model, version, shard } = c.req.valid("param");
-    const m = await readEncoderManifest(c.env, model, version);
-    if (!m) throw new ApiError(404, "no_encoder", `model "${model}" version ${version} has no encoder`, "version");
-    const info = m.shards.find((s) => s.path === shard);
-    if (!info) throw new ApiError(404, "unknown_shard", `the encoder of "${model}" ${version} has no shard "${shard}"`, "shard");
-    const etag = `"${info.sha256}"`;
-    if (c.req.header("If-None-Match") === etag) return immutableFile(c, etag, "application/octet-stream", "") as never;
-    const obj = await c.env.WEIGHTS.get(encoderPrefix(model, version) + shard);
-    if (!obj) throw new Error(`R2 lacks ${encoderPrefix(model, version)}${shard}, which its manifest lists`);
-    return immutableFile(c, etag, "application/octet-stream", obj.body as unknown as ReadableStream, info.bytes) as never;
+    const m = (await readEncoderManifest(c.env, model, version)) ?? noEncoder(model, version, "version");
+    return (await storedShard(c, encoderPrefix(model, version), m.shards, shard, `the encoder of "${model}" ${version}`)) as never;
   },
 );

@@ -231,6 +231,24 @@ export function immutableFile(c: Context<AppEnv>, etag: string, type: string, bo
   return c.body(body as never, 200, { "Content-Type": type, ...(bytes !== undefined ? { "Content-Length": String(bytes) } : {}), ETag: etag, "Cache-Control": immutable });
 }
 
+/**
+ * One shard a manifest lists, served from R2 under `prefix` as an immutable file whose ETag is its
+ * SHA-256 (a 304 reads nothing from R2); a shard the manifest does not list is a 404 naming
+ * `owner` (e.g. `version "v…" of "faces64"`).
+ *
+ * @example
+ * return storedShard(c, modelPrefix(model, version), manifest.shards, shard, `version "${version}" of "${model}"`);
+ */
+export async function storedShard(c: Context<AppEnv>, prefix: string, shards: readonly { path: string; bytes: number; sha256: string }[], shard: string, owner: string): Promise<Response> {
+  const info = shards.find((s) => s.path === shard);
+  if (!info) throw new ApiError(404, "unknown_shard", `${owner} has no shard "${shard}"`, "shard");
+  const etag = `"${info.sha256}"`;
+  if (c.req.header("If-None-Match") === etag) return immutableFile(c, etag, "application/octet-stream", "");
+  const obj = await c.env.WEIGHTS.get(prefix + shard);
+  if (!obj) throw new Error(`R2 lacks ${prefix}${shard}, which its manifest lists`);
+  return immutableFile(c, etag, "application/octet-stream", obj.body as unknown as ReadableStream, info.bytes);
+}
+
 models.openapi(
   createRoute({
     method: "get",
@@ -262,12 +280,6 @@ models.openapi(
   async (c) => {
     const { model, version, shard } = c.req.valid("param");
     const m = await readManifest(c.env, model, version);
-    const info = m.shards.find((s) => s.path === shard);
-    if (!info) throw new ApiError(404, "unknown_shard", `version "${version}" of "${model}" has no shard "${shard}"`, "shard");
-    const etag = `"${info.sha256}"`;
-    if (c.req.header("If-None-Match") === etag) return immutableFile(c, etag, "application/octet-stream", "");
-    const obj = await c.env.WEIGHTS.get(modelPrefix(model, version) + shard);
-    if (!obj) throw new Error(`R2 lacks ${modelPrefix(model, version)}${shard}, which its manifest lists`);
-    return immutableFile(c, etag, "application/octet-stream", obj.body as unknown as ReadableStream, info.bytes);
+    return storedShard(c, modelPrefix(model, version), m.shards, shard, `version "${version}" of "${model}"`);
   },
 );
