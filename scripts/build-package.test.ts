@@ -7,10 +7,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
+import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_FILES } from "./lib/client-files.ts";
 
@@ -95,5 +96,17 @@ export const bad: ClientOptions = { mode: "gpu" };
     expect(js).toContain("linkgan-editor");
     // The client fetches the binary from beside the bundle: the literal URL survives bundling.
     expect(js).toContain('new URL("./tfjs-backend-wasm-simd.wasm", import.meta.url)');
+  });
+
+  it("builds a Vite app that uses the widget, and Vite emits the SIMD binary beside the bundle on its own", async () => {
+    await writeFile(join(app, "index.html"), `<!doctype html><linkgan-editor api-origin="https://linkgan.example"></linkgan-editor><script type="module" src="./app.js"></script>\n`);
+    await viteBuild({ root: app, configFile: false, logLevel: "silent", build: { outDir: "vite-dist", emptyOutDir: true } });
+    const assets = await readdir(join(app, "vite-dist/assets"));
+    const wasm = assets.filter((f) => f.endsWith(".wasm"));
+    expect(wasm).toHaveLength(1);
+    expect((await readFile(join(app, "vite-dist/assets", wasm[0]!))).equals(await readFile(join(app, "node_modules/linkgan-client/tfjs-backend-wasm-simd.wasm")))).toBe(true);
+    // The bundle asks for the emitted (hashed) file by URL (Vite writes `new URL(`/assets/<file>`, import.meta.url)`, under its base).
+    const js = (await Promise.all(assets.filter((f) => f.endsWith(".js")).map((f) => readFile(join(app, "vite-dist/assets", f), "utf8")))).join("\n");
+    expect(js).toMatch(new RegExp(`new URL\\(\`[^\`]*/assets/${wasm[0]!.replace(".", "\\.")}\``));
   });
 });
