@@ -49,6 +49,42 @@ describe("LinkGAN regularizer", () => {
     expect(t.perturbed.shape).toEqual([2 * n, 16, 16, 3]);
   });
 
+  it('"ratio" form: L_out/(1 − L_out) is MSE_o/MSE_i per image, shrinking the change does not lower it, and empty masks are left out', () => {
+    // A linear "generator", so scaling the change of w scales the change of the image exactly.
+    const a = tf.tensor2d(rng.normals(TINY.wDim * 16 * 16 * 3), [TINY.wDim, 16 * 16 * 3]);
+    const linear = (ws: tf.Tensor2D) => tf.reshape(tf.matMul(ws, a), [ws.shape[0], 16, 16, 3]) as tf.Tensor4D;
+    const half = tf.concat([tf.ones([1, 8, 16, 1]), tf.zeros([1, 8, 16, 1])], 1) as tf.Tensor4D;
+    const ratio = LinkGanConfig.parse({ lambdaIn: 1, lambdaOut: 1, form: "ratio" });
+    const energy = LinkGanConfig.parse({ lambdaIn: 1, lambdaOut: 1 });
+    const top = [{ name: "top", axes: { start: 4, end: 12 }, mask: half }];
+    const pIn = p();
+    const pOut = p();
+    const t = linkganTerms(linear, w, top, pIn, pOut, ratio).perRegion[0]!;
+    // Direct, per image: mean squared change outside and inside the top half.
+    const axes = tf.tensor1d(Array.from({ length: TINY.wDim }, (_, i) => (i >= 4 && i < 12 ? 1 : 0)));
+    const d1 = tf.square(tf.sub(linear(tf.add(w, tf.mul(tf.reshape(pIn, [n, TINY.wDim]), axes)) as tf.Tensor2D), linear(w))).arraySync() as number[][][][];
+    const shares = d1.map((img) => {
+      const mean = (rows: number[][][]) => rows.flat(2).reduce((s, v) => s + v, 0) / (rows.length * 16 * 3);
+      const inside = mean(img.slice(0, 8));
+      const outside = mean(img.slice(8));
+      return outside / (outside + inside);
+    });
+    // float32 sums of 768 squares in two orders: agreement to 1e-4 of a share in [0, 1].
+    expect(t.lOut.dataSync()[0]).toBeCloseTo(shares.reduce((s, v) => s + v, 0) / n, 4);
+    const small = linkganTerms(linear, w, top, tf.mul(pIn, 0.01) as tf.Tensor3D, tf.mul(pOut, 0.01) as tf.Tensor3D, ratio).perRegion[0]!;
+    // (w + 0.01·p) − w keeps about 5 of float32's digits.
+    expect(small.lOut.dataSync()[0]).toBeCloseTo(t.lOut.dataSync()[0]!, 4);
+    expect(small.lIn.dataSync()[0]).toBeCloseTo(t.lIn.dataSync()[0]!, 4);
+    // The paper's form, by contrast, falls with the square of the change.
+    const e = linkganTerms(linear, w, top, pIn, pOut, energy).perRegion[0]!;
+    const eSmall = linkganTerms(linear, w, top, tf.mul(pIn, 0.01) as tf.Tensor3D, tf.mul(pOut, 0.01) as tf.Tensor3D, energy).perRegion[0]!;
+    expect(eSmall.lOut.dataSync()[0]! / e.lOut.dataSync()[0]!).toBeCloseTo(1e-4, 6);
+    // A per-image mask that is empty for the second image: only the first counts.
+    const perImage = tf.concat([half, tf.zeros([1, 16, 16, 1])], 0) as tf.Tensor4D;
+    const partial = linkganTerms(linear, w, [{ ...top[0]!, mask: perImage }], pIn, pOut, ratio).perRegion[0]!;
+    expect(partial.lOut.dataSync()[0]).toBeCloseTo(shares[0]!, 4);
+  });
+
   it("a generator step with links gives finite gradients for every trainable generator weight", () => {
     const dCfg = DiscriminatorConfig.parse({ resolution: 16, channelBase: 64, channelMax: 8, mbstdGroup: 2 });
     const vars = (specs: ReturnType<typeof discriminatorParamSpecs>, values: Map<string, Float32Array>) =>
