@@ -170,6 +170,12 @@ describe("LinkGAN regularizer", () => {
     const viaTensor = linkganTerms(render, w, [{ name: "s", axes: { start: 0, end: 8 }, mask: perImage }], pIn, pOut, cfg).perRegion[0]!;
     expect(viaFn.lIn.dataSync()[0]).toBeCloseTo(viaTensor.lIn.dataSync()[0]!, 6);
     expect(viaFn.lOut.dataSync()[0]).toBeCloseTo(viaTensor.lOut.dataSync()[0]!, 6);
+    // The ratio form differentiates through a per-image mask too (its areas are constants of the step).
+    const ratio = LinkGanConfig.parse({ form: "ratio" });
+    const gw = tf.grad((code: tf.Tensor) => linkganTerms(render, code as tf.Tensor2D, [{ name: "s", axes: { start: 0, end: 8 }, mask: fn }], pIn, pOut, ratio).loss)(w);
+    const gwValues = Array.from(gw.dataSync());
+    expect(gwValues.every(Number.isFinite)).toBe(true);
+    expect(gwValues.some((v) => v !== 0)).toBe(true);
     // d(mask)/dx is zero: the generator learns only through the masked differences.
     const gx = tf.grad((img: tf.Tensor) => tf.sum(tf.mul(fn(img as tf.Tensor4D), 3)))(x);
     expect(Array.from(gx.dataSync()).every((v) => v === 0)).toBe(true);

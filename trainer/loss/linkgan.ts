@@ -153,13 +153,29 @@ function energyTerms(mask: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.
 /** Keeps a ratio finite where an image's change is zero on both sides (far below any real change: about 1e-3 here). */
 const RATIO_EPS = 1e-8;
 
+/**
+ * Per image: the mask's inside and outside pixel counts, and 1 where both are non-zero. A semantic
+ * mask depends on the generated image, so the tape would try to differentiate these comparisons;
+ * they are constants of the step (customGrad with a zero gradient).
+ */
+function maskAreas(m: tf.Tensor4D): { areaIn: tf.Tensor1D; areaOut: tf.Tensor1D; used: tf.Tensor1D } {
+  const [n, h, w] = m.shape;
+  const stats = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const mk = args[0] as tf.Tensor4D;
+    const areaIn = tf.sum(mk, [1, 2, 3]);
+    const areaOut = tf.sub(h * w, areaIn);
+    const used = tf.cast(tf.logicalAnd(tf.greater(areaIn, 0), tf.greater(areaOut, 0)), "float32");
+    return { value: tf.stack([areaIn, areaOut, used], 1), gradFunc: () => tf.zerosLike(mk) };
+  })(m) as tf.Tensor2D;
+  const col = (j: number) => tf.reshape(tf.slice(stats, [0, j], [n, 1]), [n]) as tf.Tensor1D;
+  return { areaIn: col(0), areaOut: col(1), used: col(2) };
+}
+
 /** The wrong-side shares o1/(o1 + i1) and i2/(i2 + o2), averaged over the images whose mask is neither empty nor full. */
 function ratioTerms(mask: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.Tensor4D): { lIn: tf.Scalar; lOut: tf.Scalar } {
   const [n, h, w] = x.shape;
-  const m = tf.broadcastTo(mask, [n, h, w, 1]);
-  const areaIn = tf.sum(m, [1, 2, 3]);
-  const areaOut = tf.sub(h * w, areaIn);
-  const used = tf.cast(tf.logicalAnd(tf.greater(areaIn, 0), tf.greater(areaOut, 0)), "float32");
+  const m = tf.broadcastTo(mask, [n, h, w, 1]) as tf.Tensor4D;
+  const { areaIn, areaOut, used } = maskAreas(m);
   // Per image: the mean squared change (over pixels and channels) inside and outside the mask.
   const sides = (d: tf.Tensor4D) => {
     const sq = tf.sum(tf.square(d), 3, true);
