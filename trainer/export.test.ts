@@ -1,7 +1,12 @@
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { decodePng } from "../shared/png/decode.ts";
 import { packModel } from "../shared/weights/pack.ts";
 import { TINY, TINY_CARD, TINY_REGIONS, tinyValues } from "../test/fixtures/tiny.ts";
-import { modelCardMarkdown, quantizationPsnr } from "./export.ts";
+import { exportModel, modelCardMarkdown, quantizationPsnr } from "./export.ts";
+import { TrainConfig } from "./training/config.ts";
 
 describe("export", () => {
   it("measures what quantization costs: int8 ≥ 40 dB, float16 above int8, float32 exact", async () => {
@@ -11,6 +16,21 @@ describe("export", () => {
     expect(i8).toBeGreaterThanOrEqual(40);
     expect(f16).toBeGreaterThan(i8);
     expect(await quantizationPsnr(TINY, values, "float32", 2)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("writes the folder a user opens: manifest, shards, MODEL_CARD.md and the two pictures it shows", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "export-"));
+    try {
+      const config = TrainConfig.parse({ generator: TINY, discriminator: { channelBase: 64, channelMax: 8 }, regions: TINY_REGIONS, links: "on", batch: 2, totalKimg: 1 });
+      await exportModel({ name: "t", dir, config, values: tinyValues(1), card: TINY_CARD, provenance: { backend: "cpu", run: "runs/t", steps: 1, kimg: 0 } });
+      expect((await readdir(dir)).sort()).toEqual(["MODEL_CARD.md", "edits.png", "group1-shard1of1.bin", "manifest.json", "seeds.png"]);
+      const md = await readFile(join(dir, "MODEL_CARD.md"), "utf8");
+      expect(md).toContain("![Seeds 0–15 at ψ 1](seeds.png)");
+      expect(md).toMatch(/!\[Seeds 0–3, each region resampled[^\]]*\]\(edits\.png\)/);
+      expect(decodePng(new Uint8Array(await readFile(join(dir, "seeds.png")))).width).toBe(8 * (2 * TINY.resolution + 4) - 4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("the model card compares each region with the baseline and says which targets are met", async () => {

@@ -1,6 +1,7 @@
 /**
  * Export a run's EMA generator to the shared weight format (int8 by default) in weights/<name>/,
- * with the model card inside the manifest and as MODEL_CARD.md beside it.
+ * with the model card inside the manifest and as MODEL_CARD.md beside it, and the card's pictures
+ * (seeds.png, edits.png: trainer/pictures.ts).
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import type { ModelCard } from "../shared/weights/manifest.ts";
 import { writeModelDir } from "../shared/weights/file-source.ts";
 import { type PackedModel, packModel } from "../shared/weights/pack.ts";
 import type { WeightDtype } from "../shared/weights/quantize.ts";
+import { PICTURES, writeModelPictures } from "./pictures.ts";
 import type { TrainConfig } from "./training/config.ts";
 
 export interface ExportInput {
@@ -48,6 +50,7 @@ export async function exportModel(input: ExportInput): Promise<PackedModel> {
   });
   await writeModelDir(input.dir, packed);
   await writeFile(join(input.dir, "MODEL_CARD.md"), modelCardMarkdown(packed));
+  await writeModelPictures(input.dir);
   return packed;
 }
 
@@ -196,6 +199,16 @@ export function modelCardMarkdown(p: PackedModel): string {
           "",
         ]
       : []),
+    "## Pictures",
+    "",
+    `![Seeds 0–15 at ψ 1](${PICTURES.seeds})`,
+    "",
+    "Seeds 0–15 at ψ 1 (no truncation).",
+    "",
+    `![Seeds 0–3, each region resampled, raw and composited, with the change as a heat map](${PICTURES.edits})`,
+    "",
+    "Seeds 0–3 (rows), each linked region resampled with resample seed 1000 + seed: first the model's raw output, then composited through the region's feathered mask (the API's default). Under each edit, its change from the base image (white: none; yellow, red, black: up to 64/255 in a channel), with the region's mask outlined in blue. `npm run pictures -- --model DIR` renders both again.",
+    "",
     ...(c.intendedUse ? ["## Intended use", "", c.intendedUse, ""] : []),
     ...(c.limitations ? ["## Limitations", "", c.limitations, ""] : []),
     "## Data and licences",
