@@ -15,11 +15,13 @@
  * change that lands on the wrong side of the mask, per image, with each side's change a mean over
  * that side's pixels:
  *   L_out = o1 / (o1 + i1),  L_in = i2 / (i2 + o2),  o·, i· = mean of (x· − x)² outside / inside M_i
- * so L_out/(1 − L_out) is exactly the locality metric MSE_o/MSE_i. The allowed side's change (i1 in
- * L_out, o2 in L_in) is held constant in the gradient, so the terms push only the wrong side's
- * change down. Both terms are invariant to the size of the change, so, unlike the paper's form,
- * they are not lowered by making the axes (or the whole generator) inert: on the small 64 px generator here the paper's form at λ = 30 collapsed
+ * so L_out/(1 − L_out) is exactly the locality metric MSE_o/MSE_i. Both terms are invariant to the
+ * size of the change, so, unlike the paper's form, they cannot be lowered by making the axes (or the
+ * whole generator) inert: on the small 64 px generator here the paper's form at λ = 30 collapsed
  * every seed to one face within 4 kimg. Images whose mask is empty or full are left out of a term.
+ * The gradient runs through both sides: a term also falls when the allowed side's change grows,
+ * which at λ = 1 showed as speckles by 8 kimg; holding that side constant instead collapsed every
+ * seed to one face within 4 kimg, as the paper's form did (weights/in-progress/README.md).
  *
  * Semantic regions: M_i is the segmenter's mask of the unperturbed image x, per sample, computed
  * without gradient through the segmenter (`semanticMask`), so the region follows each image's hair
@@ -154,13 +156,6 @@ function energyTerms(mask: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.
 /** Keeps a ratio finite where an image's change is zero on both sides (far below any real change: about 1e-3 here). */
 const RATIO_EPS = 1e-8;
 
-/** The tensor's value with a zero gradient (tfjs has no stop_gradient). */
-const constant = (t: tf.Tensor): tf.Tensor =>
-  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = args[0] as tf.Tensor;
-    return { value: tf.clone(x), gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor) };
-  })(t);
-
 /**
  * Per image: the mask's inside and outside pixel counts, and 1 where both are non-zero. A semantic
  * mask depends on the generated image, so the tape would try to differentiate these comparisons;
@@ -191,9 +186,7 @@ function ratioTerms(mask: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.T
     const outside = tf.div(tf.sum(tf.mul(sq, tf.sub(1, m)), [1, 2, 3]), tf.mul(tf.maximum(areaOut, 1), 3));
     return { inside, outside };
   };
-  // The right side's change is a constant of the step: with a gradient through it, the generator
-  // lowered the share by adding speckles where change is allowed (seen in a 9 kimg trial).
-  const share = (wrong: tf.Tensor, right: tf.Tensor) => tf.div(tf.sum(tf.mul(tf.div(wrong, tf.add(tf.add(wrong, constant(right)), RATIO_EPS)), used)), tf.maximum(tf.sum(used), 1)) as tf.Scalar;
+  const share = (wrong: tf.Tensor, right: tf.Tensor) => tf.div(tf.sum(tf.mul(tf.div(wrong, tf.add(tf.add(wrong, right), RATIO_EPS)), used)), tf.maximum(tf.sum(used), 1)) as tf.Scalar;
   const c1 = sides(tf.sub(x1, x));
   const c2 = sides(tf.sub(x2, x));
   return { lOut: share(c1.outside, c1.inside), lIn: share(c2.inside, c2.outside) };
