@@ -16,7 +16,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { Generator } from "../shared/generator/generator.ts";
-import type { BinaryMask } from "../shared/regions/mask.ts";
+import { type BinaryMask, maskEdge } from "../shared/regions/mask.ts";
 import { BaseRenders, type RenderModel, localMasks, resolveBase } from "../shared/render/base.ts";
 import { editTarget, renderEdit } from "../shared/render/edit.ts";
 import { normalizeRequest } from "../shared/render/request.ts";
@@ -98,20 +98,16 @@ export async function writeModelPictures(dir: string, out = dir): Promise<{ seed
 
 /** White where nothing changed, through yellow and red to black at FULL_CHANGE; the mask's edge in blue. */
 function heat(base: Uint8Array, edit: Uint8Array, mask: BinaryMask): Uint8Array {
-  const res = mask.size;
   const out = new Uint8Array(base.length);
-  const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < res && y < res && mask.data[y * res + x] === 1;
-  for (let y = 0; y < res; y++) {
-    for (let x = 0; x < res; x++) {
-      const i = (y * res + x) * 4;
-      let d = 0;
-      for (let c = 0; c < 3; c++) d = Math.max(d, Math.abs(edit[i + c]! - base[i + c]!));
-      const t = Math.min(1, d / FULL_CHANGE);
-      // 0 → white, 1/3 → yellow, 2/3 → red, 1 → black.
-      const rgb = t < 1 / 3 ? [255, 255, 255 * (1 - 3 * t)] : t < 2 / 3 ? [255, 255 * (2 - 3 * t), 0] : [255 * (3 - 3 * t), 0, 0];
-      const edge = inside(x, y) && !(inside(x - 1, y) && inside(x + 1, y) && inside(x, y - 1) && inside(x, y + 1));
-      out.set(edge ? [40, 90, 255, 255] : [...rgb.map(Math.round), 255], i);
-    }
+  const edge = maskEdge(mask).data;
+  for (let p = 0; p < edge.length; p++) {
+    const i = p * 4;
+    let d = 0;
+    for (let c = 0; c < 3; c++) d = Math.max(d, Math.abs(edit[i + c]! - base[i + c]!));
+    const t = Math.min(1, d / FULL_CHANGE);
+    // 0 → white, 1/3 → yellow, 2/3 → red, 1 → black.
+    const rgb = t < 1 / 3 ? [255, 255, 255 * (1 - 3 * t)] : t < 2 / 3 ? [255, 255 * (2 - 3 * t), 0] : [255 * (3 - 3 * t), 0, 0];
+    out.set(edge[p] ? [40, 90, 255, 255] : [...rgb.map(Math.round), 255], i);
   }
   return out;
 }

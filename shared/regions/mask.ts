@@ -64,6 +64,25 @@ export function rasterizeMask(mask: RegionMask, size: number): BinaryMask {
 /** Number of pixels inside. */
 export const maskArea = (m: BinaryMask): number => m.data.reduce((a, b) => a + b, 0);
 
+/**
+ * The mask's edge: 1 on inside pixels with a 4-neighbour outside it (or off the image), for
+ * drawing a region's outline on a picture.
+ *
+ * @example
+ * maskEdge(rasterizeMask({ kind: "box", x: 0.25, y: 0.25, width: 0.5, height: 0.5 }, 8)).data; // 1 on the box's border
+ */
+export function maskEdge(m: BinaryMask): BinaryMask {
+  const { size, data } = m;
+  const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < size && y < size && data[y * size + x] === 1;
+  const edge = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if (inside(x, y) && !(inside(x - 1, y) && inside(x + 1, y) && inside(x, y - 1) && inside(x, y + 1))) edge[y * size + x] = 1;
+    }
+  }
+  return { size, data: edge };
+}
+
 export function base64ToBytes(b64: string): Uint8Array {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);

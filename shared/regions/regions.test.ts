@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodePng } from "../png/png.ts";
 import { describeZodError } from "../validation.ts";
-import { bytesToBase64, maskArea, rasterizeMask } from "./mask.ts";
+import { bytesToBase64, maskArea, maskEdge, rasterizeMask } from "./mask.ts";
 import { type Region, regionsSchema } from "./schema.ts";
 
 const box = { kind: "box", x: 0.25, y: 0.25, width: 0.5, height: 0.5 } as const;
@@ -56,5 +56,17 @@ describe("rasterizeMask", () => {
 
   it("refuses semantic masks (they are per image)", () => {
     expect(() => rasterizeMask({ kind: "semantic", class: "hair" }, 8)).toThrow(/segmenter/);
+  });
+});
+
+describe("maskEdge", () => {
+  it("keeps the inside pixels with a neighbour outside: a 4×4 box at 8 px has 12 edge pixels and a 2×2 hole", () => {
+    const box = rasterizeMask({ kind: "box", x: 0.25, y: 0.25, width: 0.5, height: 0.5 }, 8);
+    expect(maskArea(box)).toBe(16);
+    const edge = maskEdge(box);
+    expect(maskArea(edge)).toBe(12);
+    expect([edge.data[3 * 8 + 3], edge.data[3 * 8 + 4], edge.data[2 * 8 + 2], edge.data[0]]).toEqual([0, 0, 1, 0]);
+    // A mask that touches the image's border is edged there too.
+    expect(maskArea(maskEdge({ size: 3, data: new Uint8Array(9).fill(1) }))).toBe(8);
   });
 });

@@ -7,7 +7,7 @@ import type { GeneratorConfig } from "../../shared/generator/config.ts";
 import { type FloatImage, Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import type { ParamValues } from "../../shared/generator/params.ts";
 import { encodePng } from "../../shared/png/png.ts";
-import { rasterizeMask } from "../../shared/regions/mask.ts";
+import { maskEdge, rasterizeMask } from "../../shared/regions/mask.ts";
 import type { Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 
@@ -34,12 +34,8 @@ export function gridPng(images: Uint8Array[], size: number, cols: number, scale 
 /** Draw the outline of a region's mask in `color` (for the region grid's first column). */
 function outline(rgba: Uint8Array, mask: Uint8Array, size: number, color: [number, number, number]): Uint8Array {
   const out = rgba.slice();
-  const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < size && y < size && mask[y * size + x] === 1;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      if (inside(x, y) && !(inside(x - 1, y) && inside(x + 1, y) && inside(x, y - 1) && inside(x, y + 1))) out.set([...color, 255], (y * size + x) * 4);
-    }
-  }
+  const edge = maskEdge({ size, data: mask }).data;
+  for (let i = 0; i < edge.length; i++) if (edge[i]) out.set([...color, 255], i * 4);
   return out;
 }
 
