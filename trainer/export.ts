@@ -195,7 +195,7 @@ export function modelCardMarkdown(p: PackedModel): string {
     "",
     ...(m.segmenter
       ? [
-          `Semantic masks come from the bundled segmenter (\`segmenter.*\` weights in the same shards): a U-Net at ${m.segmenter.resolution} px, channels [${m.segmenter.channels.join(", ")}], classes ${m.segmenter.classes.map((k) => `\`${k}\``).join(", ")}${(m.provenance.config as { segmenter?: { path: string; version: string } } | undefined)?.segmenter ? `, exported on its own as \`${(m.provenance.config as { segmenter: { path: string; version: string } }).segmenter.path}\` (\`${(m.provenance.config as { segmenter: { path: string; version: string } }).segmenter.version}\`; its held-out IoU is in its card)` : ""}.`,
+          `${m.regions.some((r) => r.mask.kind === "semantic") ? "Semantic masks come from the bundled segmenter" : "No region is semantic; the bundled segmenter is the feature network of inversion's projector steps (`POST /v1/models/{model}/invert`)"} (\`segmenter.*\` weights in the same shards): a U-Net at ${m.segmenter.resolution} px, channels [${m.segmenter.channels.join(", ")}], classes ${m.segmenter.classes.map((k) => `\`${k}\``).join(", ")}${(m.provenance.config as { segmenter?: { path: string; version: string } } | undefined)?.segmenter ? `, exported on its own as \`${(m.provenance.config as { segmenter: { path: string; version: string } }).segmenter.path}\` (\`${(m.provenance.config as { segmenter: { path: string; version: string } }).segmenter.version}\`; its held-out IoU is in its card)` : ""}.`,
           "",
         ]
       : []),
