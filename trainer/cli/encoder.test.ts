@@ -33,7 +33,9 @@ describe("npm run encoder", () => {
     const runDir = join(dir, "run");
     const first = await cli("train", "--config", join(dir, "c.json"), "--model", MODEL, "--run", runDir, "--steps", "2").catch((e: { code: number }) => e);
     expect((first as { code: number }).code).toBe(3); // paused: run again to continue
-    await cli("train", "--config", join(dir, "c.json"), "--model", MODEL, "--run", runDir);
+    const second = await cli("train", "--config", join(dir, "c.json"), "--model", MODEL, "--run", runDir);
+    // The progress line shows every field's value (a hyphenated name once printed as "{w-mse}").
+    expect(second.stderr).toMatch(/w-mse \d+\.\d{4} training-face PSNR -?\d+\.\d\d dB/);
     const stored = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
     expect(stored.model).toEqual({ name: "tiny-semantic", version: "v66722c82c80a95a8", path: MODEL });
     const out = join(dir, "enc");

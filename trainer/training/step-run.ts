@@ -70,10 +70,12 @@ export async function runSteps<T extends StepTrainer<K>, K extends string>(o: St
   log(`${runDir}: ${latest ? `resuming at step ${trainer.step}` : "new run"}, ${config.steps} steps, ${o.describe}`);
 
   const interrupt = catchInterrupt(log);
-  const blank = Object.fromEntries(Object.keys(o.show(Object.fromEntries(o.keys.map((k) => [k, 0])) as Record<K, number>)).map((f) => [f, "…"]));
-  const fields = Object.keys(blank)
-    .map((f) => `${f} {${f}}`)
-    .join(" ");
+  // cli-progress fills only word-character tokens: a field "w-mse" is shown as `w-mse {w_mse}`.
+  const token = (f: string) => f.replace(/\W+/g, "_");
+  const tokens = (shown: Record<string, string>) => Object.fromEntries(Object.entries(shown).map(([f, v]) => [token(f), v]));
+  const names = Object.keys(o.show(Object.fromEntries(o.keys.map((k) => [k, 0])) as Record<K, number>));
+  const blank = Object.fromEntries(names.map((f) => [token(f), "…"]));
+  const fields = names.map((f) => `${f} {${token(f)}}`).join(" ");
   const bar = o.quiet
     ? null
     : new cliProgress.SingleBar(
@@ -102,7 +104,7 @@ export async function runSteps<T extends StepTrainer<K>, K extends string>(o: St
       const rate = (count * o.imagesPerStep) / ((performance.now() - t0) / 1000);
       const mean = Object.fromEntries(o.keys.map((k) => [k, sums[k] / count])) as Record<K, number>;
       await appendFile(join(runDir, "metrics.jsonl"), `${JSON.stringify({ step: s, lr: trainer.lrAt(s - 1), ...mean, imgPerSec: rate, time: new Date().toISOString() })}\n`);
-      bar?.update(s, { rate: rate.toFixed(1), ...o.show(mean) });
+      bar?.update(s, { rate: rate.toFixed(1), ...tokens(o.show(mean)) });
       sums = zeros();
       count = 0;
       t0 = performance.now();
