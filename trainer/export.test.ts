@@ -50,5 +50,16 @@ describe("export", () => {
     expect(md).toMatch(/Recall: linked 0\.520, baseline 0\.600 \(target: at least the baseline's \/ 1\.10: missed\)/);
     expect(md).toContain("| linked | 0.850 | 0.750 | 0.900 | 0.520 | 0.100 | 0.050 |");
     expect(md).toMatch(/std ratio ≥ 0\.8 \(met\), pairwise ratio ≥ 0\.7 \(met\), recall ≥ 0\.5 \(met\)/);
+    expect(md).not.toContain("union of masks");
+  });
+
+  it("a semantic region gets a second row, on the union of both images' masks, judged on its own", async () => {
+    const hair = (ratio: number, union: number) => ({ region: "hair", ratio, mseIn: 1, mseOut: ratio, union: { ratio: union, mseIn: 2, mseOut: 2 * union } });
+    const metrics = { linked: { locality: [hair(0.4, 0.1)] }, baseline: { locality: [hair(1.2, 0.8)] } };
+    const packed = await packModel({ name: "t", generator: TINY, regions: TINY_REGIONS, card: { ...TINY_CARD, metrics }, provenance: { trainer: "test" }, values: tinyValues(1), dtype: "int8" });
+    const md = modelCardMarkdown(packed);
+    expect(md).toContain("| hair | 0.400 | 1.200 | 3.0× | missed | 1.00 | met |");
+    expect(md).toContain("| hair (union of masks) | 0.100 | 0.800 | 8.0× | met | 1.00 | met |");
+    expect(md).toMatch(/"union of masks" row takes the pixels in the mask of either image/);
   });
 });

@@ -80,11 +80,15 @@ export async function quantizationPsnr(cfg: GeneratorConfig, values: ParamValues
   return 10 * Math.log10(4 / (se / n));
 }
 
-interface LocalityRow {
-  region: string;
+interface LocalityFigures {
   ratio: number;
   mseIn: number;
   mseOut: number;
+}
+interface LocalityRow extends LocalityFigures {
+  region: string;
+  /** Semantic regions: on the union of the base image's and the edited image's masks. */
+  union?: LocalityFigures;
 }
 interface DiversityJson {
   stdRatio: number;
@@ -149,12 +153,16 @@ function diversitySection(linked: MetricsJson, baseline?: MetricsJson): string[]
 
 /** The model card's comparison with the baseline: locality and edit strength per region, then SWD and recall, with targets. */
 function comparison(linked: MetricsJson, baseline: MetricsJson): string[] {
-  const rows = (linked.locality ?? []).map((l) => {
-    const b = baseline.locality?.find((x) => x.region === l.region);
+  const row = (name: string, l: LocalityFigures, b: LocalityFigures | undefined) => {
     const local = l.ratio <= TARGETS.locality && b !== undefined && b.ratio >= TARGETS.baselineFactor * l.ratio;
     const strength = b ? l.mseIn / b.mseIn : undefined;
-    return `| ${l.region} | ${l.ratio.toFixed(3)} | ${b ? b.ratio.toFixed(3) : "–"} | ${b ? (b.ratio / l.ratio).toFixed(1) : "–"}× | ${verdict(local)} | ${strength === undefined ? "–" : strength.toFixed(2)} | ${verdict(strength !== undefined && strength >= TARGETS.editStrength)} |`;
+    return `| ${name} | ${l.ratio.toFixed(3)} | ${b ? b.ratio.toFixed(3) : "–"} | ${b ? (b.ratio / l.ratio).toFixed(1) : "–"}× | ${verdict(local)} | ${strength === undefined ? "–" : strength.toFixed(2)} | ${verdict(strength !== undefined && strength >= TARGETS.editStrength)} |`;
+  };
+  const rows = (linked.locality ?? []).flatMap((l) => {
+    const b = baseline.locality?.find((x) => x.region === l.region);
+    return [row(l.region, l, b), ...(l.union ? [row(`${l.region} (union of masks)`, l.union, b?.union)] : [])];
   });
+  const semantic = (linked.locality ?? []).some((l) => l.union);
   const swd = linked.swd && baseline.swd ? linked.swd.mean / baseline.swd.mean : undefined;
   const [lr, br] = [targetRecall(linked.diversity), targetRecall(baseline.diversity)];
   return [
@@ -166,6 +174,12 @@ function comparison(linked: MetricsJson, baseline: MetricsJson): string[] {
     "|---|---|---|---|---|---|---|",
     ...rows,
     "",
+    ...(semantic
+      ? [
+          "A semantic region's mask follows each image. Its first row takes the base image's mask, so hair that an edit grows counts as change outside the region; its \"union of masks\" row takes the pixels in the mask of either image compared (what the regularizer's terms use).",
+          "",
+        ]
+      : []),
     swd === undefined
       ? "SWD: not measured for both."
       : `SWD ×10³ (mean over pyramid levels): linked ${linked.swd!.mean.toFixed(2)}, baseline ${baseline.swd!.mean.toFixed(2)}; ratio ${swd.toFixed(3)} (target ≤ ${TARGETS.quality.toFixed(2)}: ${verdict(swd <= TARGETS.quality)}).`,

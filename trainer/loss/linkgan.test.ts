@@ -85,6 +85,49 @@ describe("LinkGAN regularizer", () => {
     expect(partial.lOut.dataSync()[0]).toBeCloseTo(shares[0]!, 4);
   });
 
+  it('a semantic region compares two images on the union of their masks ("union"), or on the unperturbed image\'s mask', () => {
+    const a = tf.tensor2d(rng.normals(TINY.wDim * 16 * 16 * 3), [TINY.wDim, 16 * 16 * 3]);
+    const linear = (ws: tf.Tensor2D) => tf.reshape(tf.matMul(ws, a), [ws.shape[0], 16, 16, 3]) as tf.Tensor4D;
+    // An image-dependent mask: where the red channel is positive (about half of the pixels, a different half per image).
+    const redMask = (img: tf.Tensor4D) => tf.cast(tf.greater(tf.slice(img, [0, 0, 0, 0], [-1, -1, -1, 1]), 0), "float32") as tf.Tensor4D;
+    const region = [{ name: "red", axes: { start: 4, end: 12 }, mask: redMask }];
+    const pIn = p();
+    const pOut = p();
+    const axes = Array.from({ length: TINY.wDim }, (_, i) => (i >= 4 && i < 12 ? 1 : 0));
+    const code = (d: tf.Tensor3D, keep: number[]) => tf.add(w, tf.mul(tf.reshape(d, [n, TINY.wDim]), tf.tensor1d(keep))) as tf.Tensor2D;
+    const x = linear(w).arraySync() as number[][][][];
+    const x1 = linear(code(pIn, axes)).arraySync() as number[][][][];
+    const x2 = linear(code(pOut, axes.map((v) => 1 - v))).arraySync() as number[][][][];
+    /** Mean over images of the wrong side's share of the mean squared change, on mask(x) or mask(x) ∪ mask(other). */
+    const share = (other: number[][][][], union: boolean, wrongInside: boolean) => {
+      let total = 0;
+      for (let j = 0; j < n; j++) {
+        const s = { in: 0, out: 0, nIn: 0, nOut: 0 };
+        for (let r = 0; r < 16; r++) {
+          for (let c = 0; c < 16; c++) {
+            const inside = x[j]![r]![c]![0]! > 0 || (union && other[j]![r]![c]![0]! > 0);
+            const d = [0, 1, 2].reduce((acc, ch) => acc + (other[j]![r]![c]![ch]! - x[j]![r]![c]![ch]!) ** 2, 0) / 3;
+            if (inside) (s.in += d), s.nIn++;
+            else (s.out += d), s.nOut++;
+          }
+        }
+        const i = s.in / s.nIn;
+        const o = s.out / s.nOut;
+        total += wrongInside ? i / (i + o) : o / (o + i);
+      }
+      return total / n;
+    };
+    for (const semanticMasks of ["union", "unperturbed"] as const) {
+      const t = linkganTerms(linear, w, region, pIn, pOut, LinkGanConfig.parse({ form: "ratio", semanticMasks })).perRegion[0]!;
+      const union = semanticMasks === "union";
+      expect(t.lOut.dataSync()[0]).toBeCloseTo(share(x1, union, false), 4);
+      expect(t.lIn.dataSync()[0]).toBeCloseTo(share(x2, union, true), 4);
+    }
+    // The two choices differ on these images (each x1 reddens pixels that x does not).
+    const lOut = (semanticMasks: "union" | "unperturbed") => linkganTerms(linear, w, region, pIn, pOut, LinkGanConfig.parse({ form: "ratio", semanticMasks })).perRegion[0]!.lOut.dataSync()[0]!;
+    expect(Math.abs(lOut("union") - lOut("unperturbed"))).toBeGreaterThan(0.01);
+  });
+
   it("a generator step with links gives finite gradients for every trainable generator weight", () => {
     const dCfg = DiscriminatorConfig.parse({ resolution: 16, channelBase: 64, channelMax: 8, mbstdGroup: 2 });
     const vars = (specs: ReturnType<typeof discriminatorParamSpecs>, values: Map<string, Float32Array>) =>
@@ -153,7 +196,7 @@ describe("LinkGAN regularizer", () => {
     expect(lOut).toBeGreaterThan(0);
   });
 
-  it("a semantic region uses the segmenter's mask of each unperturbed image, with no gradient through the segmenter", () => {
+  it("a semantic region uses the segmenter's mask of each image, with no gradient through the segmenter", () => {
     const segCfg = SegmenterConfig.parse({ resolution: 16, classes: ["other", "blob"], channels: [4, 4] });
     const segmenter = Segmenter.fromValues(segCfg, initParams(segmenterParamSpecs(segCfg), 9));
     const fn = semanticMask(segmenter, "blob");
@@ -165,8 +208,9 @@ describe("LinkGAN regularizer", () => {
     const inside = Array.from(perImage.dataSync()).reduce((a, b) => a + b, 0);
     expect(inside).toBeGreaterThan(0); // both terms are then non-trivial
     expect(inside).toBeLessThan(n * 256);
-    // The same terms as with the per-sample mask given as a tensor.
-    const viaFn = linkganTerms(render, w, [{ name: "s", axes: { start: 0, end: 8 }, mask: fn }], pIn, pOut, cfg).perRegion[0]!;
+    // With the unperturbed image's mask, the same terms as with that mask given as a tensor.
+    const unperturbed = LinkGanConfig.parse({ ...cfg, semanticMasks: "unperturbed" });
+    const viaFn = linkganTerms(render, w, [{ name: "s", axes: { start: 0, end: 8 }, mask: fn }], pIn, pOut, unperturbed).perRegion[0]!;
     const viaTensor = linkganTerms(render, w, [{ name: "s", axes: { start: 0, end: 8 }, mask: perImage }], pIn, pOut, cfg).perRegion[0]!;
     expect(viaFn.lIn.dataSync()[0]).toBeCloseTo(viaTensor.lIn.dataSync()[0]!, 6);
     expect(viaFn.lOut.dataSync()[0]).toBeCloseTo(viaTensor.lOut.dataSync()[0]!, 6);

@@ -23,9 +23,13 @@
  * which at λ = 1 showed as speckles by 8 kimg; holding that side constant instead collapsed every
  * seed to one face within 4 kimg, as the paper's form did (weights/in-progress/README.md).
  *
- * Semantic regions: M_i is the segmenter's mask of the unperturbed image x, per sample, computed
- * without gradient through the segmenter (`semanticMask`), so the region follows each image's hair
- * (say) while the generator alone is trained.
+ * Semantic regions: M_i is the segmenter's mask, per sample, computed without gradient through the
+ * segmenter (`semanticMask`), so the region follows each image's hair (say) while the generator alone
+ * is trained. With `semanticMasks: "union"` (the default) each term takes the union of the masks of
+ * the two images it compares (x and x1 for L_out, x and x2 for L_in): the hair's own axes may then
+ * grow or cut the hair, whose new pixels lie in x1's mask, and the other axes may not do either.
+ * With "unperturbed" both terms take x's mask, so any change of the hair's outline is punished as a
+ * change outside it; on faces64 that made every face bald within 4 kimg (weights/in-progress/README.md).
  */
 import { z } from "zod";
 import { axisMask } from "../../shared/editing/edit.ts";
@@ -55,6 +59,8 @@ export const LinkGanConfig = z
      * the file comment), which does not reward inert axes.
      */
     form: z.enum(["energy", "ratio"]).default("energy"),
+    /** A semantic region's mask per term: "union" of the compared images' masks, or the "unperturbed" image's (see the file comment). */
+    semanticMasks: z.enum(["union", "unperturbed"]).default("union"),
     /**
      * Images of the batch the regularizer uses (the first ones); default all. Each one renders
      * 1 + 2K images on a link step, so fewer cut the step's cost and memory.
@@ -67,7 +73,7 @@ export type LinkGanConfig = z.infer<typeof LinkGanConfig>;
 export interface LinkedRegion {
   name: string;
   axes: AxisRange;
-  /** Binary mask on output pixels: fixed, [1, H, W, 1] (broadcast); or semantic, a function of the unperturbed images x [N, H, W, 3] giving [N, H, W, 1]. */
+  /** Binary mask on output pixels: fixed, [1, H, W, 1] (broadcast); or semantic, a function of images [N, H, W, 3] giving [N, H, W, 1]. */
   mask: tf.Tensor4D | ((x: tf.Tensor4D) => tf.Tensor4D);
 }
 
@@ -138,18 +144,32 @@ export function linkganTerms(
   regions.forEach((r, i) => {
     const x1 = part(1 + i);
     const x2 = part(1 + k + i);
-    const mask = typeof r.mask === "function" ? r.mask(x) : r.mask;
-    const { lIn, lOut } = cfg.form === "ratio" ? ratioTerms(mask, x, x1, x2) : energyTerms(mask, x, x1, x2);
+    const { maskOut, maskIn } = termMasks(r.mask, x, x1, x2, cfg.semanticMasks);
+    const { lIn, lOut } = cfg.form === "ratio" ? ratioTerms(maskOut, maskIn, x, x1, x2) : energyTerms(maskOut, maskIn, x, x1, x2);
     perRegion.push({ name: r.name, lIn, lOut });
     loss = tf.add(loss, tf.add(tf.mul(lIn, cfg.lambdaIn), tf.mul(lOut, cfg.lambdaOut))) as tf.Scalar;
   });
   return { loss, perRegion, perturbed: tf.slice(all, [n, 0, 0, 0], [2 * k * n, h, wd, 3]) as tf.Tensor4D };
 }
 
+/** The masks of L_out and L_in: a fixed mask for both; a semantic one per image, of x alone or of each term's two images. */
+function termMasks(
+  mask: LinkedRegion["mask"],
+  x: tf.Tensor4D,
+  x1: tf.Tensor4D,
+  x2: tf.Tensor4D,
+  semantic: LinkGanConfig["semanticMasks"],
+): { maskOut: tf.Tensor4D; maskIn: tf.Tensor4D } {
+  if (typeof mask !== "function") return { maskOut: mask, maskIn: mask };
+  const base = mask(x);
+  if (semantic === "unperturbed") return { maskOut: base, maskIn: base };
+  return { maskOut: tf.maximum(base, mask(x1)), maskIn: tf.maximum(base, mask(x2)) };
+}
+
 /** The paper's terms: ‖(1 − M) ⊙ (x1 − x)‖² and ‖M ⊙ (x2 − x)‖², averaged over pixels, channels and images. */
-function energyTerms(mask: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.Tensor4D): { lIn: tf.Scalar; lOut: tf.Scalar } {
-  const lOut = tf.mean(tf.square(tf.mul(tf.sub(1, mask), tf.sub(x1, x)))) as tf.Scalar;
-  const lIn = tf.mean(tf.square(tf.mul(mask, tf.sub(x2, x)))) as tf.Scalar;
+function energyTerms(maskOut: tf.Tensor4D, maskIn: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.Tensor4D): { lIn: tf.Scalar; lOut: tf.Scalar } {
+  const lOut = tf.mean(tf.square(tf.mul(tf.sub(1, maskOut), tf.sub(x1, x)))) as tf.Scalar;
+  const lIn = tf.mean(tf.square(tf.mul(maskIn, tf.sub(x2, x)))) as tf.Scalar;
   return { lIn, lOut };
 }
 
@@ -174,20 +194,21 @@ function maskAreas(m: tf.Tensor4D): { areaIn: tf.Tensor1D; areaOut: tf.Tensor1D;
   return { areaIn: col(0), areaOut: col(1), used: col(2) };
 }
 
-/** The wrong-side shares o1/(o1 + i1) and i2/(i2 + o2), averaged over the images whose mask is neither empty nor full. */
-function ratioTerms(mask: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.Tensor4D): { lIn: tf.Scalar; lOut: tf.Scalar } {
+/** The wrong-side shares o1/(o1 + i1) and i2/(i2 + o2), each averaged over the images whose mask is neither empty nor full. */
+function ratioTerms(maskOut: tf.Tensor4D, maskIn: tf.Tensor4D, x: tf.Tensor4D, x1: tf.Tensor4D, x2: tf.Tensor4D): { lIn: tf.Scalar; lOut: tf.Scalar } {
   const [n, h, w] = x.shape;
-  const m = tf.broadcastTo(mask, [n, h, w, 1]) as tf.Tensor4D;
-  const { areaIn, areaOut, used } = maskAreas(m);
-  // Per image: the mean squared change (over pixels and channels) inside and outside the mask.
-  const sides = (d: tf.Tensor4D) => {
+  // Per image: the mean squared change (over pixels and channels) inside and outside the mask, and
+  // whether the image counts (its mask neither empty nor full).
+  const sides = (d: tf.Tensor4D, mask: tf.Tensor4D) => {
+    const m = tf.broadcastTo(mask, [n, h, w, 1]) as tf.Tensor4D;
+    const { areaIn, areaOut, used } = maskAreas(m);
     const sq = tf.sum(tf.square(d), 3, true);
     const inside = tf.div(tf.sum(tf.mul(sq, m), [1, 2, 3]), tf.mul(tf.maximum(areaIn, 1), 3));
     const outside = tf.div(tf.sum(tf.mul(sq, tf.sub(1, m)), [1, 2, 3]), tf.mul(tf.maximum(areaOut, 1), 3));
-    return { inside, outside };
+    return { inside, outside, used };
   };
-  const share = (wrong: tf.Tensor, right: tf.Tensor) => tf.div(tf.sum(tf.mul(tf.div(wrong, tf.add(tf.add(wrong, right), RATIO_EPS)), used)), tf.maximum(tf.sum(used), 1)) as tf.Scalar;
-  const c1 = sides(tf.sub(x1, x));
-  const c2 = sides(tf.sub(x2, x));
-  return { lOut: share(c1.outside, c1.inside), lIn: share(c2.inside, c2.outside) };
+  const share = (wrong: tf.Tensor, right: tf.Tensor, used: tf.Tensor) => tf.div(tf.sum(tf.mul(tf.div(wrong, tf.add(tf.add(wrong, right), RATIO_EPS)), used)), tf.maximum(tf.sum(used), 1)) as tf.Scalar;
+  const c1 = sides(tf.sub(x1, x), maskOut);
+  const c2 = sides(tf.sub(x2, x), maskIn);
+  return { lOut: share(c1.outside, c1.inside, c1.used), lIn: share(c2.inside, c2.outside, c2.used) };
 }

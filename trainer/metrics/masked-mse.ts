@@ -1,7 +1,8 @@
 /**
  * LinkGAN's locality metrics (masked MSE, from LowRankGAN; the LinkGAN paper's Tables 2 and 3), on images in
  * [−1, 1], for each region with mask M (fixed: rasterized once; semantic: the segmenter's mask of
- * each base image, so inside and outside follow that image's hair, say):
+ * each base image, so inside and outside follow that image's hair, say; semantic regions also get
+ * the figures on the union of the base image's and the compared image's masks, `union`):
  *   editing (Table 2):  resample the region's axes  → MSE_i = mean change inside M, MSE_o = outside
  *   leakage (Table 3):  resample every *other* axis → MSE_in_unlinked = mean change inside M;
  *                       MSE_out_linked is the editing MSE_o
@@ -22,6 +23,11 @@ export interface RegionLocality {
   ratio: number;
   /** Table 3: change inside the region when all other axes are resampled. */
   mseInUnlinked: number;
+  /**
+   * Semantic regions only: the same figures with the region taken as the union of the base image's
+   * mask and the compared image's (so hair that an edit grows counts as inside, not as leakage).
+   */
+  union?: Omit<RegionLocality, "region" | "union">;
 }
 
 export interface LocalityOptions {
@@ -86,12 +92,59 @@ export async function measureLocalityOfCodes(
   return m.result();
 }
 
+/** Sums of per-image masked MSEs, over images. */
+interface Sums {
+  inside: number;
+  outside: number;
+  unlinked: number;
+}
+
+/**
+ * Adds one image's masked MSEs: the edit's change inside and outside `editMask`, and the change of
+ * the other axes' resample inside `otherMask` (both masks of length H·W, images H·W·3).
+ */
+function addImage(sum: Sums, x: Float32Array, edited: Float32Array, others: Float32Array, editMask: Uint8Array, otherMask: Uint8Array): void {
+  let si = 0;
+  let so = 0;
+  let su = 0;
+  let ni = 0;
+  let nu = 0;
+  for (let p = 0; p < editMask.length; p++) {
+    for (let c = 0; c < 3; c++) {
+      const k = p * 3 + c;
+      const d = (edited[k]! - x[k]!) ** 2;
+      if (editMask[p]) {
+        si += d;
+        ni++;
+      } else so += d;
+      if (otherMask[p]) {
+        su += (others[k]! - x[k]!) ** 2;
+        nu++;
+      }
+    }
+  }
+  const no = editMask.length * 3 - ni;
+  sum.inside += ni ? si / ni : 0;
+  sum.outside += no ? so / no : 0;
+  sum.unlinked += nu ? su / nu : 0;
+}
+
+function union(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return a.map((v, i) => (v || b[i] ? 1 : 0));
+}
+
+function figures(sum: Sums, samples: number): Omit<RegionLocality, "region" | "union"> {
+  const mseIn = sum.inside / samples;
+  const mseOut = sum.outside / samples;
+  return { mseIn, mseOut, ratio: mseOut / mseIn, mseInUnlinked: sum.unlinked / samples };
+}
+
 /** Accumulates the masked MSEs batch by batch: base codes, their resampling codes, and the base images' noise. */
 function measurer(g: Generator, regions: Region[], segmenter: Segmenter | undefined) {
   const { resolution: res, wDim } = g.config;
   const measured = regions.filter((r) => r.mask.kind !== "semantic" || segmenter);
   const fixedMasks = measured.map((r) => (r.mask.kind === "semantic" ? null : rasterizeMask(r.mask, res).data));
-  const acc = measured.map(() => ({ inside: 0, outside: 0, unlinked: 0 }));
+  const acc = measured.map(() => ({ base: { inside: 0, outside: 0, unlinked: 0 }, union: { inside: 0, outside: 0, unlinked: 0 } }));
   let samples = 0;
   return {
     async add(ws: Float32Array[], wNew: Float32Array[], noise: number[] | "zeros"): Promise<void> {
@@ -100,41 +153,30 @@ function measurer(g: Generator, regions: Region[], segmenter: Segmenter | undefi
       for (const [ri, r] of measured.entries()) {
         const edited = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, [r.axes])), noise);
         const others = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, complement(wDim, r.axes))), noise);
-        const semanticClass = r.mask.kind === "semantic" ? r.mask.class : "";
+        const fixed = fixedMasks[ri];
+        if (fixed) {
+          for (let j = 0; j < ws.length; j++) addImage(acc[ri]!.base, xs[j]!.data, edited[j]!.data, others[j]!.data, fixed, fixed);
+          continue;
+        }
+        const cls = (r.mask as { class: string }).class;
+        const editedLabels = await segmenter!.labels(edited);
+        const otherLabels = await segmenter!.labels(others);
         for (let j = 0; j < ws.length; j++) {
-          const m = fixedMasks[ri] ?? segmenter!.classMask(labels[j]!, semanticClass).data;
-          const x = xs[j]!.data;
-          const e = edited[j]!.data;
-          const o = others[j]!.data;
-          let si = 0;
-          let so = 0;
-          let su = 0;
-          let ni = 0;
-          for (let p = 0; p < res * res; p++) {
-            for (let c = 0; c < 3; c++) {
-              const k = p * 3 + c;
-              const d = (e[k]! - x[k]!) ** 2;
-              if (m[p]) {
-                si += d;
-                su += (o[k]! - x[k]!) ** 2;
-                ni++;
-              } else so += d;
-            }
-          }
-          const no = res * res * 3 - ni;
-          acc[ri]!.inside += ni ? si / ni : 0;
-          acc[ri]!.outside += no ? so / no : 0;
-          acc[ri]!.unlinked += ni ? su / ni : 0;
+          const m = segmenter!.classMask(labels[j]!, cls).data;
+          addImage(acc[ri]!.base, xs[j]!.data, edited[j]!.data, others[j]!.data, m, m);
+          const mEdited = union(m, segmenter!.classMask(editedLabels[j]!, cls).data);
+          const mOthers = union(m, segmenter!.classMask(otherLabels[j]!, cls).data);
+          addImage(acc[ri]!.union, xs[j]!.data, edited[j]!.data, others[j]!.data, mEdited, mOthers);
         }
       }
       samples += ws.length;
     },
     result(): RegionLocality[] {
-      return measured.map((r, i) => {
-        const mseIn = acc[i]!.inside / samples;
-        const mseOut = acc[i]!.outside / samples;
-        return { region: r.name, mseIn, mseOut, ratio: mseOut / mseIn, mseInUnlinked: acc[i]!.unlinked / samples };
-      });
+      return measured.map((r, i) => ({
+        region: r.name,
+        ...figures(acc[i]!.base, samples),
+        ...(r.mask.kind === "semantic" ? { union: figures(acc[i]!.union, samples) } : {}),
+      }));
     },
   };
 }

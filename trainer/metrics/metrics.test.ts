@@ -6,6 +6,7 @@ import { initParams } from "../../shared/generator/params.ts";
 import { SegmenterConfig } from "../../shared/segmenter/config.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
+import { resampleReplace } from "../../shared/editing/edit.ts";
 import { measureLocality, measureLocalityOfCodes } from "./masked-mse.ts";
 import { laplacianPyramid, slicedWasserstein } from "./swd.ts";
 import "../tf-node.ts";
@@ -70,6 +71,49 @@ describe("masked MSE", () => {
     expect(sem!.mseInUnlinked).toBeCloseTo(b!.mseInUnlinked, 10);
     // Without a segmenter, semantic regions are skipped rather than guessed.
     expect((await measureLocality(g, [box, semantic], { samples: 2 })).map((r) => r.region)).toEqual(["box"]);
+    segmenter.dispose();
+    g.dispose();
+  });
+
+  it("a semantic region also reports its figures on the union of the base image's and the compared image's masks", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(1));
+    // Random weights: a segmenter whose "b" class covers a different part of each image.
+    const segCfg = SegmenterConfig.parse({ resolution: TINY.resolution, classes: ["a", "b"], channels: [4, 4] });
+    const segmenter = Segmenter.fromValues(segCfg, initParams(segmenterParamSpecs(segCfg), 5));
+    const axes = { start: 24, end: 32 };
+    const [sem] = await measureLocality(g, [{ name: "sem", axes, mask: { kind: "semantic", class: "b" } }], { samples: 3, batch: 2, segmenter });
+    // Directly: seeds 0–2, resampled from seeds 10⁶ + i, ψ 1, each image's own noise.
+    const seeds = [0, 1, 2];
+    const ws = await g.mapSeeds(seeds, 1);
+    const wNew = await g.mapSeeds(seeds.map((s) => s + 1_000_000), 1);
+    const xs = await g.render(ws, seeds);
+    const edited = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, [axes])), seeds);
+    const others = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, [{ start: 0, end: 24 }])), seeds);
+    const masks = async (imgs: typeof xs) => (await segmenter.masks(imgs, "b")).map((m) => m.data);
+    const [mx, me, mo] = [await masks(xs), await masks(edited), await masks(others)];
+    const mean = (a: Float32Array, b: Float32Array, keep: (p: number) => boolean) => {
+      let s = 0;
+      let c = 0;
+      for (let k = 0; k < a.length; k++) if (keep(Math.floor(k / 3))) (s += (a[k]! - b[k]!) ** 2), c++;
+      return c ? s / c : 0;
+    };
+    let inside = 0;
+    let outside = 0;
+    let unlinked = 0;
+    let grown = 0;
+    for (let j = 0; j < 3; j++) {
+      const inEdit = (p: number) => mx[j]![p] === 1 || me[j]![p] === 1;
+      const inOther = (p: number) => mx[j]![p] === 1 || mo[j]![p] === 1;
+      inside += mean(edited[j]!.data, xs[j]!.data, inEdit);
+      outside += mean(edited[j]!.data, xs[j]!.data, (p) => !inEdit(p));
+      unlinked += mean(others[j]!.data, xs[j]!.data, inOther);
+      grown += me[j]!.reduce((n, v, p) => n + (v && !mx[j]![p] ? 1 : 0), 0);
+    }
+    expect(grown).toBeGreaterThan(0); // the union differs from the base image's mask here
+    expect(sem!.union!.mseIn).toBeCloseTo(inside / 3, 6);
+    expect(sem!.union!.mseOut).toBeCloseTo(outside / 3, 6);
+    expect(sem!.union!.mseInUnlinked).toBeCloseTo(unlinked / 3, 6);
+    expect(sem!.union!.mseIn).not.toBeCloseTo(sem!.mseIn, 6);
     segmenter.dispose();
     g.dispose();
   });
