@@ -107,8 +107,13 @@ describe("LinkGAN regularizer", () => {
           for (let c = 0; c < 16; c++) {
             const inside = x[j]![r]![c]![0]! > 0 || (union && other[j]![r]![c]![0]! > 0);
             const d = [0, 1, 2].reduce((acc, ch) => acc + (other[j]![r]![c]![ch]! - x[j]![r]![c]![ch]!) ** 2, 0) / 3;
-            if (inside) (s.in += d), s.nIn++;
-            else (s.out += d), s.nOut++;
+            if (inside) {
+              s.in += d;
+              s.nIn++;
+            } else {
+              s.out += d;
+              s.nOut++;
+            }
           }
         }
         const i = s.in / s.nIn;

@@ -94,7 +94,11 @@ describe("masked MSE", () => {
     const mean = (a: Float32Array, b: Float32Array, keep: (p: number) => boolean) => {
       let s = 0;
       let c = 0;
-      for (let k = 0; k < a.length; k++) if (keep(Math.floor(k / 3))) (s += (a[k]! - b[k]!) ** 2), c++;
+      for (let k = 0; k < a.length; k++) {
+        if (!keep(Math.floor(k / 3))) continue;
+        s += (a[k]! - b[k]!) ** 2;
+        c++;
+      }
       return c ? s / c : 0;
     };
     let inside = 0;
