@@ -42,9 +42,17 @@ const trainCli = command({
     model: { value: "DIR", help: "the generator model folder to invert", type: str(), defaultText: "the config's model.path" },
     run: { value: "DIR", help: "run folder (created, or resumed if it has checkpoints)", type: str(), required: true },
     steps: { value: "N", help: "train at most N steps now, then save and exit (resume later)", type: int(1) },
+    compact: {
+      value: "DIR",
+      help: "also keep a compact checkpoint (float16, under half the bytes) and the run's summary in DIR (commit it, e.g. weights/in-progress/NAME); resumes from it when the run folder has no checkpoint (a fresh checkout)",
+      type: str(),
+    },
     backend: backendFlag,
   },
-  examples: ["npm run encoder -- train --config trainer/configs/faces64-encoder.json --model weights/faces64 --run runs/faces64-encoder"],
+  examples: [
+    "npm run encoder -- train --config trainer/configs/faces64-encoder.json --model weights/faces64 --run runs/faces64-encoder",
+    "npm run encoder -- train --config trainer/configs/faces64-encoder.json --model weights/faces64 --run runs/faces64-encoder --compact weights/in-progress/faces64-encoder",
+  ],
 });
 const exportCli = command({
   run: "npm run encoder -- export",
@@ -156,7 +164,7 @@ if (which === "train") {
   const preview: FloatImage[] = previewIdx.map((_, i) => ({ width: res, height: res, data: flat.slice(i * res * res * 3, (i + 1) * res * res * 3) }));
   await mkdir(f.run, { recursive: true });
   await appendFile(join(f.run, "sessions.jsonl"), `${JSON.stringify({ started: new Date().toISOString(), backend: backend.name, steps: f.steps ?? null })}\n`);
-  const { finished } = await runEncoderTraining({ runDir: f.run, config, generator: model.generator, data: data.train, featureNet, preview, ...(f.steps ? { maxSteps: f.steps } : {}) }).catch((e: Error) => fail(cmd, e.message));
+  const { finished } = await runEncoderTraining({ runDir: f.run, config, generator: model.generator, data: data.train, featureNet, preview, ...(f.steps ? { maxSteps: f.steps } : {}), ...(f.compact ? { compactDir: f.compact } : {}) }).catch((e: Error) => fail(cmd, e.message));
   process.exit(finished ? 0 : 3);
 }
 

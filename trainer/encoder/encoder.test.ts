@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,5 +109,39 @@ describe("encoder training", () => {
     await expect(runEncoderTraining({ ...common, config: { ...config, lr: 0.01 }, runDir: join(dir, "b") })).rejects.toThrow(/holds a different config/);
     a.trainer.dispose();
     b.trainer.dispose();
+  });
+
+  it("resumes from its compact folder when the run folder is gone (a fresh checkout), close to an uninterrupted run", async () => {
+    const config = EncoderTrainConfig.parse({ ...base, steps: 6, logEvery: 1 });
+    const net = await openFeatureNet(model);
+    const dir = await tempDir();
+    const compactDir = join(dir, "in-progress");
+    const preview = (await data.all.batch(data.heldOut)).slice(0, 16 * 16 * 3);
+    const common = { config, generator: model.generator, data: data.train, featureNet: net, quiet: true, preview: [{ width: 16, height: 16, data: preview }] };
+    const first = await runEncoderTraining({ ...common, runDir: join(dir, "a"), maxSteps: 3, compactDir });
+    first.trainer.dispose();
+    expect((await readdir(compactDir)).sort()).toEqual(["checkpoint", "config.json", "metrics.jsonl", "reconstructions.png"]);
+    const full = (await stat(join(dir, "a", "checkpoints", "step-000000003", "tensors.bin"))).size;
+    expect((await stat(join(compactDir, "checkpoint", "tensors.bin"))).size).toBeLessThan(full * 0.45);
+    await rm(join(dir, "a"), { recursive: true });
+    const resumed = await runEncoderTraining({ ...common, runDir: join(dir, "a"), compactDir });
+    expect(resumed.trainer.step).toBe(6);
+    const rows = (await readFile(join(dir, "a", "metrics.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    const straight = await runEncoderTraining({ ...common, runDir: join(dir, "b") });
+    const [x, y] = [await resumed.trainer.values(), await straight.trainer.values()];
+    // float16 weights and Adam moments, log8 second moments: each tensor within 1% of its own scale.
+    for (const [name, v] of x) {
+      const w = y.get(name)!;
+      let diff = 0;
+      let scale = 1e-3;
+      for (let i = 0; i < v.length; i++) {
+        diff = Math.max(diff, Math.abs(v[i]! - w[i]!));
+        scale = Math.max(scale, Math.abs(w[i]!));
+      }
+      expect(diff, name).toBeLessThan(0.01 * scale);
+    }
+    resumed.trainer.dispose();
+    straight.trainer.dispose();
   });
 });

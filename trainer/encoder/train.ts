@@ -24,6 +24,7 @@ import { Prng, type PrngState, latentFromSeed } from "../../shared/random/prng.t
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "../training/adam.ts";
 import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { compactEncoding } from "../training/compact.ts";
 import { type DataOrder, nextIndices } from "../training/data-order.ts";
 import { runSteps } from "../training/step-run.ts";
 import { gridPng } from "../training/samples.ts";
@@ -96,11 +97,12 @@ export class EncoderTrainer {
     return t;
   }
 
-  async save(dir: string): Promise<void> {
+  /** A checkpoint; `compact`: float16 weights and moments, log8 second moments (trainer/training/compact.ts). */
+  async save(dir: string, opts: { compact?: boolean } = {}): Promise<void> {
     const tensors = new Map<string, TensorData>();
     for (const [k, v] of Object.entries(this.params)) tensors.set(`E/${k}`, { shape: v.shape, data: (await v.data()) as Float32Array });
     for (const [k, v] of await this.opt.state("opt/")) tensors.set(k, v);
-    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors);
+    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors, opts.compact ? compactEncoding : undefined);
   }
 
   async values(): Promise<ParamValues> {
@@ -199,6 +201,8 @@ export function runEncoderTraining(opts: {
   /** Held-out images shown (with their reconstructions) in reconstructions.png at every checkpoint. */
   preview?: FloatImage[];
   maxSteps?: number;
+  /** The committed copy of the run (compact checkpoint, config, metrics, reconstructions.png); see trainer/training/compact.ts. */
+  compactDir?: string;
   quiet?: boolean;
 }): Promise<{ trainer: EncoderTrainer; finished: boolean }> {
   const { runDir, config } = opts;
@@ -218,6 +222,7 @@ export function runEncoderTraining(opts: {
       e.dispose();
     },
     maxSteps: opts.maxSteps,
+    ...(opts.compactDir ? { compactDir: opts.compactDir, summaryFiles: ["reconstructions.png"] } : {}),
     quiet: opts.quiet,
   });
 }

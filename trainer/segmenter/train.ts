@@ -6,6 +6,7 @@ import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { tf } from "../tf-node.ts";
 import { Adam } from "../training/adam.ts";
 import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { compactEncoding } from "../training/compact.ts";
 import { type DataOrder, nextIndices } from "../training/data-order.ts";
 import { runSteps } from "../training/step-run.ts";
 import type { SegmenterTrainConfig } from "./config.ts";
@@ -51,11 +52,12 @@ export class SegmenterTrainer {
     return t;
   }
 
-  async save(dir: string): Promise<void> {
+  /** A checkpoint; `compact`: float16 weights and moments, log8 second moments (trainer/training/compact.ts). */
+  async save(dir: string, opts: { compact?: boolean } = {}): Promise<void> {
     const tensors = new Map<string, TensorData>();
     for (const [k, v] of Object.entries(this.params)) tensors.set(`S/${k}`, { shape: v.shape, data: (await v.data()) as Float32Array });
     for (const [k, v] of await this.opt.state("opt/")) tensors.set(k, v);
-    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors);
+    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors, opts.compact ? compactEncoding : undefined);
   }
 
   async values(): Promise<ParamValues> {

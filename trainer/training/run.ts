@@ -13,7 +13,7 @@
  * of the bytes) with the run's summary (config.json, metrics.jsonl, curves.png, latest.png); commit
  * that folder, and the same command on a fresh checkout resumes from it.
  */
-import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import sharp from "sharp";
@@ -22,6 +22,7 @@ import { formatTime } from "../cli/format-time.ts";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
 import type { ParamValues } from "../../shared/generator/params.ts";
 import { listCheckpoints } from "./checkpoint.ts";
+import { mirrorToCompact, resumeFromCompact } from "./compact.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema } from "./config.ts";
 import { curvesSvg } from "./curves.ts";
 import { catchInterrupt } from "./interrupt.ts";
@@ -70,14 +71,9 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
   }
 
   let ckpts = await listCheckpoints(runDir);
-  const compactCkpt = opts.compactDir ? join(opts.compactDir, "checkpoint") : undefined;
-  const hasCompact = compactCkpt ? await stat(join(compactCkpt, "state.json")).then(() => true, () => false) : false;
-  if (!ckpts.length && hasCompact && compactCkpt && opts.compactDir) {
-    // A fresh checkout: the run continues from its committed compact checkpoint and summary.
-    ckpts = [compactCkpt];
-    const metrics = join(opts.compactDir, "metrics.jsonl");
-    if (!(await stat(join(runDir, "metrics.jsonl")).then(() => true, () => false)) && (await stat(metrics).then(() => true, () => false))) await copyFile(metrics, join(runDir, "metrics.jsonl"));
-  }
+  // A fresh checkout: the run continues from its committed compact checkpoint and summary.
+  const fromCompact = !ckpts.length && opts.compactDir ? await resumeFromCompact(runDir, opts.compactDir) : undefined;
+  if (fromCompact) ckpts = [fromCompact];
   const segmenter = config.segmenter ? (await openPinnedSegmenter(config.segmenter)).segmenter : undefined;
   const trainer = ckpts.length
     ? await Trainer.resume(ckpts.at(-1)!, config, opts.data, { ...(segmenter ? { segmenter } : {}) })
@@ -88,7 +84,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
         : Trainer.create(config, opts.data, segmenter);
   const totalSteps = Math.ceil((config.totalKimg * 1000) / config.batch);
   const log = (s: string) => opts.quiet || process.stderr.write(`${s}\n`);
-  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}${ckpts[0] === compactCkpt ? ` from the compact checkpoint in ${opts.compactDir}` : ""}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : opts.fineTuneFromWeights ? "fine-tuning from a published generator" : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
+  log(`${runDir}: ${ckpts.length ? `resuming at step ${trainer.step}${fromCompact ? ` from the compact checkpoint in ${opts.compactDir}` : ""}` : opts.fineTuneFrom ? `fine-tuning from ${opts.fineTuneFrom}` : opts.fineTuneFromWeights ? "fine-tuning from a published generator" : "new run"}, ${totalSteps} steps (${config.totalKimg} kimg), batch ${config.batch}, links ${config.links}`);
 
   const interrupt = catchInterrupt(log);
 
@@ -104,11 +100,7 @@ export async function runTraining(opts: RunOptions): Promise<{ trainer: Trainer;
     await trainer.save(join(runDir, "checkpoints", `step-${pad(trainer.step)}`));
     const all = await listCheckpoints(runDir);
     for (const old of all.slice(0, Math.max(0, all.length - (opts.keepCheckpoints ?? 3)))) await rm(old, { recursive: true, force: true });
-    if (opts.compactDir && compactCkpt) {
-      await mkdir(opts.compactDir, { recursive: true });
-      await trainer.save(compactCkpt, { compact: true });
-      for (const f of ["config.json", "metrics.jsonl", "curves.png", "sessions.jsonl"]) await copyFile(join(runDir, f), join(opts.compactDir, f)).catch(() => {});
-    }
+    if (opts.compactDir) await mirrorToCompact(runDir, opts.compactDir, (dir) => trainer.save(dir, { compact: true }), ["config.json", "metrics.jsonl", "curves.png", "sessions.jsonl"]);
   };
   let reals: Float32Array[] | undefined;
   /** Diversity of the EMA generator against the data (pixel spread; precision/recall with a segmenter). */

@@ -4,6 +4,7 @@ import cliProgress from "cli-progress";
 import { canonicalJson } from "../../shared/weights/content-id.ts";
 import { formatTime } from "../cli/format-time.ts";
 import { listCheckpoints } from "./checkpoint.ts";
+import { mirrorToCompact, resumeFromCompact } from "./compact.ts";
 import { catchInterrupt } from "./interrupt.ts";
 
 /**
@@ -11,7 +12,7 @@ import { catchInterrupt } from "./interrupt.ts";
  * the GAN has its own, with phases: run.ts): config.json pinned on the first run and checked on
  * every resume, the newest checkpoint resumed, a progress bar with rate and ETA, a metrics.jsonl
  * row of means every `logEvery` steps, a checkpoint every `checkpointEvery` (the newest two kept)
- * and on Ctrl-C, and a last one at the end.
+ * and on Ctrl-C, and a last one at the end; with `compactDir`, a committed copy (compact.ts).
  */
 
 /** What a network trainer gives the loop. */
@@ -19,7 +20,8 @@ export interface StepTrainer<K extends string> {
   step: number;
   lrAt(step: number): number;
   trainStep(): Promise<Record<K, number>>;
-  save(dir: string): Promise<void>;
+  /** `compact`: the committed form (compact.ts); otherwise exact float32. */
+  save(dir: string, opts?: { compact?: boolean }): Promise<void>;
 }
 
 export interface StepRun<T extends StepTrainer<K>, K extends string> {
@@ -40,6 +42,13 @@ export interface StepRun<T extends StepTrainer<K>, K extends string> {
   show: (mean: Record<K, number>) => Record<string, string>;
   /** After every checkpoint (e.g. a picture of the network's progress). */
   afterSave?: (trainer: T) => Promise<void>;
+  /**
+   * Mirror every checkpoint here in compact form (checkpoint/) with config.json, metrics.jsonl and
+   * `summaryFiles`, and resume from it when the run folder has no checkpoint (a fresh checkout).
+   */
+  compactDir?: string;
+  /** Files of the run folder also copied into `compactDir` (e.g. a picture written by `afterSave`). */
+  summaryFiles?: readonly string[];
   /** Train at most this many steps now (a resumable piece). */
   maxSteps?: number;
   quiet?: boolean;
@@ -64,10 +73,12 @@ export async function runSteps<T extends StepTrainer<K>, K extends string>(o: St
     throw new Error(`${cfgPath} holds a different config; use a new run folder, or pass the run's own config.json`);
   }
   if (existing === null) await writeFile(cfgPath, `${JSON.stringify(config, null, 2)}\n`);
-  const latest = (await listCheckpoints(runDir)).at(-1);
+  const own = (await listCheckpoints(runDir)).at(-1);
+  const fromCompact = !own && o.compactDir ? await resumeFromCompact(runDir, o.compactDir) : undefined;
+  const latest = own ?? fromCompact;
   const trainer = await o.open(latest);
   const log = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
-  log(`${runDir}: ${latest ? `resuming at step ${trainer.step}` : "new run"}, ${config.steps} steps, ${o.describe}`);
+  log(`${runDir}: ${latest ? `resuming at step ${trainer.step}${fromCompact ? ` from the compact checkpoint in ${o.compactDir}` : ""}` : "new run"}, ${config.steps} steps, ${o.describe}`);
 
   const interrupt = catchInterrupt(log);
   // cli-progress fills only word-character tokens: a field "w-mse" is shown as `w-mse {w_mse}`.
@@ -88,6 +99,7 @@ export async function runSteps<T extends StepTrainer<K>, K extends string>(o: St
     const all = await listCheckpoints(runDir);
     for (const old of all.slice(0, Math.max(0, all.length - 2))) await rm(old, { recursive: true, force: true });
     await o.afterSave?.(trainer);
+    if (o.compactDir) await mirrorToCompact(runDir, o.compactDir, (dir) => trainer.save(dir, { compact: true }), ["config.json", "metrics.jsonl", ...(o.summaryFiles ?? [])]);
   };
   const zeros = () => Object.fromEntries(o.keys.map((k) => [k, 0])) as Record<K, number>;
   let sums = zeros();

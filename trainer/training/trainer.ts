@@ -15,7 +15,8 @@ import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/d
 import { Augmenter } from "../augment/diffaugment.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "./adam.ts";
-import { type TensorData, type TensorEncoding, configHash, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { compactEncoding } from "./compact.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema, r1GammaOf } from "./config.ts";
 import { type DataOrder, nextIndices } from "./data-order.ts";
 
@@ -143,8 +144,7 @@ export class Trainer {
       tensors.set(k, v);
     }
     const meta = { step: this.step, kimg: this.kimg, plMean: this.plMean, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, augment: this.augmenter.state(), config: this.config, configHash: await configHash(this.config) };
-    const compact = (name: string): TensorEncoding => (/^opt[GD]\/v\//.test(name) ? "log8" : /^opt[GD]\/t$/.test(name) ? "f32" : "f16");
-    await saveCheckpoint(dir, meta, tensors, opts.compact ? compact : undefined);
+    await saveCheckpoint(dir, meta, tensors, opts.compact ? compactEncoding : undefined);
   }
 
   /** The augmentation probability now (fixed, or adapted by ADA). */
