@@ -15,7 +15,7 @@ import type { ModelCard } from "../shared/weights/manifest.ts";
 import { writeModelDir } from "../shared/weights/file-source.ts";
 import { type PackedModel, packModel } from "../shared/weights/pack.ts";
 import type { WeightDtype } from "../shared/weights/quantize.ts";
-import { PICTURES, writeModelPictures } from "./pictures.ts";
+import { PICTURES, PICTURE_TEXT, writeModelPictures } from "./pictures.ts";
 import type { TrainConfig } from "./training/config.ts";
 
 export interface ExportInput {
@@ -215,13 +215,13 @@ export function modelCardMarkdown(p: PackedModel): string {
       : []),
     "## Pictures",
     "",
-    `![Seeds 0–15 at ψ 1](${PICTURES.seeds})`,
+    `![${PICTURE_TEXT.seedsAlt}](${PICTURES.seeds})`,
     "",
-    "Seeds 0–15 at ψ 1 (no truncation).",
+    PICTURE_TEXT.seeds,
     "",
-    `![Seeds 0–3, each region resampled, raw and composited, with the change as a heat map](${PICTURES.edits})`,
+    `![${PICTURE_TEXT.editsAlt}](${PICTURES.edits})`,
     "",
-    "Seeds 0–3 (rows), each linked region resampled with resample seed 1000 + seed: first the model's raw output, then composited through the region's feathered mask (the API's default). Under each edit, its change from the base image (white: none; yellow, red, black: up to 64/255 in a channel), with the region's mask outlined in blue. `npm run pictures -- --model DIR` renders both again.",
+    `${PICTURE_TEXT.edits} \`npm run pictures -- --model DIR\` renders both again.`,
     "",
     ...(c.intendedUse ? ["## Intended use", "", c.intendedUse, ""] : []),
     ...(c.limitations ? ["## Limitations", "", c.limitations, ""] : []),

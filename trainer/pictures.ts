@@ -31,6 +31,16 @@ const GAP = 4;
 const FULL_CHANGE = 64;
 const SEEDS = 16;
 const EDIT_SEEDS = [0, 1, 2, 3];
+/** Each edit's resample seed is this plus its base seed. */
+const RESAMPLE_SEED_OFFSET = 1000;
+
+/** What the pictures show, in the words of the model card (its alt texts and captions). */
+export const PICTURE_TEXT = {
+  seedsAlt: `Seeds 0–${SEEDS - 1} at ψ 1`,
+  seeds: `Seeds 0–${SEEDS - 1} at ψ 1 (no truncation).`,
+  editsAlt: `Seeds ${EDIT_SEEDS[0]}–${EDIT_SEEDS.at(-1)}, each region resampled, raw and composited, with the change as a heat map`,
+  edits: `Seeds ${EDIT_SEEDS[0]}–${EDIT_SEEDS.at(-1)} (rows), each linked region resampled with resample seed ${RESAMPLE_SEED_OFFSET} + seed: first the model's raw output, then composited through the region's feathered mask (the API's default). Under each edit, its change from the base image (white: none; yellow, red, black: up to ${FULL_CHANGE}/255 in a channel), with the region's mask outlined in blue.`,
+} as const;
 
 /** Writes seeds.png and edits.png of the model in `dir` into `out` (default: the model folder); returns their paths. */
 export async function writeModelPictures(dir: string, out = dir): Promise<{ seeds: string; edits: string }> {
@@ -79,7 +89,7 @@ export async function writeModelPictures(dir: string, out = dir): Promise<{ seed
     for (const [k, r] of regions.entries()) {
       const target = await editTarget({ name: manifest.name, resolution: res, regions }, [r.name], undefined, localMasks(model, renders, base));
       for (const [side, composite] of [false, true].entries()) {
-        const req = normalizeRequest({ seed, truncation: 1, regions: [r.name], resampleSeed: 1000 + seed, composite }, true);
+        const req = normalizeRequest({ seed, truncation: 1, regions: [r.name], resampleSeed: RESAMPLE_SEED_OFFSET + seed, composite }, true);
         const [edit] = (await renderEdit(model, renders, base, req, target, 1)).images as [Uint8Array];
         const left = (1 + side * regions.length + k) * step;
         editLayers.push({ input: await png(edit), left, top }, { input: await png(heat(rgba, edit, target.mask)), left, top: top + step });
