@@ -49,9 +49,10 @@ describe("npm run checkpoint-diversity", () => {
     const { stdout } = await script("--config", join(dir, "config.json"), "--checkpoints", join(dir, "ckpt"), "--images", "8", "--out", join(dir, "rows.jsonl"));
     const row = stdout.split("\n").find((l) => l.startsWith(`| ${join(dir, "ckpt")} |`));
     expect(row).toBeDefined();
-    const figures = row!.split("|").slice(4, 10).map(Number);
-    expect(figures).toHaveLength(6);
-    for (const v of figures.slice(2)) expect(v >= 0 && v <= 1).toBe(true); // precision and recall
+    const figures = row!.split("|").slice(4, 11).map(Number);
+    expect(figures).toHaveLength(7);
+    for (const v of figures.slice(2, 6)) expect(v >= 0 && v <= 1).toBe(true); // precision and recall
+    expect(figures[6]).toBeGreaterThan(0); // SWD: random weights render noise, not faces
     expect(figures[0]).toBeGreaterThan(0); // random weights still vary with the seed
     expect(JSON.parse(await readFile(join(dir, "rows.jsonl"), "utf8"))).toMatchObject({ step: 0, images: 8 });
 

@@ -1,8 +1,8 @@
 /**
  * npm run checkpoint-diversity -- --config runs/faces64-pretrain-ada/config.json --checkpoints CKPT,CKPT,… [--images 1000] [--out rows.jsonl]
  *
- * The diversity figures of `npm run metrics` (pixel-spread ratios, part-layout and bottleneck
- * precision/recall) for the EMA generator of training checkpoints, against the run's dataset with
+ * The diversity and quality figures of `npm run metrics` (pixel-spread ratios, part-layout and
+ * bottleneck precision/recall, SWD) for the EMA generator of training checkpoints, against the run's dataset with
  * the run's segmenter, at more images than the run's periodic rows (256): how a figure moved over a
  * run. A checkpoint is a folder with state.json (a run's checkpoints/step-N, or a compact
  * checkpoint; an older committed one comes back with
@@ -15,6 +15,7 @@ import { command, fail, int, list, readJson, str } from "../trainer/cli/args.ts"
 import { openDataset } from "../trainer/data/open.ts";
 import { measureDiversity } from "../trainer/metrics/diversity.ts";
 import { generatedImages, realImages } from "../trainer/metrics/image-sets.ts";
+import { slicedWasserstein } from "../trainer/metrics/swd.ts";
 import { openPinnedSegmenter } from "../trainer/segmenter/open.ts";
 import { loadCheckpoint } from "../trainer/training/checkpoint.ts";
 import { TrainConfig } from "../trainer/training/config.ts";
@@ -41,19 +42,21 @@ const res = config.generator.resolution;
 const data = await openDataset(config.dataset ?? fail(cmd, `${f.config}: names no dataset to compare against`), res);
 const { segmenter } = await openPinnedSegmenter(config.segmenter).catch((e: Error) => fail(cmd, `segmenter: ${e.message}`));
 const real = await realImages(data, f.images);
-console.log(`| checkpoint | step | kimg | std ratio | pairwise ratio | layout precision | layout recall | bottleneck precision | bottleneck recall |`);
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log(`| checkpoint | step | kimg | std ratio | pairwise ratio | layout precision | layout recall | bottleneck precision | bottleneck recall | SWD ×10³ |`);
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const dir of f.checkpoints) {
   const { meta, tensors } = await loadCheckpoint(dir).catch((e: Error) => fail(cmd, e.message));
   const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
   if (!values.size) fail(cmd, `${dir}: holds no EMA generator (Gema/…): not a GAN training checkpoint`);
   const g = Generator.fromValues(config.generator, values);
-  const d = await measureDiversity(real, await generatedImages(g, f.images), res, segmenter);
+  const fake = await generatedImages(g, f.images);
   g.dispose();
+  const d = await measureDiversity(real, fake, res, segmenter);
+  const swd = slicedWasserstein(real, fake, res).mean;
   const lpr = d.layoutPrecisionRecall!;
   const pr = d.precisionRecall!;
-  const row = { checkpoint: dir, step: meta.step as number, kimg: meta.kimg as number, images: d.images, stdRatio: d.stdRatio, pairwiseRatio: d.pairwiseRatio, layoutPrecision: lpr.precision, layoutRecall: lpr.recall, precision: pr.precision, recall: pr.recall };
-  console.log(`| ${dir} | ${row.step} | ${row.kimg.toFixed(1)} | ${row.stdRatio.toFixed(3)} | ${row.pairwiseRatio.toFixed(3)} | ${row.layoutPrecision.toFixed(3)} | ${row.layoutRecall.toFixed(3)} | ${row.precision.toFixed(3)} | ${row.recall.toFixed(3)} |`);
+  const row = { checkpoint: dir, step: meta.step as number, kimg: meta.kimg as number, images: d.images, stdRatio: d.stdRatio, pairwiseRatio: d.pairwiseRatio, layoutPrecision: lpr.precision, layoutRecall: lpr.recall, precision: pr.precision, recall: pr.recall, swd };
+  console.log(`| ${dir} | ${row.step} | ${row.kimg.toFixed(1)} | ${row.stdRatio.toFixed(3)} | ${row.pairwiseRatio.toFixed(3)} | ${row.layoutPrecision.toFixed(3)} | ${row.layoutRecall.toFixed(3)} | ${row.precision.toFixed(3)} | ${row.recall.toFixed(3)} | ${swd.toFixed(2)} |`);
   if (f.out) await appendFile(f.out, `${JSON.stringify(row)}\n`);
 }
 segmenter.dispose();
