@@ -33,6 +33,21 @@ describe("LinkGAN regularizer", () => {
     expect(empty.lOut.dataSync()[0]).toBeGreaterThan(0);
   });
 
+  it("weighs a region by its own λ1/λ2 where the config names it, by the global ones elsewhere", () => {
+    const half = tf.concat([tf.ones([1, 8, 16, 1]), tf.zeros([1, 8, 16, 1])], 1) as tf.Tensor4D;
+    const two = [
+      { name: "a", axes: { start: 0, end: 4 }, mask: half },
+      { name: "b", axes: { start: 4, end: 8 }, mask: half },
+    ];
+    const [pIn, pOut] = [tf.concat([p(), p()], 0) as tf.Tensor3D, tf.concat([p(), p()], 0) as tf.Tensor3D];
+    const plain = linkganTerms(render, w, two, pIn, pOut, LinkGanConfig.parse({ lambdaIn: 2, lambdaOut: 5 }));
+    const own = linkganTerms(render, w, two, pIn, pOut, LinkGanConfig.parse({ lambdaIn: 2, lambdaOut: 5, regions: { b: { lambdaIn: 0 } } }));
+    const [a, b] = plain.perRegion.map((r) => ({ lIn: r.lIn.dataSync()[0]!, lOut: r.lOut.dataSync()[0]! })) as [{ lIn: number; lOut: number }, { lIn: number; lOut: number }];
+    expect(b.lIn).toBeGreaterThan(0);
+    expect(plain.loss.dataSync()[0]).toBeCloseTo(2 * a.lIn + 5 * a.lOut + 2 * b.lIn + 5 * b.lOut, 5);
+    expect(own.loss.dataSync()[0]).toBeCloseTo(2 * a.lIn + 5 * a.lOut + 5 * b.lOut, 5);
+  });
+
   it("equals the masked mean squared differences computed directly", () => {
     const half = tf.concat([tf.ones([1, 8, 16, 1]), tf.zeros([1, 8, 16, 1])], 1) as tf.Tensor4D;
     const pIn = p();

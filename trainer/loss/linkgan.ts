@@ -6,7 +6,7 @@
  *   x2 = G(w + α·p′ ⊙ (1 − m_i))   perturb every other axis
  *   L_out = ‖(1 − M_i) ⊙ (x1 − x)‖²   the linked axes must not change pixels outside the region
  *   L_in  = ‖M_i ⊙ (x2 − x)‖²         the other axes must not change pixels inside it
- *   L_reg = Σ_i (λ1·L_in + λ2·L_out)
+ *   L_reg = Σ_i (λ1·L_in + λ2·L_out)     (λ1, λ2 global, or per region: `regions`)
  * All images share the noise maps, so only w differs. Squared norms are averaged over pixels and
  * channels (‖·‖²/(H·W·3)) and over the batch, so λ does not depend on resolution (the paper gives no
  * normalisation). The perturbed images are returned for the discriminator to see as fakes.
@@ -61,6 +61,14 @@ export const LinkGanConfig = z
     form: z.enum(["energy", "ratio"]).default("energy"),
     /** A semantic region's mask per term: "union" of the compared images' masks, or the "unperturbed" image's (see the file comment). */
     semanticMasks: z.enum(["union", "unperturbed"]).default("union"),
+    /**
+     * λ1 and λ2 of single regions, by region name, in place of the global ones: e.g.
+     * `{ "hair": { "lambdaIn": 0 } }` keeps the hair's edits local without asking every other axis
+     * to leave the hair alone.
+     */
+    regions: z
+      .record(z.string(), z.object({ lambdaIn: z.number().min(0).optional(), lambdaOut: z.number().min(0).optional() }).strict())
+      .optional(),
     /**
      * Images of the batch the regularizer uses (the first ones); default all. Each one renders
      * 1 + 2K images on a link step, so fewer cut the step's cost and memory.
@@ -147,7 +155,8 @@ export function linkganTerms(
     const { maskOut, maskIn } = termMasks(r.mask, x, x1, x2, cfg.semanticMasks);
     const { lIn, lOut } = cfg.form === "ratio" ? ratioTerms(maskOut, maskIn, x, x1, x2) : energyTerms(maskOut, maskIn, x, x1, x2);
     perRegion.push({ name: r.name, lIn, lOut });
-    loss = tf.add(loss, tf.add(tf.mul(lIn, cfg.lambdaIn), tf.mul(lOut, cfg.lambdaOut))) as tf.Scalar;
+    const own = cfg.regions?.[r.name];
+    loss = tf.add(loss, tf.add(tf.mul(lIn, own?.lambdaIn ?? cfg.lambdaIn), tf.mul(lOut, own?.lambdaOut ?? cfg.lambdaOut))) as tf.Scalar;
   });
   return { loss, perRegion, perturbed: tf.slice(all, [n, 0, 0, 0], [2 * k * n, h, wd, 3]) as tf.Tensor4D };
 }

@@ -57,6 +57,11 @@ export const TrainConfig = z
     c.regions.forEach((r, i) => {
       if (r.mask.kind === "semantic" && !c.segmenter) ctx.addIssue({ code: "custom", path: ["regions", i, "mask"], message: `semantic region "${r.name}" needs "segmenter": { path, version }` });
     });
+    for (const name of Object.keys(c.linkgan.regions ?? {})) {
+      if (!c.regions.some((r) => r.name === name)) {
+        ctx.addIssue({ code: "custom", path: ["linkgan", "regions", name], message: `no region is named "${name}"; the regions are ${c.regions.map((r) => `"${r.name}"`).join(", ") || "none"}` });
+      }
+    }
   });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 export type TrainConfigInput = z.input<typeof TrainConfig>;

@@ -98,6 +98,13 @@ describe("Trainer", () => {
     older.dispose();
   }, 60_000);
 
+  it("refuses per-region LinkGAN weights for a region the config does not have, naming the regions it has", () => {
+    const bad = TrainConfig.safeParse({ ...config, linkgan: { regions: { hair: { lambdaIn: 0 } } } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.path).toEqual(["linkgan", "regions", "hair"]);
+    expect(bad.error!.issues[0]!.message).toMatch(/no region is named "hair"; the regions are "top-left", "bottom-right"/);
+  });
+
   it("a semantic region trains with the segmenter's per-image masks; without a segmenter the config is refused", async () => {
     const segCfg = SegmenterConfig.parse({ resolution: 8, classes: ["other", "blob"], channels: [4, 4] });
     const segmenter = Segmenter.fromValues(segCfg, initParams(segmenterParamSpecs(segCfg), 4));
