@@ -327,6 +327,8 @@ class DiscriminatorEpilogue(nn.Module):
 class Discriminator(nn.Module):
     def __init__(self, d: dict):
         super().__init__()
+        if d.get("downsample", "stride") != "stride":
+            raise SystemExit(f'torch_reference: discriminator.downsample "{d["downsample"]}" is not ported; only "stride" is')
         self.resolution = d["resolution"]
         ch = lambda r: channels_at(d["channelBase"], d["channelMax"], r)  # noqa: E731
         self.block_res = []

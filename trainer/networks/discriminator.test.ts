@@ -6,7 +6,7 @@ import { TINY } from "../../test/fixtures/tiny.ts";
 import { AugmentConfig, augment, drawAugmentParams } from "../augment/diffaugment.ts";
 import { type Nets, dRegLoss, r1Penalty } from "../loss/stylegan2.ts";
 import { tf } from "../tf-node.ts";
-import { DiscriminatorConfig, discriminator, discriminatorParamSpecs } from "./discriminator.ts";
+import { DiscriminatorConfig, blurForDownsample, discriminator, discriminatorParamSpecs } from "./discriminator.ts";
 
 const dCfg = DiscriminatorConfig.parse({ resolution: 16, channelBase: 64, channelMax: 8, mbstdGroup: 2 });
 
@@ -14,12 +14,12 @@ const dCfg = DiscriminatorConfig.parse({ resolution: 16, channelBase: 64, channe
 // sees the same augmented images, as one R1 step does.
 const fixedAugment = drawAugmentParams(AugmentConfig.parse({}), 1, 4, 16, new Prng(21));
 
-function nets(): Nets {
+function nets(cfg: DiscriminatorConfig = dCfg): Nets {
   const vars = (specs: ReturnType<typeof discriminatorParamSpecs>, seed: number) => {
     const v = initParams(specs, seed);
     return Object.fromEntries(specs.map((s) => [s.name, tf.variable(tf.tensor(v.get(s.name)!, s.shape), true, `${s.name}-${seed}-${Math.random()}`)]));
   };
-  return { gCfg: TINY, dCfg, G: vars(generatorParamSpecs(TINY), 1), D: vars(discriminatorParamSpecs(dCfg), 2) };
+  return { gCfg: TINY, dCfg: cfg, G: vars(generatorParamSpecs(TINY), 1), D: vars(discriminatorParamSpecs(cfg), 2) };
 }
 
 const reals = () => tf.tensor4d(new Prng(5).normals(4 * 16 * 16 * 3).map((v) => 0.5 * v), [4, 16, 16, 3]);
@@ -37,11 +37,30 @@ describe("discriminator", () => {
   // pre-activation changes sign, and first-layer weights flip many of them, so there a finite
   // difference swings with ε. Compare only where it is well-defined (two step sizes agree to 1%),
   // and require most coordinates, from every layer kind, to be comparable.
+  it("blurs before downsampling with StyleGAN2's [1, 3, 3, 1] filter: equal to the padded 4×4 filter, blind to the Nyquist checkerboard", () => {
+    const x = tf.tensor4d(new Prng(8).normals(2 * 8 * 6 * 3), [2, 8, 6, 3]);
+    const f = [1, 3, 3, 1];
+    const k2 = tf.tensor4d(f.flatMap((a) => f.flatMap((b) => [a * b, a * b, a * b].map((v) => v / 64))), [4, 4, 3, 1]);
+    const direct = tf.depthwiseConv2d(tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]]), k2, 1, "valid");
+    const got = blurForDownsample(x);
+    expect(got.shape).toEqual([2, 9, 7, 3]);
+    expect(tf.max(tf.abs(tf.sub(got, direct))).dataSync()[0]).toBeLessThan(1e-6);
+    // (−1)^(i+j) has all its energy at the Nyquist frequency, where 1 − 3 + 3 − 1 = 0.
+    const checker = tf.tensor4d(Array.from({ length: 16 * 16 }, (_, i) => ((Math.floor(i / 16) + i) % 2 ? -1 : 1)), [1, 16, 16, 1]);
+    const inner = tf.slice(blurForDownsample(checker), [0, 3, 3, 0], [1, 11, 11, 1]);
+    expect(tf.max(tf.abs(inner)).dataSync()[0]).toBeLessThan(1e-6);
+    // The blurred D has the same parameters and gives one logit per image.
+    const blurred = DiscriminatorConfig.parse({ ...dCfg, downsample: "blur" });
+    expect(discriminatorParamSpecs(blurred)).toEqual(discriminatorParamSpecs(dCfg));
+    expect(discriminator(nets(blurred).D, blurred, reals()).shape).toEqual([4, 1]);
+  });
+
   it.each([
-    ["", undefined],
-    [" through DiffAugment (colour, translation, cutout)", (x: tf.Tensor4D) => augment(x, fixedAugment)],
-  ])("R1's gradient w.r.t. D's weights (a double backward)%s matches central finite differences", (_, aug) => {
-    const n = { ...nets(), ...(aug ? { augment: aug } : {}) };
+    ["", undefined, dCfg],
+    [" through DiffAugment (colour, translation, cutout)", (x: tf.Tensor4D) => augment(x, fixedAugment), dCfg],
+    [" with the blur before downsampling", undefined, DiscriminatorConfig.parse({ ...dCfg, downsample: "blur" })],
+  ])("R1's gradient w.r.t. D's weights (a double backward)%s matches central finite differences", (_, aug, cfg) => {
+    const n = { ...nets(cfg), ...(aug ? { augment: aug } : {}) };
     const x = reals();
     const { grads } = tf.variableGrads(() => dRegLoss(n, x, { r1Gamma: 2, r1Interval: 1, plWeight: 0, plInterval: 4, plDecay: 0.01, styleMixing: 0 }).loss);
     const rng = new Prng(11);

@@ -2,7 +2,8 @@
  * StyleGAN2's residual discriminator with minibatch standard deviation. R1 differentiates through it
  * twice, so it is built from tfjs ops whose second derivatives are correct: convs (stride 1 and 2),
  * matMul, reshape/concat, mean, sqrt, and, with `secondOrder` (the R1 phase), abs for leaky ReLU
- * (`lrelu`). Downsampling is a learned stride-2 conv, never pooling or resize.
+ * (`lrelu`). Downsampling is a learned stride-2 conv, never pooling or resize, after StyleGAN2's
+ * low-pass filter with `downsample: "blur"` (a product with banded matrices).
  */
 import { z } from "zod";
 import { type BuildOptions, LRELU_GAIN, lrelu } from "../../shared/generator/layers.ts";
@@ -16,6 +17,12 @@ export const DiscriminatorConfig = z
     channelMax: z.number().int().min(1).max(1024),
     /** Minibatch-stddev group size (StyleGAN2: 4); the batch must be divisible by it. */
     mbstdGroup: z.number().int().min(1).default(4),
+    /**
+     * How each block's 3×3 conv downsamples: "stride", a plain stride-2 conv (the networks trained
+     * before "blur" existed); "blur", StyleGAN2's: the [1, 3, 3, 1] low-pass first, so that D
+     * cannot see (and G cannot exploit) patterns above the new Nyquist frequency. Same parameters.
+     */
+    downsample: z.enum(["stride", "blur"]).default("stride"),
   })
   .strict();
 export type DiscriminatorConfig = z.infer<typeof DiscriminatorConfig>;
@@ -62,6 +69,34 @@ function convEq(x: tf.Tensor4D, p: Params, name: string, stride: 1 | 2 = 1, pad:
   return y;
 }
 
+/** StyleGAN2's [1, 3, 3, 1] filter, normalised. */
+const BLUR_TAPS = [1 / 8, 3 / 8, 3 / 8, 1 / 8];
+
+/**
+ * [L + 1, L]: row i takes Σ_k f[k]·x[i + k − 2], the filter over x zero-padded by 2 on each side
+ * (StyleGAN2's padding before a 3×3 stride-2 conv), so a valid 3×3 stride-2 conv of the result has
+ * L/2 outputs.
+ */
+function blurMatrix(len: number): tf.Tensor3D {
+  const m = new Float32Array((len + 1) * len);
+  for (let i = 0; i <= len; i++) for (let k = 0; k < 4; k++) if (i + k - 2 >= 0 && i + k - 2 < len) m[i * len + i + k - 2] = BLUR_TAPS[k]!;
+  return tf.tensor3d(m, [1, len + 1, len]);
+}
+
+/**
+ * The [1, 3, 3, 1] low-pass along H and W with 2 zero pixels on each side: [N, H, W, C] →
+ * [N, H + 1, W + 1, C]. Two matMuls over contiguous reshapes (no depthwise conv, no transpose), so
+ * it differentiates twice.
+ */
+export function blurForDownsample(x: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  return tf.tidy(() => {
+    const rows = tf.matMul(blurMatrix(h), tf.reshape(x, [n, h, w * c])); // [n, h + 1, w·c]
+    const cols = tf.matMul(blurMatrix(w), tf.reshape(rows, [n * (h + 1), w, c])); // [n·(h + 1), w + 1, c]
+    return tf.reshape(cols, [n, h + 1, w + 1, c]) as tf.Tensor4D;
+  });
+}
+
 function minibatchStd(x: tf.Tensor4D, group: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const g = Math.min(group, n);
@@ -92,7 +127,8 @@ export function discriminator(p: Params, cfg: DiscriminatorConfig, img: tf.Tenso
     // The residual sum is scaled by √½ (StyleGAN2), folded into both branches' last layers.
     const skip = convEq(x, p, `d.b${r}.skip`, 2, "valid", Math.SQRT1_2);
     let y = act(convEq(x, p, `d.b${r}.conv0`, 1, "same", LRELU_GAIN));
-    y = act(convEq(y, p, `d.b${r}.conv1`, 2, "same", LRELU_GAIN * Math.SQRT1_2));
+    y = cfg.downsample === "blur" ? blurForDownsample(y) : y;
+    y = act(convEq(y, p, `d.b${r}.conv1`, 2, cfg.downsample === "blur" ? "valid" : "same", LRELU_GAIN * Math.SQRT1_2));
     x = tf.add(skip, y) as tf.Tensor4D;
     if (x.shape[1] !== r / 2 || x.shape[3] !== ch(cfg, r / 2)) throw new Error(`d.b${r}: unexpected shape [${x.shape}]`);
   }
