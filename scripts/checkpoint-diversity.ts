@@ -17,7 +17,7 @@ import { measureDiversity } from "../trainer/metrics/diversity.ts";
 import { generatedImages, realImages } from "../trainer/metrics/image-sets.ts";
 import { slicedWasserstein } from "../trainer/metrics/swd.ts";
 import { openPinnedSegmenter } from "../trainer/segmenter/open.ts";
-import { loadCheckpoint } from "../trainer/training/checkpoint.ts";
+import { loadCheckpoint, paramValues } from "../trainer/training/checkpoint.ts";
 import { TrainConfig } from "../trainer/training/config.ts";
 
 const cli = command({
@@ -46,7 +46,7 @@ console.log(`| checkpoint | step | kimg | std ratio | pairwise ratio | layout pr
 console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const dir of f.checkpoints) {
   const { meta, tensors } = await loadCheckpoint(dir).catch((e: Error) => fail(cmd, e.message));
-  const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
+  const values = paramValues(tensors, "Gema/");
   if (!values.size) fail(cmd, `${dir}: holds no EMA generator (Gema/…): not a GAN training checkpoint`);
   const g = Generator.fromValues(config.generator, values);
   const fake = await generatedImages(g, f.images);

@@ -16,7 +16,7 @@ import { measureLocality } from "../metrics/masked-mse.ts";
 import { openPinnedSegmenter } from "../segmenter/open.ts";
 import { generatedImages, realImages } from "../metrics/image-sets.ts";
 import { slicedWasserstein } from "../metrics/swd.ts";
-import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
+import { listCheckpoints, loadCheckpoint, paramValues } from "../training/checkpoint.ts";
 import { TrainConfig } from "../training/config.ts";
 import { runTraining } from "../training/run.ts";
 
@@ -122,7 +122,7 @@ export async function runJob(o: AgentOptions, c: Claimed): Promise<{ version: st
     report("measuring locality and SWD");
     const ckpt = (await listCheckpoints(runDir)).at(-1)!;
     const { meta, tensors } = await loadCheckpoint(ckpt);
-    const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
+    const values = paramValues(tensors, "Gema/");
     const g = Generator.fromValues(config.generator, values);
     // Semantic regions: measured with, and bundled with, the segmenter the config pins.
     const pinned = config.segmenter ? await openPinnedSegmenter(config.segmenter) : undefined;

@@ -28,7 +28,7 @@ import { openEncoderData } from "../encoder/data.ts";
 import { type EvaluateOptions, type InversionEvaluation, evaluateInversion, evaluationMarkdown } from "../encoder/evaluate.ts";
 import { type InvertedModel, openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
 import { runEncoderTraining } from "../encoder/train.ts";
-import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
+import { listCheckpoints, loadCheckpoint, paramValues } from "../training/checkpoint.ts";
 import { exportFlags } from "./export-flags.ts";
 import { command, fail, int, num, readJson, str, subcommand } from "./args.ts";
 import { formatTime } from "./format-time.ts";
@@ -174,7 +174,7 @@ if (which === "export") {
   const pin = config.model ?? fail(cmd, `${f.run}/config.json: names no model (train with --model)`);
   const ckpt = (await listCheckpoints(f.run)).at(-1) ?? fail(cmd, `${f.run}: no checkpoints`);
   const { meta, tensors } = await open(ckpt, loadCheckpoint(ckpt));
-  const values = new Map([...tensors].filter(([k]) => k.startsWith("E/")).map(([k, v]) => [k.slice(2), v.data]));
+  const values = paramValues(tensors, "E/");
   const text = f.card ? await readJson(cmd, f.card, ModelCardText) : {};
   const backend = await selectBackend(f.backend).catch((e: Error) => fail(cmd, e.message));
   const model = await open(`model ${pin.path}`, openInvertedModel(pin.path));

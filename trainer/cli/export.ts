@@ -12,7 +12,7 @@ import { datasetLicenses } from "../data/open.ts";
 import { selectBackend } from "../backends.ts";
 import { exportModel, quantizationPsnr } from "../export.ts";
 import { openPinnedSegmenter } from "../segmenter/open.ts";
-import { listCheckpoints, loadCheckpoint } from "../training/checkpoint.ts";
+import { listCheckpoints, loadCheckpoint, paramValues } from "../training/checkpoint.ts";
 import { TrainConfig } from "../training/config.ts";
 import { exportFlags } from "./export-flags.ts";
 import { command, fail, readJson, str } from "./args.ts";
@@ -35,7 +35,7 @@ const config = await readJson("export", join(f.run, "config.json"), TrainConfig)
 const ckpt = (await listCheckpoints(f.run)).at(-1);
 if (!ckpt) fail("export", `${f.run}: no checkpoints`);
 const { meta, tensors } = await loadCheckpoint(ckpt).catch((e: Error) => fail("export", e.message));
-const values = new Map([...tensors].filter(([k]) => k.startsWith("Gema/")).map(([k, v]) => [k.slice(5), v.data]));
+const values = paramValues(tensors, "Gema/");
 const text = f.card ? await readJson("export", f.card, ModelCardText) : {};
 const readMetrics = async (file: string) => {
   try {

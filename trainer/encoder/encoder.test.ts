@@ -2,6 +2,7 @@ import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectParamsClose } from "../../test/params-close.ts";
 import type { Encoder } from "../../shared/encoder/encoder.ts";
 import type { FloatImage } from "../../shared/generator/generator.ts";
 import { psnr } from "../../shared/inversion/quality.ts";
@@ -131,16 +132,7 @@ describe("encoder training", () => {
     const straight = await runEncoderTraining({ ...common, runDir: join(dir, "b") });
     const [x, y] = [await resumed.trainer.values(), await straight.trainer.values()];
     // float16 weights and Adam moments, log8 second moments: each tensor within 1% of its own scale.
-    for (const [name, v] of x) {
-      const w = y.get(name)!;
-      let diff = 0;
-      let scale = 1e-3;
-      for (let i = 0; i < v.length; i++) {
-        diff = Math.max(diff, Math.abs(v[i]! - w[i]!));
-        scale = Math.max(scale, Math.abs(w[i]!));
-      }
-      expect(diff, name).toBeLessThan(0.01 * scale);
-    }
+    expectParamsClose(x, y, 0.01);
     resumed.trainer.dispose();
     straight.trainer.dispose();
   });

@@ -23,7 +23,7 @@ import { type FeatureNet, perceptualFeatures, reconstructionLoss } from "../../s
 import { Prng, type PrngState, latentFromSeed } from "../../shared/random/prng.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "../training/adam.ts";
-import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { type TensorData, configHash, loadCheckpoint, paramValues, saveCheckpoint } from "../training/checkpoint.ts";
 import { compactEncoding } from "../training/compact.ts";
 import { type DataOrder, nextIndices } from "../training/data-order.ts";
 import { runSteps } from "../training/step-run.ts";
@@ -89,7 +89,7 @@ export class EncoderTrainer {
   static async resume(dir: string, config: EncoderTrainConfig, g: Generator, data: TrainingData, net: FeatureNet | undefined): Promise<EncoderTrainer> {
     const { meta, tensors } = await loadCheckpoint(dir);
     if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json`);
-    const values: ParamValues = new Map([...tensors].filter(([k]) => k.startsWith("E/")).map(([k, v]) => [k.slice(2), v.data]));
+    const values: ParamValues = paramValues(tensors, "E/");
     const t = new EncoderTrainer(config, g, data, net, Prng.fromState(meta.rng as PrngState), values);
     t.step = meta.step as number;
     t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };

@@ -5,7 +5,7 @@ import { segmenterLogits } from "../../shared/segmenter/network.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { tf } from "../tf-node.ts";
 import { Adam } from "../training/adam.ts";
-import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "../training/checkpoint.ts";
+import { type TensorData, configHash, loadCheckpoint, paramValues, saveCheckpoint } from "../training/checkpoint.ts";
 import { compactEncoding } from "../training/compact.ts";
 import { type DataOrder, nextIndices } from "../training/data-order.ts";
 import { runSteps } from "../training/step-run.ts";
@@ -44,7 +44,7 @@ export class SegmenterTrainer {
   static async resume(dir: string, config: SegmenterTrainConfig, data: PartData, labels: Uint8Array): Promise<SegmenterTrainer> {
     const { meta, tensors } = await loadCheckpoint(dir);
     if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json`);
-    const values: ParamValues = new Map([...tensors].filter(([k]) => k.startsWith("S/")).map(([k, v]) => [k.slice(2), v.data]));
+    const values: ParamValues = paramValues(tensors, "S/");
     const t = new SegmenterTrainer(config, data, labels, Prng.fromState(meta.rng as PrngState), values);
     t.step = meta.step as number;
     t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };

@@ -116,6 +116,17 @@ export async function loadCheckpoint(dir: string): Promise<{ meta: Record<string
   return { meta: state, tensors };
 }
 
+/**
+ * One network's parameters from a checkpoint's tensors: those named `prefix` + parameter name
+ * (`Gema/` the EMA generator, `E/` an encoder, `S/` a segmenter), with the prefix taken off.
+ *
+ * @example
+ * const g = Generator.fromValues(config.generator, paramValues((await loadCheckpoint(dir)).tensors, "Gema/"));
+ */
+export function paramValues(tensors: Map<string, TensorData>, prefix: string): Map<string, Float32Array> {
+  return new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.data]));
+}
+
 /** Checkpoint folders of a run, oldest first (names are zero-padded steps). */
 export async function listCheckpoints(runDir: string): Promise<string[]> {
   const dir = join(runDir, "checkpoints");

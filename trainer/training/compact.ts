@@ -15,7 +15,7 @@ const exists = (path: string) => stat(path).then(
 );
 
 /** The compact checkpoint's folder inside a compact folder. */
-export const compactCheckpoint = (compactDir: string) => join(compactDir, "checkpoint");
+const compactCheckpoint = (compactDir: string) => join(compactDir, "checkpoint");
 
 /**
  * A tensor's encoding in a compact checkpoint: Adam's second moments (`opt…/v/…`) on the log8 scale,

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { expectParamsClose } from "../../test/params-close.ts";
 import { GeneratorConfig } from "../../shared/generator/config.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import { Prng } from "../../shared/random/prng.ts";
@@ -90,17 +91,8 @@ describe("runTraining", () => {
     expect(rows.filter((r) => !("diversity/stdRatio" in r)).map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
     const straight = await runTraining({ runDir: join(root, "b"), config, data, quiet: true });
     const [x, y] = [await resumed.trainer.emaValues(), await straight.trainer.emaValues()];
-    // Each tensor within 1% of its own scale (the mapping's weights are stored ×100 for its lr multiplier).
-    for (const [name, v] of x) {
-      const w = y.get(name)!;
-      let diff = 0;
-      let scale = 1e-3;
-      for (let i = 0; i < v.length; i++) {
-        diff = Math.max(diff, Math.abs(v[i]! - w[i]!));
-        scale = Math.max(scale, Math.abs(w[i]!));
-      }
-      expect(diff, name).toBeLessThan(0.01 * scale);
-    }
+    // Each tensor within 1% of its own scale.
+    expectParamsClose(x, y, 0.01);
     resumed.trainer.dispose();
     straight.trainer.dispose();
   }, 120_000);

@@ -15,7 +15,7 @@ import { type DiscriminatorConfig, discriminatorParamSpecs } from "../networks/d
 import { Augmenter } from "../augment/diffaugment.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "./adam.ts";
-import { type TensorData, configHash, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type TensorData, configHash, loadCheckpoint, paramValues, saveCheckpoint } from "./checkpoint.ts";
 import { compactEncoding } from "./compact.ts";
 import { type TrainConfig, TrainConfig as TrainConfigSchema, r1GammaOf } from "./config.ts";
 import { type DataOrder, nextIndices } from "./data-order.ts";
@@ -105,9 +105,8 @@ export class Trainer {
    */
   static async resume(dir: string, config: TrainConfig, data: TrainingData, opts: { fineTune?: boolean; segmenter?: Segmenter } = {}): Promise<Trainer> {
     const { meta, tensors } = await loadCheckpoint(dir);
-    const take = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.data]));
     const useEma = opts.fineTune === true;
-    const t = new Trainer(config, data, opts.fineTune ? new Prng(config.seed, 1) : Prng.fromState(meta.rng as PrngState), take(useEma ? "Gema/" : "G/"), take("D/"), opts.segmenter);
+    const t = new Trainer(config, data, opts.fineTune ? new Prng(config.seed, 1) : Prng.fromState(meta.rng as PrngState), paramValues(tensors, useEma ? "Gema/" : "G/"), paramValues(tensors, "D/"), opts.segmenter);
     if (opts.fineTune) return t;
     // The checkpoint keeps the config that wrote it. Compared after parsing with today's schema, so a
     // field added later with a default (which must keep old configs' behaviour) does not strand a run.
