@@ -1,7 +1,7 @@
 /**
  * npm run checkpoint-diversity as a user runs it: a tiny run's checkpoint (random weights, the tiny
- * fixture's random segmenter pinned) gets one table row of figures in [0, 1]; a folder that is not
- * a GAN checkpoint is named in the error.
+ * fixture's random segmenter pinned) gets one table row of figures in [0, 1], after a row for other
+ * dataset faces with --dataset-row; a folder that is not a GAN checkpoint is named in the error.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -46,7 +46,7 @@ describe("npm run checkpoint-diversity", () => {
     trainer.dispose();
     await writeFile(join(dir, "config.json"), JSON.stringify(config));
 
-    const { stdout } = await script("--config", join(dir, "config.json"), "--checkpoints", join(dir, "ckpt"), "--images", "8", "--out", join(dir, "rows.jsonl"));
+    const { stdout } = await script("--config", join(dir, "config.json"), "--checkpoints", join(dir, "ckpt"), "--images", "8", "--dataset-row", "--out", join(dir, "rows.jsonl"));
     const row = stdout.split("\n").find((l) => l.startsWith(`| ${join(dir, "ckpt")} |`));
     expect(row).toBeDefined();
     const figures = row!.split("|").slice(4, 11).map(Number);
@@ -54,7 +54,12 @@ describe("npm run checkpoint-diversity", () => {
     for (const v of figures.slice(2, 6)) expect(v >= 0 && v <= 1).toBe(true); // precision and recall
     expect(figures[6]).toBeGreaterThan(0); // SWD: random weights render noise, not faces
     expect(figures[0]).toBeGreaterThan(0); // random weights still vary with the seed
-    expect(JSON.parse(await readFile(join(dir, "rows.jsonl"), "utf8"))).toMatchObject({ step: 0, images: 8 });
+    const rows = (await readFile(join(dir, "rows.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.checkpoint)).toEqual(["dataset (other faces)", join(dir, "ckpt")]);
+    expect(rows[1]).toMatchObject({ step: 0, images: 8 });
+    // Other dataset faces against the dataset's: as varied, and nearer than the random generator's noise.
+    expect(rows[0].stdRatio).toBeGreaterThan(0.5);
+    expect(rows[0].swd).toBeLessThan(rows[1].swd);
 
     // A segmenter folder is no GAN checkpoint.
     await expect(script("--config", join(dir, "config.json"), "--checkpoints", segDir, "--images", "8")).rejects.toMatchObject({ stderr: expect.stringMatching(/segmenter: state\.json unreadable/) });

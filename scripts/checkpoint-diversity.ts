@@ -29,6 +29,7 @@ const cli = command({
     checkpoints: { value: "DIRS", help: "checkpoint folders (state.json + tensors.bin), comma-separated", type: list(), required: true },
     images: { value: "N", help: "generated and real images per checkpoint", type: int(4, 100_000), default: 1000 },
     out: { value: "FILE", help: "also append one JSON row per checkpoint", type: str() },
+    "dataset-row": { switch: true, help: "first a row for as many other dataset faces in place of a generator's (what a perfect generator would score)" },
   },
   examples: ["npm run checkpoint-diversity -- --config runs/faces64-pretrain-ada/config.json --checkpoints runs/faces64-pretrain-ada/checkpoints/step-000005000"],
 });
@@ -44,6 +45,18 @@ const { segmenter } = await openPinnedSegmenter(config.segmenter).catch((e: Erro
 const real = await realImages(data, f.images);
 console.log(`| checkpoint | step | kimg | std ratio | pairwise ratio | layout precision | layout recall | bottleneck precision | bottleneck recall | SWD ×10³ |`);
 console.log("|---|---|---|---|---|---|---|---|---|---|");
+/** Prints (and with --out appends) one row of figures for `fake` against the real set. */
+async function row(name: string, fake: Float32Array[], meta: { step?: number; kimg?: number }): Promise<void> {
+  const d = await measureDiversity(real, fake, res, segmenter);
+  const swd = slicedWasserstein(real, fake, res).mean;
+  const lpr = d.layoutPrecisionRecall!;
+  const pr = d.precisionRecall!;
+  const r = { checkpoint: name, ...meta, images: d.images, stdRatio: d.stdRatio, pairwiseRatio: d.pairwiseRatio, layoutPrecision: lpr.precision, layoutRecall: lpr.recall, precision: pr.precision, recall: pr.recall, swd };
+  console.log(`| ${name} | ${r.step ?? "–"} | ${r.kimg?.toFixed(1) ?? "–"} | ${r.stdRatio.toFixed(3)} | ${r.pairwiseRatio.toFixed(3)} | ${r.layoutPrecision.toFixed(3)} | ${r.layoutRecall.toFixed(3)} | ${r.precision.toFixed(3)} | ${r.recall.toFixed(3)} | ${swd.toFixed(2)} |`);
+  if (f.out) await appendFile(f.out, `${JSON.stringify(r)}\n`);
+}
+// Other dataset faces, between the real set's (a disjoint set while --images ≤ half the dataset).
+if (f["dataset-row"]) await row("dataset (other faces)", await realImages(data, f.images, 0.5), {});
 for (const dir of f.checkpoints) {
   const { meta, tensors } = await loadCheckpoint(dir).catch((e: Error) => fail(cmd, e.message));
   const values = paramValues(tensors, "Gema/");
@@ -51,12 +64,6 @@ for (const dir of f.checkpoints) {
   const g = Generator.fromValues(config.generator, values);
   const fake = await generatedImages(g, f.images);
   g.dispose();
-  const d = await measureDiversity(real, fake, res, segmenter);
-  const swd = slicedWasserstein(real, fake, res).mean;
-  const lpr = d.layoutPrecisionRecall!;
-  const pr = d.precisionRecall!;
-  const row = { checkpoint: dir, step: meta.step as number, kimg: meta.kimg as number, images: d.images, stdRatio: d.stdRatio, pairwiseRatio: d.pairwiseRatio, layoutPrecision: lpr.precision, layoutRecall: lpr.recall, precision: pr.precision, recall: pr.recall, swd };
-  console.log(`| ${dir} | ${row.step} | ${row.kimg.toFixed(1)} | ${row.stdRatio.toFixed(3)} | ${row.pairwiseRatio.toFixed(3)} | ${row.layoutPrecision.toFixed(3)} | ${row.layoutRecall.toFixed(3)} | ${row.precision.toFixed(3)} | ${row.recall.toFixed(3)} | ${swd.toFixed(2)} |`);
-  if (f.out) await appendFile(f.out, `${JSON.stringify(row)}\n`);
+  await row(dir, fake, { step: meta.step as number, kimg: meta.kimg as number });
 }
 segmenter.dispose();

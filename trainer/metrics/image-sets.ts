@@ -8,10 +8,11 @@ import type { TrainingData } from "../training/trainer.ts";
 
 export const FAKE_SEED_BASE = 2_000_000;
 
-export async function realImages(data: TrainingData, n: number): Promise<Float32Array[]> {
+/** `phase` in [0, 1) shifts the evenly spread indices: phase 0.5 gives a set disjoint from phase 0's (when n ≤ size / 2). */
+export async function realImages(data: TrainingData, n: number, phase = 0): Promise<Float32Array[]> {
   const count = Math.min(n, data.size);
   const per = data.resolution * data.resolution * 3;
-  const flat = await data.batch(Array.from({ length: count }, (_, i) => Math.floor((i * data.size) / count)));
+  const flat = await data.batch(Array.from({ length: count }, (_, i) => Math.floor(((i + phase) * data.size) / count)));
   return Array.from({ length: count }, (_, i) => flat.slice(i * per, (i + 1) * per));
 }
 
