@@ -3,18 +3,23 @@
  * loopback port, with its own local R2/KV/D1/Queues (the tiny fixtures, 16 px) and its own
  * secrets. Every class of attack is judged the same way (probe.ts) and ends with a canary (the
  * health check and a fresh render must still answer promptly): no request may make another fail.
- * The full form sends over 10,000 requests; `short` a few hundred (the image bombs, the webhook
- * replay, a sample of each fuzz class), for CI.
+ * The full form sends over 10,000 requests; `short` a few hundred (the image and picture bombs,
+ * the webhook replay, a sample of each fuzz class), for CI. Inversion (`POST …/invert`, the encoder's
+ * manifest and shards) is attacked on "tiny-semantic", the fixture the seed stores an encoder beside.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
 import fc from "fast-check";
 import { zlibSync } from "fflate";
+import jpeg from "jpeg-js";
+import { MAX_INVERT_STEPS } from "../../shared/inversion/endpoint.ts";
+import { asFourComponents, grayJpeg, patchSof, progressiveGrayJpeg } from "../../shared/picture/craft.ts";
 import { chunk, craftPng, deflateBombPng, ihdr, lyingHeaderPng, pngFromChunks } from "../../shared/png/craft.ts";
 import { latentFromSeed } from "../../shared/random/prng.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
@@ -57,17 +62,19 @@ export interface CampaignResult {
  * idle), and may rise at any moment during it. RSS does not fall back after a run: workerd keeps
  * the heap it grew. Measured here, 1,500 requests that are all refused (400) grow the worker's
  * workerd by ~45 MiB and wrangler's proxy workerd, which runs none of this project's code, by
- * ~50 MiB, less with each further batch; the full campaign ends ~460 MiB up. What the worker itself
- * keeps is bounded (renders 16 MiB, masks 2 MiB, two model versions); Miniflare's local Cache API,
- * R2, D1 and rate limiter run in the same processes and hold what the campaign stored. A bomb (the
- * 70-byte PNG once took 12.8 GB) goes far past either bound.
+ * ~50 MiB, less with each further batch; the full campaign ends ~540 MiB up (2026-12-07). What
+ * the worker itself keeps is bounded (renders 16 MiB, masks 2 MiB, two model versions); Miniflare's
+ * local Cache API, R2, D1 and rate limiter run in the same processes and hold what the campaign
+ * stored. A bomb (the 70-byte PNG once took 12.8 GB) goes far past either bound.
  */
 export const MEMORY_BOUND_MIB = 768;
 export const PEAK_BOUND_MIB = 1024;
 
 const MODEL = "tiny-fixture";
+/** The fixture with a semantic region and, beside its version, the seeded encoder (so it inverts pictures). */
 const SEMANTIC = "tiny-semantic";
 const M = `/v1/models/${MODEL}`;
+const S = `/v1/models/${SEMANTIC}`;
 
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult> {
   const log = opts.log ?? (() => {});
@@ -92,9 +99,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     log(`wrangler dev on ${dev.url}`);
     const list = await c.send("GET", "/v1/models");
     if (!answered(list)) throw new Error(`GET /v1/models: ${list.error}`);
-    const models = JSON.parse(list.body.toString()) as { models: { name: string; version: string }[] };
+    const models = JSON.parse(list.body.toString()) as { models: { name: string; version: string; encoder?: { version: string } }[] };
     const version = models.models.find((m) => m.name === MODEL)!.version;
-    const ctx: Ctx = { c, dev, version, secrets, short: opts.short, persist, loadNotes: [] };
+    // Without an encoder every invert would be a 404 no_encoder, and the picture attacks would test nothing past the header.
+    const semantic = models.models.find((m) => m.name === SEMANTIC);
+    if (!semantic?.encoder) throw new Error(`the seeded ${SEMANTIC} has no encoder (scripts/dev/seed.ts stores test/fixtures/tiny-semantic-encoder beside it): POST …/invert would only answer no_encoder`);
+    const ctx: Ctx = { c, dev, version, semanticVersion: semantic.version, secrets, short: opts.short, persist, loadNotes: [] };
     // Warm the isolate (model loaded, first render) so the baseline is the serving state.
     await c.send("GET", `${M}/generate?seed=1`);
     await c.send("GET", `/v1/models/${SEMANTIC}/regions/blob/mask.png?seed=1`);
@@ -105,6 +115,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       ["fuzz: JSON bodies, every POST", fuzzBodies, true],
       ["traversal in every path parameter", traversal, true],
       ["image bombs and malformed PNGs", images, true],
+      ["invert: picture bombs and malformed pictures", invertBombs, true],
+      ["fuzz: invert queries and picture bodies", fuzzInvert, true],
       ["chunked and oversized bodies (raw sockets)", bodies, true],
       ["webhook forgeries and replays", webhooks, true],
       ["token guessing and bad Authorization", tokens, true],
@@ -155,7 +167,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
 interface Ctx {
   c: Client;
   dev: DevServer;
+  /** The active versions of MODEL and of SEMANTIC (which has the encoder). */
   version: string;
+  semanticVersion: string;
   secrets: { WEBHOOK_SECRETS: string; AGENT_TOKEN: string; ADMIN_TOKEN: string };
   short: boolean;
   persist: string;
@@ -304,11 +318,18 @@ const evil = [
 async function traversal(t: Tally, x: Ctx): Promise<void> {
   const v = x.version;
   const png = craftPng({ width: 4, height: 4, depth: 8, colorType: 0, samples: new Array(16).fill(255) });
+  // invert checks the picture before it looks the model up: one it would take, so a valid unknown name is a 404.
+  const picture = craftPng({ width: 16, height: 16, depth: 8, colorType: 0, samples: new Array(256).fill(128) });
   const job = `job_${"0".repeat(20)}`;
   const templates: { method: string; path: (p: string) => string[]; headers?: Record<string, string>; body?: Uint8Array | string }[] = [
     { method: "GET", path: (p) => [`/v1/models/${p}`, `/v1/models/${p}/generate?seed=1`, `/v1/models/${p}/latent?seed=1`, `/v1/models/${p}/versions/${v}/manifest.json`] },
     { method: "GET", path: (p) => [`${M}/regions/${p}/mask.png`, `${M}/versions/${p}/manifest.json`, `${M}/versions/${v}/${p}`, `${M}/versions/${v}/${p}.bin`, `${M}/masks/${p}`, `${M}/masks/${p}.png`] },
     { method: "POST", path: (p) => [`/v1/models/${p}/masks`], headers: { "Content-Type": "image/png" }, body: png },
+    { method: "POST", path: (p) => [`/v1/models/${p}/invert`], headers: { "Content-Type": "image/png" }, body: picture },
+    {
+      method: "GET",
+      path: (p) => [`/v1/models/${p}/versions/${x.semanticVersion}/encoder/manifest.json`, `${S}/versions/${p}/encoder/manifest.json`, `${S}/versions/${x.semanticVersion}/encoder/${p}`, `${S}/versions/${x.semanticVersion}/encoder/${p}.bin`],
+    },
     { method: "GET", path: (p) => [`/admin/jobs/${p}`, `/admin/models/${p}/versions`], headers: admin(x) },
     { method: "POST", path: (p) => [`/admin/jobs/${p}/cancel`, `/admin/models/${p}/activate`], headers: { ...admin(x), ...json }, body: JSON.stringify({ version: v }) },
     { method: "POST", path: (p) => [`/agent/jobs/${p}/heartbeat`], headers: { ...agent(x), ...json }, body: JSON.stringify({ agent: "a" }) },
@@ -388,6 +409,190 @@ async function images(t: Tally, x: Ctx): Promise<void> {
     t.wrong++;
     t.problem(`R2 gained ${added} object(s) for ${accepted.size} distinct accepted mask(s)`);
   }
+}
+
+// ---- inversion: POST …/invert ----
+
+/** Files in every `blobs` folder under `dir` (Miniflare keeps each stored body, R2 object or Cache API entry, as one), 0 before any. */
+function blobFiles(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let files = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) files += e.name === "blobs" ? readdirSync(join(dir, e.name)).length : blobFiles(join(dir, e.name));
+  }
+  return files;
+}
+
+/** Opaque RGBA noise: every picture built from it is new to the worker, so its inversion is a cache miss. */
+function noiseRgba(width: number, height: number): Uint8Array {
+  const b = new Uint8Array(randomBytes(width * height * 4));
+  for (let i = 3; i < b.length; i += 4) b[i] = 255;
+  return b;
+}
+const pngOf = (width: number, height: number) => craftPng({ width, height, depth: 8, colorType: 6, samples: noiseRgba(width, height) });
+const jpegOf = (width: number, height: number) => new Uint8Array(jpeg.encode({ data: noiseRgba(width, height), width, height }, 90).data);
+/** A PNG with an acTL chunk (2 frames) right after IHDR, before its image data: an animated PNG. */
+const animated = (png: Uint8Array) => Uint8Array.from([...png.subarray(0, 33), ...chunk("acTL", Uint8Array.of(0, 0, 0, 2, 0, 0, 0, 0)), ...png.subarray(33)]);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const blobCounts = (x: Ctx) => ({ r2: blobFiles(`${x.persist}/v3/r2`), cache: blobFiles(`${x.persist}/v3/cache`) });
+
+/**
+ * R2's and the Cache API's stored bodies once writes have settled (two equal counts 300 ms apart,
+ * at most 6 s): the Cache API is written after each answer, in waitUntil, so a render that
+ * answered a moment ago (the previous class's canary) may not have landed yet.
+ */
+async function settledBlobCounts(x: Ctx): Promise<{ r2: number; cache: number }> {
+  let last = blobCounts(x);
+  for (let i = 0; i < 20; i++) {
+    await sleep(300);
+    const now = blobCounts(x);
+    if (now.r2 === last.r2 && now.cache === last.cache) return now;
+    last = now;
+  }
+  return last;
+}
+
+/**
+ * Nothing is stored from a refused picture: POST …/invert never writes R2, and its answers are
+ * cached (memory, then the Cache API) only when they are 200s. So, once the Cache API's writes have
+ * landed, R2 has gained nothing and the Cache API exactly one entry per distinct answer (`answers`:
+ * each a picture and step count new to the worker; Miniflare replaces an entry written twice).
+ */
+async function checkNothingStored(t: Tally, x: Ctx, before: { r2: number; cache: number }, answers: Set<string>): Promise<void> {
+  for (let waited = 0; blobCounts(x).cache - before.cache < answers.size && waited < 40; waited++) await sleep(250);
+  const after = await settledBlobCounts(x);
+  const added = { r2: after.r2 - before.r2, cache: after.cache - before.cache };
+  t.requests++;
+  if (added.r2 !== 0 || added.cache !== answers.size) {
+    t.wrong++;
+    t.problem(`R2 gained ${added.r2} object(s) and the Cache API ${added.cache} for ${answers.size} distinct accepted picture(s)`);
+  }
+}
+
+/** The key of a 200 invert answer in the cache (besides model and encoder): the picture's hash and the step count. */
+const answerKey = (a: Answer) => {
+  try {
+    const r = JSON.parse(a.body.toString()) as { source: { sha256: string }; steps: number };
+    return `${r.source.sha256}/${r.steps}`;
+  } catch {
+    return "not JSON"; // judged wrong already; one key for all such answers
+  }
+};
+
+/**
+ * Picture bombs and malformed pictures on the inversion endpoint, each answered with the code that
+ * names its problem and followed by a health check that must answer within 2 s; then nothing stored.
+ */
+async function invertBombs(t: Tally, x: Ctx): Promise<void> {
+  const control = pngOf(24, 24);
+  // Noise, so that the entropy-coded data is most of the file and "cut at half" lands inside it.
+  const jpg = jpegOf(64, 48);
+  const code = (status: number, c: string) => expectStatus([status], [c]);
+  const tooLarge = code(400, "image_too_large");
+  const corrupt = code(400, "corrupt_image");
+  const mib = x.short ? 64 : 128;
+  const cases: [string, Uint8Array | string, string, Expect][] = [
+    ["PNG header claiming 2147483647×1 (70 bytes)", lyingHeaderPng(2147483647, 1), "image/png", tooLarge],
+    ["PNG header claiming 10000×10000", lyingHeaderPng(10000, 10000), "image/png", tooLarge],
+    ["PNG header claiming 2048×1024 (over the 1024² picture bound)", lyingHeaderPng(2048, 1024), "image/png", tooLarge],
+    [`deflate bomb (16×16 header, ${mib} MiB of IDAT)`, deflateBombPng(16, 16, mib << 20), "image/png", corrupt],
+    ["PNG cut off at half", control.subarray(0, control.length >> 1), "image/png", corrupt],
+    ["JPEG frame header claiming 60000×60000", patchSof(jpg, { width: 60000, height: 60000 }), "image/jpeg", tooLarge],
+    ["JPEG cut off at half", jpg.subarray(0, jpg.length >> 1), "image/jpeg", corrupt],
+    ["CMYK JPEG", asFourComponents(jpg), "image/jpeg", code(415, "unsupported_image")],
+    ["JPEG of 5,001 scans over 1024×1024 (73 KB)", progressiveGrayJpeg(128, 128, () => 128, 5000), "image/jpeg", code(415, "unsupported_image")],
+    ["1×1 PNG", pngOf(1, 1), "image/png", code(422, "image_too_small")],
+    ["animated PNG", animated(control), "image/png", code(422, "animated_image")],
+    ["a GIF", "GIF89a\x10\x00\x10\x00", "image/png", code(415, "not_an_image")],
+    ["empty body", new Uint8Array(0), "image/png", code(400, "empty_body")],
+    ["valid 24×24 PNG (the control: one answer to cache)", control, "application/octet-stream", expectStatus([200])],
+  ];
+  const before = await settledBlobCounts(x);
+  const answers = new Set<string>();
+  for (let round = 0; round < n(x, 1, 4); round++) {
+    for (const [what, body, type, expect] of cases) {
+      const a = await x.c.send("POST", `${S}/invert`, { headers: { "Content-Type": type }, body });
+      judge(t, `invert: ${what}`, a, expect);
+      if (answered(a) && a.status === 200) answers.add(answerKey(a));
+      const t0 = Date.now();
+      judge(t, `healthz after invert: ${what}`, await x.c.send("GET", "/healthz"), (h) => (Date.now() - t0 > 2000 ? `healthz took ${Date.now() - t0} ms` : expectStatus([200])(h)));
+    }
+  }
+  await checkNothingStored(t, x, before, answers);
+}
+
+/** A decimal step count in 0–MAX_INVERT_STEPS, as the API must read `steps` (written here from the contract, not from the parser it tests). */
+const validSteps = (v: string) => /^-?[0-9]+$/.test(v) && Number(v) >= 0 && Number(v) <= MAX_INVERT_STEPS;
+
+/**
+ * fast-check on POST …/invert: queries (steps in every odd spelling, duplicated, out of range;
+ * versions) and bodies (valid PNG and JPEG pictures, the same with bytes changed or cut off, random
+ * bytes, text) under assorted Content-Types. Every answer is a 200 of JSON or a 4xx the API chose;
+ * a `steps` that is not one decimal integer in range is always a 400, and a 200 reports the steps
+ * asked for. Then nothing refused is stored.
+ */
+async function fuzzInvert(t: Tally, x: Ctx): Promise<void> {
+  const pictures = [pngOf(16, 16), pngOf(24, 20), jpegOf(32, 24), grayJpeg(3, 2, (bx, by) => 40 + 30 * bx + 50 * by), progressiveGrayJpeg(2, 2, () => 90, 9)];
+  const picture = fc.constantFrom(...pictures);
+  // Weighted so that about half the requests get past the query and the header to a decode (and many to an inversion).
+  const body = fc.oneof(
+    { arbitrary: picture, weight: 2 },
+    {
+      arbitrary: fc.tuple(picture, fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { minLength: 1, maxLength: 4 })).map(([p, edits]) => {
+        const b = p.slice();
+        for (const [at, v] of edits) b[at % b.length] = v;
+        return b;
+      }),
+      weight: 3,
+    },
+    { arbitrary: fc.tuple(picture, fc.nat()).map(([p, cut]) => p.subarray(0, cut % p.length)), weight: 1 },
+    { arbitrary: fc.uint8Array({ maxLength: 300 }), weight: 1 },
+    { arbitrary: fc.string({ maxLength: 120 }).map((v) => new TextEncoder().encode(v)), weight: 1 },
+  );
+  const type = fc.oneof(
+    { arbitrary: fc.constantFrom("image/png", "image/jpeg", "application/octet-stream"), weight: 3 },
+    { arbitrary: fc.constantFrom("image/png; charset=binary", "IMAGE/JPEG", "image/gif", "text/plain", "application/json", ""), weight: 1 },
+  );
+  const stepsValue = fc.oneof(fc.constantFrom(...oddNumbers), fc.integer({ min: -2, max: MAX_INVERT_STEPS + 2 }).map(String));
+  const plainQuery = fc.oneof(
+    fc.constant(""),
+    fc.integer({ min: 0, max: MAX_INVERT_STEPS }).map((steps) => `steps=${steps}`),
+    fc.integer({ min: 0, max: 3 }).map((steps) => `version=${x.semanticVersion}&steps=${steps}`),
+  );
+  const query = fc.oneof(
+    { arbitrary: plainQuery, weight: 3 },
+    fc
+      .array(fc.tuple(fc.constantFrom("steps", "steps", "version", "seed", "steps[]", "__proto__"), fc.oneof(stepsValue, fc.constantFrom(x.semanticVersion, `v${"0".repeat(16)}`, "latest"), fc.string({ maxLength: 8 }))), { maxLength: 4 })
+      .map((pairs) => new URLSearchParams(pairs).toString()),
+    fc
+      .array(fc.constantFrom("steps=1", "steps=0x5", "steps=1e1", "steps=0b101", "steps=+7", "steps=%2B7", "steps=%207", "steps=11", "steps=-1", "steps=", "&", "=", "%", "%zz", `version=${x.semanticVersion}`, "version=v0", "steps=1&steps=2"), { maxLength: 5 })
+      .map((parts) => parts.join("")),
+  );
+  const expectFor =
+    (q: string): Expect =>
+    (a) => {
+      const wrongStatus = expectStatus([200, 400, 404, 413, 415, 422])(a);
+      if (wrongStatus) return wrongStatus;
+      const steps = new URLSearchParams(q).getAll("steps");
+      if (steps.length > 1 || (steps.length === 1 && steps[0] !== "" && !validSteps(steps[0]!))) {
+        return a.status === 400 && errorOf(a)?.code === "invalid_request" ? undefined : `steps=${JSON.stringify(steps)} answered ${a.status} ${errorOf(a)?.code ?? ""}, expected 400 invalid_request`;
+      }
+      if (a.status !== 200) return undefined;
+      if (!/^application\/json/.test(a.headers["content-type"] ?? "")) return `200 with ${a.headers["content-type"]}`;
+      const want = steps.length === 1 && steps[0] !== "" ? Number(steps[0]) : 0;
+      const got = (JSON.parse(a.body.toString()) as { steps: unknown }).steps;
+      return got === want ? undefined : `steps=${steps[0]} answered ${got} steps`;
+    };
+  const samples = fc.sample(fc.tuple(query, type, body), { numRuns: n(x, 60, 700), seed: 19 });
+  const before = await settledBlobCounts(x);
+  const answers = new Set<string>();
+  await pool(samples, 4, async ([q, contentType, b]) => {
+    const a = await x.c.send("POST", `${S}/invert?${q}`, { headers: contentType ? { "Content-Type": contentType } : {}, body: b });
+    judge(t, `POST ${S}/invert?${q.slice(0, 60)} (${contentType || "no type"}, ${b.length} bytes)`, a, expectFor(q));
+    if (answered(a) && a.status === 200) answers.add(answerKey(a));
+  });
+  await checkNothingStored(t, x, before, answers);
 }
 
 // ---- bodies on raw sockets ----

@@ -14,8 +14,11 @@ import type { PictureErrorCode } from "../picture/error.ts";
  */
 export const MAX_INVERT_STEPS = 10;
 
-/** The `steps` query parameter: projector steps after the encoder. */
-export const InvertSteps = z.coerce.number().int().min(0).max(MAX_INVERT_STEPS).default(0);
+/**
+ * Projector steps after the encoder, 0 by default: the client's `invert()` option as it is, and the
+ * worker's `steps` query parameter behind the shared query-number parser (decimal digits only).
+ */
+export const InvertSteps = z.number().int().min(0).max(MAX_INVERT_STEPS).default(0);
 
 /** Largest upload accepted: a 4096 × 4096 JPEG of a photo is about 3–6 MB. */
 export const MAX_INVERT_UPLOAD_BYTES = 8 * 1024 * 1024;

@@ -10,7 +10,8 @@
  * - `too_large`: over `IMAGE_LIMITS` (shared/png/limits.ts), from the header alone;
  * - `too_small`: a side under `MIN_PICTURE_SIDE`;
  * - `animated`: an animated PNG;
- * - `unsupported`: a valid file of a kind not read (CMYK, arithmetic-coded, lossless, 12-bit JPEG, …).
+ * - `unsupported`: a valid file of a kind not read (CMYK, arithmetic-coded, lossless, 12-bit JPEG,
+ *   one of more than `MAX_JPEG_SCANS` scans, …).
  */
 export type PictureErrorCode = "not_an_image" | "corrupt" | "too_large" | "too_small" | "animated" | "unsupported";
 

@@ -50,6 +50,19 @@ const UNSUPPORTED_SOF = new Map<number, string>([
   ...[0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf].map((m) => [m, `an arithmetic-coded JPEG (SOF${m - 0xc0}), ${REENCODE}`] as const),
 ]);
 
+/**
+ * Most scans (SOS segments) a JPEG may have. The decoder makes a pass over every block of a scan's
+ * components for each scan, however few bytes the scan holds: a progressive AC scan can code 32,767
+ * blocks as one end-of-band run in 3 bytes, so a 73 KB file of 5,000 such scans over a 1024×1024
+ * picture keeps jpeg-js busy for 0.8 s, and an 8 MiB upload (600,000 scans) for minutes: the
+ * progressive-JPEG exploit of libjpeg-turbo's report "Two Issues with the JPEG Standard", which it
+ * guards against the same way (`djpeg -maxscans`, `TJPARAM_SCANLIMIT`; its fuzz targets set 500). Real files are far
+ * below it: libjpeg's standard progressive script writes 10 scans for colour and 6 for gray, a
+ * baseline file 1 to 3. At 500, such scans add about 0.1 s to a 1024×1024 picture's decode
+ * (0.15 ms a scan, measured with shared/picture/craft.ts's file on a loaded 2-core machine).
+ */
+export const MAX_JPEG_SCANS = 500;
+
 /** Marker segments skipped by length (their content is jpeg-js's to check): DHT, DAC, DQT, DNL, DRI, APPn, COM. */
 const skipped = (m: number) => m === 0xc4 || m === 0xcc || m === 0xdb || m === 0xdc || m === 0xdd || (m >= 0xe0 && m <= 0xef) || m === 0xfe;
 
@@ -147,6 +160,8 @@ function scanJpeg(b: Uint8Array): Frame {
       unsupported(UNSUPPORTED_SOF.get(marker)!);
     } else if (marker === 0xda) {
       if (!frame) corrupt("image data (SOS) before the frame header (SOF)");
+      // Counted before the scan's data is walked, so a file is refused at its first scan over the limit.
+      if (scans === MAX_JPEG_SCANS) unsupported(`a JPEG with more than ${MAX_JPEG_SCANS} scans, which is not read (each scan costs a pass over the whole picture; progressive files have about 10); re-save it`);
       const count = b[start]!;
       if (end - start !== 4 + 2 * count || count < 1 || count > 4) corrupt(`a scan header (SOS) of ${end - start} bytes for ${count} component(s)`);
       // The entropy-coded data has no length: it ends at the first 0xFF not followed by 0x00
@@ -182,7 +197,7 @@ function scanJpeg(b: Uint8Array): Frame {
  * file is refused here too; the cost is linear in the file's bytes, independent of its pixels.
  * Throws a PictureError: `not_an_image` (no SOI), `corrupt` (cut off, malformed segments, zero
  * width), `unsupported` (CMYK/YCCK, 2 components, arithmetic, lossless or hierarchical coding,
- * 12-bit samples, height given by DNL), `too_large` (over `IMAGE_LIMITS`).
+ * 12-bit samples, height given by DNL, more than `MAX_JPEG_SCANS` scans), `too_large` (over `IMAGE_LIMITS`).
  *
  * @example
  * const { width, height, orientation } = readJpegHeader(bytes);

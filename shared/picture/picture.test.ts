@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { chunk, lyingHeaderPng } from "../png/craft.ts";
 import { readPngInfo } from "../png/decode.ts";
 import { decodePng, encodePng } from "../png/png.ts";
-import { decodeJpeg, orientRgba, readJpegHeader } from "./jpeg.ts";
+import { asFourComponents, grayJpeg, patchSof, progressiveGrayJpeg, segmentAt } from "./craft.ts";
+import { MAX_JPEG_SCANS, decodeJpeg, orientRgba, readJpegHeader } from "./jpeg.ts";
 import { MAX_PICTURE_PIXELS, MIN_PICTURE_SIDE, PictureError, type PictureErrorCode, decodePicture, modelInput, picture, readPictureHeader } from "./picture.ts";
 
 const BG = [0xd6, 0xdc, 0xe8] as const;
@@ -39,26 +40,6 @@ function image(width: number, height: number, rgba: (x: number, y: number) => re
 
 const encodeJpeg = (rgba: Uint8Array, width: number, height: number, quality = 95) => new Uint8Array(jpeg.encode({ data: rgba, width, height }, quality).data);
 
-/** Offset of the first marker segment `marker` (its 0xFF byte), walking segments from SOI. */
-function segmentAt(b: Uint8Array, marker: number): number {
-  for (let at = 2; at + 4 <= b.length; at += 2 + ((b[at + 2]! << 8) | b[at + 3]!)) {
-    if (b[at] !== 0xff) throw new Error(`no marker at ${at}`);
-    if (b[at + 1] === marker) return at;
-    if (b[at + 1] === 0xda) break;
-  }
-  throw new Error(`no ${marker.toString(16)} segment`);
-}
-
-/** A copy of a JPEG with its SOF0's marker and/or size changed. */
-function patchSof(b: Uint8Array, p: { marker?: number; width?: number; height?: number }): Uint8Array {
-  const out = b.slice();
-  const at = segmentAt(out, 0xc0);
-  if (p.marker !== undefined) out[at + 1] = p.marker;
-  if (p.height !== undefined) out.set([p.height >> 8, p.height & 255], at + 5);
-  if (p.width !== undefined) out.set([p.width >> 8, p.width & 255], at + 7);
-  return out;
-}
-
 /** A copy of a JPEG with an APP1 Exif block (IFD0 holding Orientation only) inserted after SOI. */
 function withExifOrientation(b: Uint8Array, orientation: number, littleEndian: boolean): Uint8Array {
   const tiff = new Uint8Array(8 + 2 + 12 + 4);
@@ -74,63 +55,6 @@ function withExifOrientation(b: Uint8Array, orientation: number, littleEndian: b
   const data = [..."Exif\0\0"].map((c) => c.charCodeAt(0)).concat(Array.from(tiff));
   const app1 = [0xff, 0xe1, (data.length + 2) >> 8, (data.length + 2) & 255, ...data];
   return Uint8Array.from([...b.subarray(0, 2), ...app1, ...b.subarray(2)]);
-}
-
-/** A real JPEG's SOF0 rewritten with a fourth component (as a CMYK or YCCK file has), its length fixed. */
-function asFourComponents(b: Uint8Array): Uint8Array {
-  const at = segmentAt(b, 0xc0);
-  const length = (b[at + 2]! << 8) | b[at + 3]!;
-  const sof = Array.from(b.subarray(at, at + 2 + length));
-  sof[3] = length + 3;
-  sof[9] = 4;
-  sof.push(4, 0x11, 0);
-  return Uint8Array.from([...b.subarray(0, at), ...sof, ...b.subarray(at + 2 + length)]);
-}
-
-/**
- * A baseline 1-component (gray) JPEG, written by hand (jpeg-js only encodes colour): every 8×8
- * block flat at `value(bx, by)`, so each block is its DC coefficient alone. Quantizer 8 makes the
- * quantized DC exactly value − 128; DC categories get 4-bit codes, AC has one symbol, EOB ("0").
- */
-function grayJpeg(blocksX: number, blocksY: number, value: (bx: number, by: number) => number): Uint8Array {
-  const bits: number[] = [];
-  const put = (code: number, length: number) => {
-    for (let i = length - 1; i >= 0; i--) bits.push((code >> i) & 1);
-  };
-  let previous = 0;
-  for (let by = 0; by < blocksY; by++) {
-    for (let bx = 0; bx < blocksX; bx++) {
-      const dc = value(bx, by) - 128;
-      const diff = dc - previous;
-      previous = dc;
-      const category = diff === 0 ? 0 : Math.floor(Math.log2(Math.abs(diff))) + 1;
-      put(category, 4);
-      if (category) put(diff > 0 ? diff : diff + (1 << category) - 1, category);
-      put(0, 1); // EOB
-    }
-  }
-  while (bits.length % 8) bits.push(1);
-  const scan: number[] = [];
-  for (let i = 0; i < bits.length; i += 8) {
-    const byte = bits.slice(i, i + 8).reduce((a, bit) => (a << 1) | bit, 0);
-    scan.push(byte);
-    if (byte === 0xff) scan.push(0); // byte stuffing
-  }
-  const [w, h] = [blocksX * 8, blocksY * 8];
-  const dcBits = Array(16).fill(0);
-  dcBits[3] = 12; // 12 codes of length 4: categories 0–11
-  const acBits = Array(16).fill(0);
-  acBits[0] = 1; // 1 code of length 1: EOB
-  return Uint8Array.from([
-    0xff, 0xd8,
-    0xff, 0xdb, 0, 67, 0, ...Array(64).fill(8),
-    0xff, 0xc0, 0, 11, 8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0,
-    0xff, 0xc4, 0, 31, 0x00, ...dcBits, ...Array.from({ length: 12 }, (_, i) => i),
-    0xff, 0xc4, 0, 20, 0x10, ...acBits, 0x00,
-    0xff, 0xda, 0, 8, 1, 1, 0x00, 0, 63, 0,
-    ...scan,
-    0xff, 0xd9,
-  ]);
 }
 
 describe("readPictureHeader: every refusal from the header, before any pixel is decoded", () => {
@@ -220,6 +144,27 @@ describe("readPictureHeader: every refusal from the header, before any pixel is 
     expect(refusal(() => readPictureHeader(patchSof(jpg, { width: 0 })))).toMatchObject({ code: "corrupt", message: expect.stringMatching(/width is 0/) });
     expect(readJpegHeader(patchSof(jpg, { marker: 0xc2 })).progressive).toBe(true);
     expect(refusal(() => readPictureHeader(Uint8Array.of(0xff, 0xd8, 0xff, 0xd9))).code).toBe("corrupt");
+  });
+
+  it(`refuses a JPEG of more than MAX_JPEG_SCANS (${MAX_JPEG_SCANS}) scans from its structure, and decodes one at the limit`, () => {
+    const value = (bx: number, by: number) => 40 + 30 * bx + 50 * by;
+    // The DC scan and MAX_JPEG_SCANS − 1 AC scans: a valid file at the limit, decoded to the baseline file's pixels.
+    const atLimit = progressiveGrayJpeg(3, 2, value, MAX_JPEG_SCANS - 1);
+    expect(readJpegHeader(atLimit)).toMatchObject({ width: 24, height: 16, progressive: true });
+    expect(Array.from(decodePicture(atLimit).rgba)).toEqual(Array.from(decodePicture(grayJpeg(3, 2, value)).rgba));
+    const over = progressiveGrayJpeg(3, 2, value, MAX_JPEG_SCANS);
+    const refused = { code: "unsupported", message: `a JPEG with more than ${MAX_JPEG_SCANS} scans, which is not read (each scan costs a pass over the whole picture; progressive files have about 10); re-save it` };
+    expect(refusal(() => readPictureHeader(over))).toEqual(refused);
+    expect(refusal(() => decodeJpeg(over))).toEqual(refused);
+    // The bomb: 73 KB that would keep the decoder busy for about a second. Refused at its scan
+    // MAX_JPEG_SCANS + 1, before that scan's data: the same file cut right after that scan's header is refused the same way.
+    const bomb = progressiveGrayJpeg(128, 128, () => 128, 5000);
+    expect(bomb.length).toBeLessThan(80_000);
+    expect(refusal(() => decodePicture(bomb))).toEqual(refused);
+    let at = 0;
+    for (let s = 0; s <= MAX_JPEG_SCANS; s++) at = bomb.indexOf(0xda, at + 2) - 1; // every 0xDA byte here is an SOS marker's (no scan data holds one)
+    expect([bomb[at], bomb[at + 1]]).toEqual([0xff, 0xda]);
+    expect(refusal(() => readPictureHeader(bomb.subarray(0, at + 10)))).toEqual(refused);
   });
 });
 

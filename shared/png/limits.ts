@@ -1,6 +1,8 @@
 /**
  * The one size rule for every image the project accepts: uploaded masks (PNG or run-length), the
- * PNG masks inside model manifests, and the trainer's folder datasets (PNG, JPEG, WebP through
+ * PNG masks inside model manifests, pictures uploaded to `POST /v1/models/{m}/invert` (PNG or
+ * JPEG; shared/picture/ adds a tighter pixel bound for them, `MAX_PICTURE_PIXELS`), the picture
+ * `npm run invert` reads, and the trainer's folder datasets (those two PNG, JPEG or WebP through
  * sharp). It is checked on the image's header, before any pixel is decoded, so a 70-byte file that
  * claims 2147483647×1 pixels costs nothing.
  *

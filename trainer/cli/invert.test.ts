@@ -9,6 +9,7 @@ import { EncoderConfig } from "../../shared/encoder/config.ts";
 import { encoderParamSpecs } from "../../shared/encoder/params.ts";
 import { initParams } from "../../shared/generator/params.ts";
 import { latentFromParam } from "../../shared/latent-param.ts";
+import { lyingHeaderPng } from "../../shared/png/craft.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import { writeModelDir } from "../../shared/weights/file-source.ts";
 import { packEncoder } from "../../shared/weights/pack.ts";
@@ -42,6 +43,9 @@ beforeAll(async () => {
   await sharp(rgba, { raw: { width: 40, height: 30, channels: 4 } }).png().toFile(join(dir, "photo.png"));
   await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toFile(join(dir, "one.png"));
   await writeFile(join(dir, "notes.png"), "not an image at all");
+  // Over the size rule (shared/png/limits.ts): a real 4100×20 PNG, and 67 bytes whose header claims 100000×100000.
+  await sharp({ create: { width: 4100, height: 20, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toFile(join(dir, "wide.png"));
+  await writeFile(join(dir, "bomb.png"), lyingHeaderPng(100000, 100000));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -85,5 +89,16 @@ describe("npm run invert", () => {
     expect(missing.stderr).toMatch(/nope\.png: no such file/);
     const badOut = await failure(invert(join(dir, "photo.png"), "--model", MODEL, "--encoder", encoder, "--out", "x.txt"));
     expect(badOut.stderr).toMatch(/--out: must end in \.json/);
+  });
+
+  it("refuses a picture over the size rule from its header, naming the file, its size and the limit, and writes nothing", async () => {
+    for (const [file, size] of [["wide.png", "4100×20"], ["bomb.png", "100000×100000"]] as const) {
+      const out = join(dir, `${file}.json`);
+      const refused = await failure(invert(join(dir, file), "--model", MODEL, "--encoder", encoder, "--out", out));
+      expect(refused.code, file).toBe(2);
+      expect(refused.stderr).toContain(`${file}: too large: ${size} is larger than the limit of 4096×4096`);
+      await expect(readFile(out), file).rejects.toThrow(/ENOENT/);
+      await expect(readFile(out.replace(/\.json$/, ".png")), file).rejects.toThrow(/ENOENT/);
+    }
   });
 });

@@ -70,7 +70,10 @@ async function inspectPicture(file: string): Promise<Picture> {
   }
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: IMAGE_LIMITS.maxPixels }).metadata();
+    // The header only (nothing decoded), so no pixel limit here: sharp's would refuse a lying
+    // 100000×100000 header as "Input image exceeds pixel limit", under "not an image", where the
+    // size rule below names the size and the limit. Decoding (prepareModelInput) keeps sharp's limit.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {
     fail(cmd, `${file}: not an image this command reads (PNG, JPEG or WebP): ${(e as Error).message}`);
   }

@@ -5,6 +5,7 @@ import { RegionName } from "../../shared/regions/schema.ts";
 import { ModelName, ModelVersion, ShardPath } from "../../shared/weights/manifest.ts";
 import type { AppEnv } from "../env.ts";
 import { MaskId } from "../../shared/render/masks.ts";
+import { QUERY_DECIMAL, QUERY_INTEGER, queryNumber } from "../../shared/validation.ts";
 import { fromZod } from "./errors.ts";
 
 /**
@@ -18,6 +19,17 @@ export const modelPath = ModelName.openapi(path("model", "faces64"));
 export const versionPath = ModelVersion.openapi(path("version", "v0123456789abcdef"));
 export const shardPath = ShardPath.openapi(path("shard", "group1-shard1of1.bin"));
 export const regionPath = RegionName.openapi(path("region", "mouth"));
+
+/**
+ * A number in a URL query, as every route takes one: `schema` (bounds, integrality, default) behind
+ * the one query-number parser (`queryNumber`: decimal digits only, so `0x10`, `1e1` and `+7` are a
+ * 400 naming the parameter), documented in OpenAPI as the string it is, with that parser's pattern.
+ *
+ * @example
+ * const Query = z.object({ scale: queryNumberParam(Scale.optional(), "integer", "Upscaling factor 1–8") });
+ */
+export const queryNumberParam = <T extends z.ZodType>(schema: T, kind: "integer" | "decimal", description?: string) =>
+  queryNumber(schema, kind).openapi({ type: "string", pattern: (kind === "integer" ? QUERY_INTEGER : QUERY_DECIMAL).source, description });
 
 /** A stored mask's file: its content id (`MaskId`) + ".png". */
 export const maskFilePath = z

@@ -10,6 +10,9 @@ import { TINY } from "../../test/fixtures/tiny.ts";
 import { CACHE_HEADER } from "../cache/tiers.ts";
 import { MODEL, MODEL_128, seedModel128, seedTinyEncoder, seedTinyModel, testEnv } from "../testing.ts";
 import { MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES } from "../../shared/inversion/endpoint.ts";
+import { asFourComponents, patchSof, progressiveGrayJpeg } from "../../shared/picture/craft.ts";
+import { MAX_JPEG_SCANS } from "../../shared/picture/jpeg.ts";
+import { QUERY_INTEGER } from "../../shared/validation.ts";
 
 // The real local R2, KV and Cache API in workerd; the tiny fixture model with a random encoder:
 // these check the endpoint's plumbing and its refusals, not how well a trained encoder inverts.
@@ -50,9 +53,6 @@ const jpegOf = (w: number, h: number) => {
   for (let p = 0; p < w * h; p++) data.set([(p % w) * 5, ((p / w) | 0) * 7, 128, 255], p * 4);
   return new Uint8Array(jpeg.encode({ data, width: w, height: h }, 90).data);
 };
-
-/** The offset of a JPEG's SOF0 marker (jpeg-js writes baseline). */
-const sof0 = (b: Uint8Array) => b.findIndex((v, i) => v === 0xff && b[i + 1] === 0xc0);
 
 let version: string;
 let encoderVersion: string;
@@ -126,25 +126,10 @@ describe("POST /v1/models/{model}/invert", () => {
       out.set(still.subarray(idat), idat + actl.length);
       return out;
     })();
-    const cmyk = (() => {
-      const j = jpegOf(32, 32);
-      const at = sof0(j);
-      // SOF0: FF C0, length, precision, height, width, components (3 → 4, with a fourth spec).
-      const len = (j[at + 2]! << 8) | j[at + 3]!;
-      const out = new Uint8Array(j.length + 3);
-      out.set(j.subarray(0, at + 2 + len), 0);
-      out.set([4, 1, 0], at + 2 + len);
-      out.set(j.subarray(at + 2 + len), at + 2 + len + 3);
-      out[at + 3] = len + 3;
-      out[at + 9] = 4;
-      return out;
-    })();
-    const bombJpeg = (() => {
-      const j = jpegOf(32, 32);
-      const at = sof0(j);
-      j.set([60000 >> 8, 60000 & 255, 60000 >> 8, 60000 & 255], at + 5);
-      return j;
-    })();
+    const cmyk = asFourComponents(jpegOf(32, 32));
+    const bombJpeg = patchSof(jpegOf(32, 32), { width: 60000, height: 60000 });
+    // A 1024×1024 progressive JPEG of 2,000 scans, 34 KB: each scan a decoder pass over 16,384 blocks.
+    const manyScans = progressiveGrayJpeg(128, 128, () => 128, 2000);
     // Bodies are built when each test runs (the fixture's face exists only after beforeAll).
     const cases: [string, () => Uint8Array | string, string, number, string, RegExp][] = [
       ["text", () => "hello, I am not a picture", "image/png", 415, "not_an_image", /PNG or JPEG/],
@@ -155,6 +140,7 @@ describe("POST /v1/models/{model}/invert", () => {
       ["a 1×1 PNG", () => png1x1, "image/png", 422, "image_too_small", /1×1/],
       ["an animated PNG", () => apng, "image/png", 422, "animated_image", /animated/],
       ["a CMYK JPEG", () => cmyk, "image/jpeg", 415, "unsupported_image", /CMYK/],
+      [`a JPEG of more than ${MAX_JPEG_SCANS} scans`, () => manyScans, "image/jpeg", 415, "unsupported_image", new RegExp(`more than ${MAX_JPEG_SCANS} scans`)],
       ["a PNG with a bad IHDR CRC", () => pngFromChunks([chunk("IHDR", ihdr(20, 20, 8, 2), 0), chunk("IEND")]), "image/png", 400, "corrupt_image", /CRC/],
     ];
     for (const [what, body, type, status, code, message] of cases) {
@@ -172,6 +158,20 @@ describe("POST /v1/models/{model}/invert", () => {
       await refused(await invert(face, "text/plain"), 415, "unsupported_media_type", /image\/png/);
       const e = await refused(await invert(face, "image/png", `?steps=${MAX_INVERT_STEPS + 1}`), 400, "invalid_request");
       expect(e.field).toBe("steps");
+    });
+
+    it("steps only as a decimal integer: 0x5, 1e1, 0b101, +7, %2B7, %207, 5.0 and Infinity are a 400 naming steps", async () => {
+      // The shared query-number parser (shared/validation.ts): Number() would read each as a step count.
+      for (const spelled of ["0x5", "1e1", "0b101", "+7", "%2B7", "%207", "5.0", "Infinity"]) {
+        const e = await refused(await invert(face, "image/png", `?steps=${spelled}`), 400, "invalid_request", /steps: must be a decimal integer/);
+        expect(e.field, spelled).toBe("steps");
+      }
+      expect((await ok(await invert(face, "image/png", "?steps=1"))).steps).toBe(1);
+      expect((await ok(await invert(face, "image/png", "?steps="))).steps).toBe(0);
+      // The OpenAPI document says so: a string of decimal digits, not required.
+      const doc = (await (await SELF.fetch("http://api.test/v1/openapi.json")).json()) as { paths: Record<string, { post: { parameters: { name: string; required?: boolean; schema: { type: string; pattern?: string } }[] } }> };
+      const steps = doc.paths["/v1/models/{model}/invert"]!.post.parameters.find((p) => p.name === "steps")!;
+      expect(steps).toMatchObject({ required: false, schema: { type: "string", pattern: QUERY_INTEGER.source } });
     });
 
     it("an unknown model or version; a model with no encoder", async () => {

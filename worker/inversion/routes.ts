@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES, PICTURE_ERROR_CODES } from "../../shared/inversion/endpoint.ts";
 import { invertPicture, inversionAnswer } from "../../shared/inversion/invert.ts";
+import { MAX_JPEG_SCANS } from "../../shared/picture/jpeg.ts";
 import { PictureError, type PictureErrorCode, readPictureHeader } from "../../shared/picture/picture.ts";
 import { sha256Hex } from "../../shared/weights/content-id.ts";
 import { BACKEND_HEADER, backendHeader } from "../backend.ts";
@@ -10,7 +11,7 @@ import type { AppEnv } from "../env.ts";
 import { boundedBody } from "../http/body.ts";
 import { ApiError, ErrorBody } from "../http/errors.ts";
 import { validationHook } from "../http/openapi.ts";
-import { ModelParams, shardPath, versionPath } from "../http/params.ts";
+import { ModelParams, queryNumberParam, shardPath, versionPath } from "../http/params.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { withModel } from "../models/registry.ts";
 import { resolveVersion } from "../models/store.ts";
@@ -49,7 +50,7 @@ const ACCEPTED_TYPES = ["image/png", "image/jpeg", "application/octet-stream"];
 
 const InvertQuery = z.object({
   version: ModelVersion.optional().openapi({ description: "Pin a model version (default: the active one)", example: "v0123456789abcdef" }),
-  steps: InvertSteps.openapi({ description: `Projector steps after the encoder (0–${MAX_INVERT_STEPS}): each refines the code by one gradient step on the reconstruction loss`, example: 0 }),
+  steps: queryNumberParam(InvertSteps, "integer", `Projector steps after the encoder (0–${MAX_INVERT_STEPS}, default 0): each refines the code by one gradient step on the reconstruction loss`),
 });
 
 const Inversion = InversionAnswer.openapi("Inversion");
@@ -77,7 +78,7 @@ inversion.openapi(
       400: json("Invalid parameter, a corrupt or truncated picture, or one over the size rule (image_too_large)"),
       404: json("Unknown model or version, or a version with no encoder (no_encoder)"),
       413: json("Upload too large"),
-      415: json("Not a PNG or JPEG, or one this API does not decode (a CMYK JPEG)"),
+      415: json(`Not a PNG or JPEG, or one this API does not decode (a CMYK JPEG, or one of more than ${MAX_JPEG_SCANS} scans)`),
       422: json("A picture too small to hold a face, or an animated one"),
       429: json("Rate limited"),
     },

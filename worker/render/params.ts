@@ -15,7 +15,7 @@ import {
   decodeLatent,
   normalizeRequest,
 } from "../../shared/render/request.ts";
-import { QUERY_DECIMAL, QUERY_INTEGER, queryNumber } from "../../shared/validation.ts";
+import { queryNumberParam as q } from "../http/params.ts";
 import { ModelVersion } from "../../shared/weights/manifest.ts";
 
 /**
@@ -54,8 +54,6 @@ export const ResampleBody = GenerateBody.extend(editFields).strict().openapi("Re
 export const InterpolateBody = ResampleBody.extend(framesField).strict().openapi("InterpolateRequest");
 
 // GET queries: every value a string, parsed by the one query-number parser (decimal digits only) with the same bounds.
-const q = <T extends z.ZodType>(schema: T, kind: "integer" | "decimal", description?: string) =>
-  queryNumber(schema, kind).openapi({ type: "string", pattern: (kind === "integer" ? QUERY_INTEGER : QUERY_DECIMAL).source, description });
 const latentQuery = z.string().max(64 * 1024).optional().openapi({ description: "Explicit latent: base64url of little-endian float32 values." });
 const codeQuery = {
   seed: q(Seed.optional(), "integer", codeFields.seed.description),
