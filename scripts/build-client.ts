@@ -4,8 +4,13 @@
  *   linkgan-editor.js   the <linkgan-editor> custom element (includes the client)
  *   tfjs-backend-wasm-simd.wasm   tfjs's WebAssembly backend (SIMD), which the client compiles for its wasm backend
  *   docs-assets/        Swagger UI for /docs, copied from the pinned swagger-ui-dist, and its start-up script
- *   v<version>/         the client's files again under the project's version (package.json), served
- *                       immutable: the hot-link URL that a page pins, as it would pin the npm package
+ *   v<version>-<hash>/  the client's files again, served immutable: the hot-link URL that a page pins,
+ *                       as it would pin the npm package. The hash is of the files' bytes
+ *                       (scripts/lib/client-files.ts, pinnedFolder), so the URL never serves other bytes
+ *   v<version>/         the same files under the project's version alone (package.json): the newest
+ *                       build of that version, revalidated, like the unversioned names
+ *   client.json         { version, path } of the immutable folder, for the demo page and for anyone
+ *                       looking for the URL to pin (revalidated)
  * Prints each entry's minified and gzip size and fails when one is over its gzip budget.
  *
  * Usage: npm run build:client [-- --metafile]   (writes dist/client/meta.json for esbuild's analyzer)
@@ -15,10 +20,10 @@ import { gzipSync } from "node:zlib";
 import { type Plugin, build } from "esbuild";
 import { DOCS_ASSETS, DOCS_INIT_SCRIPT, securityHeaderLines } from "../worker/http/security.ts";
 import { command } from "../trainer/cli/args.ts";
-import { CLIENT_FILES } from "./lib/client-files.ts";
+import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex, pinnedFolder } from "./lib/client-files.ts";
 
 const OUT = "dist/client";
-/** The versioned folder's caching: a version's files never change (a release bumps the version). */
+/** The pinned folder's caching: its name is derived from its files' bytes, so they never change. */
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
 /**
@@ -80,19 +85,25 @@ if (result.metafile) await writeFile(`${OUT}/meta.json`, JSON.stringify(result.m
 // The client fetches it from beside its bundle (client/backend.ts): the same file the worker imports.
 await copyFile("node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm", `${OUT}/tfjs-backend-wasm-simd.wasm`);
 const { version } = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
-await mkdir(`${OUT}/v${version}`);
-for (const f of CLIENT_FILES) await copyFile(`${OUT}/${f}`, `${OUT}/v${version}/${f}`);
+const pinned = await pinnedFolder(version, await Promise.all(CLIENT_FILES.map(async (name) => ({ name, bytes: new Uint8Array(await readFile(`${OUT}/${name}`)) }))));
+for (const dir of [pinned, `v${version}`]) {
+  await mkdir(`${OUT}/${dir}`);
+  for (const f of CLIENT_FILES) await copyFile(`${OUT}/${f}`, `${OUT}/${dir}/${f}`);
+}
+const index: ClientIndex = { version, path: `/${pinned}/` };
+await writeFile(`${OUT}/${CLIENT_INDEX}`, `${JSON.stringify(index)}\n`);
 // Pages on any origin may load the modules (module scripts are fetched with CORS). Assets are
 // served without running the worker, so they get the worker's security headers here, from the
-// worker's own middleware. The unversioned names are revalidated (a deploy changes them); the
-// versioned folder is immutable. Each path gets one Cache-Control rule: rules that match one path
-// combine their values, so the catch-all sets none.
+// worker's own middleware. Only the pinned folder is immutable; every name a deploy can change (the
+// unversioned files, v<version>/, the index, the docs' assets) is revalidated. Each path gets one
+// Cache-Control rule: rules that match one path combine their values, so the catch-all sets none
+// (and `/v<version>/*` cannot match the pinned folder, whose name goes on with "-").
 const headerLines = ["  Access-Control-Allow-Origin: *", ...(await securityHeaderLines())];
 const revalidate = "  Cache-Control: public, max-age=300, must-revalidate";
 const rules = [
   `/*\n${headerLines.join("\n")}`,
-  ...[...CLIENT_FILES.map((f) => `/${f}`), `/${DOCS_ASSETS.dir}/*`].map((p) => `${p}\n${revalidate}`),
-  `/v${version}/*\n  Cache-Control: ${IMMUTABLE}`,
+  ...[...CLIENT_FILES.map((f) => `/${f}`), `/${CLIENT_INDEX}`, `/v${version}/*`, `/${DOCS_ASSETS.dir}/*`].map((p) => `${p}\n${revalidate}`),
+  `/${pinned}/*\n  Cache-Control: ${IMMUTABLE}`,
 ];
 await writeFile(`${OUT}/_headers`, `${rules.join("\n")}\n`);
 await mkdir(`${OUT}/${DOCS_ASSETS.dir}`);
@@ -110,6 +121,7 @@ for (const name of Object.keys(entries)) {
   if (!ok) over++;
   console.log(`${file.padEnd(19)} ${kib(bytes.length).padStart(9)} ${kib(gz).padStart(9)}   ${`${budget} KiB`.padStart(9)} ${ok ? "ok" : "OVER BUDGET"}`);
 }
+console.log(`hot-link (immutable): ${index.path}linkgan-editor.js, ${index.path}linkgan-client.js`);
 if (over) {
   console.error(`build-client: ${over} entr${over === 1 ? "y is" : "ies are"} over the gzip budget (scripts/build-client.ts, BUDGET_KIB)`);
   process.exit(1);

@@ -2,8 +2,8 @@
  * The npm package as a user meets it: `npm pack` (scripts/build-package.ts), then a fresh project
  * in a temporary folder installs the tarball with npm (offline: zod, its one dependency, comes from
  * npm's cache, which `npm ci` filled), imports the client in Node, type-checks a TypeScript file
- * against the generated .d.ts files, and bundles the widget with esbuild. Reads dist/client/
- * (`npm test` builds it first) and never rewrites it.
+ * against the generated .d.ts files (with the example of the package's own README), and bundles
+ * the widget with esbuild. Reads dist/client/ (`npm test` builds it first) and never rewrites it.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -13,17 +13,24 @@ import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_FILES } from "./lib/client-files.ts";
+import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex } from "./lib/client-files.ts";
+import { NO_LICENCE, type ProjectPackage, packageManifest, packageReadme } from "./lib/package-files.ts";
 
 const REPO = resolve(".");
 let dir: string;
 let app: string;
 let tarball: string;
-const version = (JSON.parse(await readFile("package.json", "utf8")) as { version: string }).version;
+const root = JSON.parse(await readFile("package.json", "utf8")) as ProjectPackage;
+const version = root.version;
+let pinned: string; // the hot-link folder of this build, e.g. /v0.1.0-1a2b3c4d/
+const installed = (f: string) => join(app, "node_modules/linkgan-client", f);
+/** The ```ts block of the package's README. */
+const readmeExample = async () => /```ts\n([\s\S]*?)```/.exec(await readFile(installed("README.md"), "utf8"))?.[1];
 
 beforeAll(async () => {
-  // Built when missing or from before the versioned folder (npm test builds it first, so this never runs beside a wrangler dev that serves it).
-  if (!existsSync(`dist/client/v${version}/linkgan-client.js`)) execFileSync(process.execPath, ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  // Built when missing or from before the hot-link index (npm test builds it first, so this never runs beside a wrangler dev that serves it).
+  if (!existsSync(`dist/client/${CLIENT_INDEX}`)) execFileSync(process.execPath, ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  pinned = (JSON.parse(await readFile(`dist/client/${CLIENT_INDEX}`, "utf8")) as ClientIndex).path;
   dir = await mkdtemp(join(tmpdir(), "linkgan-package-"));
   const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/build-package.ts", "--out", dir], { encoding: "utf8" });
   tarball = out.trim().split("\n").at(-1)!;
@@ -43,10 +50,39 @@ describe("the npm package, installed from its tarball into a fresh project", () 
     const pkg = JSON.parse(await readFile(join(app, "node_modules/linkgan-client/package.json"), "utf8")) as { version: string; exports: Record<string, unknown> };
     expect(pkg.version).toBe(version);
     expect(Object.keys(pkg.exports)).toEqual([".", "./editor", "./tfjs-backend-wasm-simd.wasm", "./package.json"]);
-    // The same bytes as the hot-linked files of this version.
+    // The same bytes as the hot-linked files of this build.
     for (const f of CLIENT_FILES) {
-      expect((await readFile(join(app, "node_modules/linkgan-client", f))).equals(await readFile(`dist/client/v${version}/${f}`)), f).toBe(true);
+      expect((await readFile(installed(f))).equals(await readFile(`dist/client${pinned}${f}`)), f).toBe(true);
     }
+  });
+
+  it("carries the project's licence and links, and a README with the install, both entry points, the element, bundlers and the hot-link URL", async () => {
+    const pkg = JSON.parse(await readFile(installed("package.json"), "utf8")) as Record<string, unknown>;
+    // Without a licence in the project, the package says none is granted rather than naming one.
+    expect(pkg.license).toBe(root.license ?? NO_LICENCE);
+    expect(pkg.repository).toEqual(root.repository);
+    expect(pkg.homepage).toEqual(root.homepage);
+    const readme = await readFile(installed("README.md"), "utf8");
+    expect(readme).toContain("npm install linkgan-client");
+    expect(readme).toContain('from "linkgan-client"');
+    expect(readme).toContain('import "linkgan-client/editor"');
+    expect(readme).toMatch(/<linkgan-editor api-origin="[^"]+" model="faces64"/);
+    expect(readme).toContain("## Bundlers");
+    expect(readme).toContain("cp node_modules/linkgan-client/tfjs-backend-wasm-simd.wasm public/");
+    expect(readme).toContain(`${pinned}linkgan-editor.js`);
+    expect(readme).toContain(root.license ? `## Licence\n\n${root.license}.` : `## Licence\n\nNone granted yet: the project has no licence, so this package says \`"license": "${NO_LICENCE}"\``);
+    expect(readme).toContain('sections "The browser\nclient and widget" and "The npm package"');
+    expect(await readmeExample()).toContain("LinkGanClient.create");
+  });
+
+  it("takes the licence, repository and homepage from the project's package.json when it has them", () => {
+    const withLinks: ProjectPackage = { ...root, license: "MIT", repository: { type: "git", url: "git+https://github.com/example/linkgan-web.git" }, homepage: "https://github.com/example/linkgan-web#readme" };
+    const m = packageManifest(withLinks);
+    expect([m.license, m.repository, m.homepage]).toEqual([withLinks.license, withLinks.repository, withLinks.homepage]);
+    const readme = packageReadme(withLinks, "/v0.1.0-00000000/");
+    expect(readme).toContain("## Licence\n\nMIT.");
+    expect(readme).toContain("the LinkGAN project (https://github.com/example/linkgan-web#readme)");
+    expect(packageReadme({ ...withLinks, homepage: undefined }, "/")).toContain("the LinkGAN project (https://github.com/example/linkgan-web)");
   });
 
   it("imports the client by its package name (Node, as a bundler's SSR step would)", () => {
@@ -57,7 +93,7 @@ describe("the npm package, installed from its tarball into a fresh project", () 
     expect([create, wasm]).toEqual(["function", "true"]);
   });
 
-  it("type-checks a user's TypeScript against the generated .d.ts, strictly and with the library checked too", async () => {
+  it("type-checks a user's TypeScript and the README's example against the generated .d.ts, strictly and with the library checked too", async () => {
     await writeFile(
       join(app, "main.ts"),
       `import { type ClientOptions, LinkGanClient, type RenderedImage } from "linkgan-client";
@@ -75,9 +111,11 @@ el.seed = 7;
 export const bad: ClientOptions = { mode: "gpu" };
 `,
     );
+    // The example a reader of the package's README copies first.
+    await writeFile(join(app, "readme.ts"), (await readmeExample()) ?? "the package's README has no ts example");
     await writeFile(
       join(app, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "ESNext", moduleResolution: "Bundler", target: "ES2022", lib: ["ES2023", "DOM"], types: [], skipLibCheck: false }, files: ["main.ts"] }),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "ESNext", moduleResolution: "Bundler", target: "ES2022", lib: ["ES2023", "DOM"], types: [], skipLibCheck: false }, files: ["main.ts", "readme.ts"] }),
     );
     const r = (() => {
       try {

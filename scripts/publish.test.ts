@@ -2,7 +2,8 @@
  * `npm run publish:model` against wrangler's local state (`--local --persist-to`), through the same
  * wrangler commands that `--remote` runs against an account: a run cut short after the shard is
  * resumed, a dry run changes nothing, a second run uploads nothing, a tampered folder is refused,
- * and the worker's own store reads the published version back through the shared loader.
+ * and the worker's own store reads the published version back through the shared loader. An
+ * encoder goes beside the model version it inverts, where the worker's own lookup finds it.
  */
 import { execFileSync } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -10,11 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPlatformProxy } from "wrangler";
+import { versionOf } from "../shared/weights/content-id.ts";
 import { loadModel } from "../shared/weights/loader.ts";
 import type { Env } from "../worker/env.ts";
+import { encoderPrefix, loadStoredEncoder } from "../worker/inversion/store.ts";
 import { activeVersion, modelPrefix, r2Source } from "../worker/models/store.ts";
 
 const FIXTURE = "test/fixtures/tiny-model";
+/** The tiny encoder fixture and the model version it inverts. */
+const ENCODER = "test/fixtures/tiny-semantic-encoder";
+const ENCODER_MODEL = "test/fixtures/tiny-semantic-model";
 let state: string;
 let manifest: { name: string; version: string; shards: { path: string }[] };
 
@@ -47,8 +53,8 @@ describe("npm run publish:model --local", () => {
     bytes[100] = bytes[100]! ^ 0xff;
     await writeFile(shard, bytes);
     const r = publish("--model", bad);
-    expect(r.status).toBe(1);
-    expect(r.out).toMatch(/is not a valid model, nothing published: .*sha-?256/i);
+    expect(r.status).toBe(2); // refused before any change
+    expect(r.out).toMatch(/^publish:model: .* is not a valid model, nothing published: .*sha-?256/im);
   });
 
   it("resumes a run cut short, dry-runs without change, is idempotent, and the worker's store loads the version", async () => {
@@ -81,4 +87,46 @@ describe("npm run publish:model --local", () => {
       await proxy.dispose();
     }
   }, 180_000);
+
+  it("puts an encoder beside the model version it inverts, where the worker finds it, only once that version is stored; a different one only with --replace", async () => {
+    const enc = JSON.parse(await readFile(join(ENCODER, "manifest.json"), "utf8")) as { name: string; version: string; inverts: { name: string; version: string }; shards: unknown[]; card: object };
+    const { name, version } = enc.inverts;
+    const prefix = encoderPrefix(name, version);
+
+    const early = publish("--model", ENCODER);
+    expect(early.status).toBe(2);
+    expect(early.out).toContain(`inverts ${name} ${version}, which is not in bucket linkgan-weights (local, ${state}); nothing published`);
+
+    expect(publish("--model", ENCODER_MODEL).status).toBe(0);
+    const dry = publish("--model", ENCODER, "--dry-run");
+    expect(dry.out).toMatch(new RegExp(`${prefix}manifest\\.json: would upload \\d+ bytes`));
+    expect(dry.out).toContain("dry run: nothing changed");
+    const first = publish("--model", ENCODER);
+    expect(first.status, first.out).toBe(0);
+    expect(first.out).toContain(`done: ${enc.shards.length + 1} object(s) uploaded`);
+    expect(first.out).toContain(`POST /v1/models/${name}/invert`);
+    expect(publish("--model", ENCODER).out).toContain("done: 0 object(s) uploaded");
+
+    // A retrained encoder for the same version: another card, so another content-derived version.
+    const retrained = join(state, "retrained-encoder");
+    await cp(ENCODER, retrained, { recursive: true });
+    const m = { ...enc, card: { ...enc.card, title: "Retrained encoder fixture" } };
+    m.version = await versionOf(m);
+    await writeFile(join(retrained, "manifest.json"), JSON.stringify(m));
+    const refused = publish("--model", retrained);
+    expect(refused.status).toBe(2);
+    expect(refused.out).toContain(`${prefix} already holds encoder ${enc.name} ${enc.version}; nothing published. --replace overwrites it`);
+    const replaced = publish("--model", retrained, "--replace");
+    expect(replaced.status, replaced.out).toBe(0);
+    expect(replaced.out).toContain(`replacing encoder ${enc.name} ${enc.version} (--replace)`);
+    expect(replaced.out).toContain("done: 1 object(s) uploaded"); // the shards are the same bytes: only the manifest
+
+    const proxy = await getPlatformProxy<Env>({ configPath: "wrangler.toml", persist: { path: join(state, "v3") } });
+    try {
+      const live = await loadStoredEncoder(proxy.env, name, version); // the worker's lookup; every shard's hash checked
+      expect(live?.manifest.version).toBe(m.version);
+    } finally {
+      await proxy.dispose();
+    }
+  }, 300_000);
 });

@@ -19,10 +19,10 @@ import { command, str } from "../../trainer/cli/args.ts";
 import { getPlatformProxy } from "wrangler";
 import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadEncoder, loadModel } from "../../shared/weights/loader.ts";
-import { EncoderManifest, SegmenterManifest } from "../../shared/weights/manifest.ts";
 import type { Env } from "../../worker/env.ts";
 import { encoderPrefix } from "../../worker/inversion/store.ts";
 import { modelPrefix, setActiveVersion } from "../../worker/models/store.ts";
+import { standaloneNetwork } from "../lib/weight-folder.ts";
 
 /** The model folders in `root`, and the encoder folders (stored beside the model version each inverts). */
 async function weightDirs(root: string): Promise<{ models: string[]; encoders: string[] }> {
@@ -37,23 +37,6 @@ async function weightDirs(root: string): Promise<{ models: string[]; encoders: s
     else models.push(dir);
   }
   return { models, encoders };
-}
-
-/**
- * What a folder holds when it is a network exported on its own, with no generator: a segmenter
- * (`SegmenterManifest`; the trainer reads it, the API does not) or a GAN-inversion encoder
- * (`EncoderManifest`, #14; stored beside the model version it inverts, for POST …/invert).
- */
-async function standaloneNetwork(dir: string): Promise<"segmenter" | "encoder" | null> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
-  } catch {
-    return null; // the loader reports it below
-  }
-  if (SegmenterManifest.safeParse(raw).success) return "segmenter";
-  if (EncoderManifest.safeParse(raw).success) return "encoder";
-  return null;
 }
 
 const FIXTURES = { models: ["test/fixtures/tiny-model", "test/fixtures/tiny-semantic-model"], encoders: ["test/fixtures/tiny-semantic-encoder"] };

@@ -21,6 +21,17 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseFlags } from "./flags.mjs";
+
+// npm runs it with no arguments; `npm run postinstall -- --help` says what it would do, and a
+// mistyped flag is refused instead of ignored, before anything is installed.
+parseFlags({
+  name: "postinstall",
+  run: "npm run postinstall --",
+  summary:
+    "npm ci's set-up outside node_modules: Debian packages with apt-get, as root (scripts/setup/debian-packages.sh --with-chromium), and tfjs-node's binding (scripts/setup/tfjs-node.mjs). Neither can fail the install.",
+  footer: "Environment: LINKGAN_SKIP_SYSTEM_PACKAGES=1 skips both, for a user who wants only the worker and the client.",
+});
 
 const here = dirname(fileURLToPath(import.meta.url));
 

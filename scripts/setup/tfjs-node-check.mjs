@@ -8,6 +8,13 @@
  *   node scripts/setup/tfjs-node-check.mjs
  */
 import { createRequire } from "node:module";
+import { parseFlags } from "./flags.mjs";
+
+parseFlags({
+  name: "tfjs-node-check",
+  run: "node scripts/setup/tfjs-node-check.mjs",
+  summary: "Checks that @tensorflow/tfjs-node loads and agrees with the pure-JS cpu backend on a conv2d and its gradients; exits 1 if not.",
+});
 
 const require = createRequire(import.meta.url);
 process.env.TF_CPP_MIN_LOG_LEVEL ??= "2"; // TensorFlow's start-up chatter

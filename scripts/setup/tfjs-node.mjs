@@ -41,6 +41,7 @@ import {
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseFlags } from "./flags.mjs";
 
 const TF_VERSION = "2.21.0";
 const WHEEL_PREFIX = `tensorflow_cpu-${TF_VERSION}-`;
@@ -49,7 +50,12 @@ const pkg = join(root, "node_modules/@tensorflow/tfjs-node");
 const binding = join(pkg, "lib/napi-v8/tfjs_binding.node");
 const cache = join(root, ".cache/tensorflow-wheel");
 const extracted = join(cache, `extracted-${TF_VERSION}`);
-const force = process.argv.includes("--force");
+const { force } = parseFlags({
+  name: "tfjs-node",
+  run: "node scripts/setup/tfjs-node.mjs",
+  summary: `Builds @tensorflow/tfjs-node's native binding offline from the tensorflow-cpu ${TF_VERSION} wheel (pip), if it does not load yet, and prints the trainer's backend (npm ci's postinstall runs it).`,
+  flags: { force: "rebuild the binding even if it (or the cached one) loads" },
+});
 const READY_BUILT = `backend for the trainer: tensorflow (CPU): built tfjs-node binding against tensorflow-cpu ${TF_VERSION} wheel`;
 const READY = `backend for the trainer: tensorflow (CPU): tfjs-node binding already built against tensorflow-cpu ${TF_VERSION} wheel`;
 

@@ -15,7 +15,13 @@ describe("demo page", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
     const html = await res.text();
-    expect(html).toContain('<script type="module" src="/linkgan-editor.js"></script>');
+    // The widget and the embed snippet come from the build's immutable folder (dist/client/client.json).
+    const index = await testEnv.ASSETS.fetch("http://api.test/client.json");
+    expect(index.status, "dist/client is not built: run npm run build:client (npm test does)").toBe(200);
+    const { path } = (await index.json()) as { path: string };
+    expect(path).toMatch(/^\/v\d+\.\d+\.\d+-[0-9a-f]{8}\/$/);
+    expect(html).toContain(`<script type="module" src="${path}linkgan-editor.js"></script>`);
+    expect(html).toContain(`&lt;script type="module" src="<span class="origin"></span>${path}linkgan-editor.js"&gt;`);
     // DEFAULT_MODEL (faces64) is not stored here, so the page uses the first stored model.
     expect(html).toContain(`<linkgan-editor model="${MODEL}" seed="7"></linkgan-editor>`);
   });

@@ -1,7 +1,10 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex, pinnedFolder } from "../../scripts/lib/client-files.ts";
 import { testEnv } from "../testing.ts";
 import { securityHeaderLines } from "./security.ts";
+
+const REVALIDATE = "public, max-age=300, must-revalidate";
 
 describe("static assets", () => {
   it("get the worker's security headers (dist/client/_headers, derived from the middleware)", async () => {
@@ -23,18 +26,32 @@ describe("static assets", () => {
     expect(asset.headers.get("Access-Control-Allow-Origin")).toBe("*");
   });
 
-  it("the client's files are also at a versioned URL that caches immutably; the unversioned names revalidate", async () => {
+  it("the client's files are also in a folder named by their bytes, the only one cached immutably; the other names revalidate", async () => {
     const { version } = await import("../../package.json");
-    for (const f of ["linkgan-client.js", "linkgan-editor.js", "tfjs-backend-wasm-simd.wasm"]) {
-      const pinned = await testEnv.ASSETS.fetch(`http://api.test/v${version}/${f}`);
+    const index = await testEnv.ASSETS.fetch(`http://api.test/${CLIENT_INDEX}`);
+    expect(index.status, "dist/client is not built: run npm run build:client (npm test does)").toBe(200);
+    expect(index.headers.get("Cache-Control")).toBe(REVALIDATE);
+    const { path, version: indexed } = (await index.json()) as ClientIndex;
+    expect(indexed).toBe(version);
+    const served: { name: string; bytes: Uint8Array }[] = [];
+    for (const f of CLIENT_FILES) {
+      const pinned = await testEnv.ASSETS.fetch(`http://api.test${path}${f}`);
       expect(pinned.status, f).toBe(200);
       // One Cache-Control each: two matching _headers rules would join their values.
       expect(pinned.headers.get("Cache-Control"), f).toBe("public, max-age=31536000, immutable");
       expect(pinned.headers.get("Access-Control-Allow-Origin")).toBe("*");
-      const latest = await testEnv.ASSETS.fetch(`http://api.test/${f}`);
-      expect(latest.headers.get("Cache-Control"), f).toBe("public, max-age=300, must-revalidate");
-      expect(await sha256(pinned), f).toBe(await sha256(latest));
+      const bytes = new Uint8Array(await pinned.arrayBuffer());
+      served.push({ name: f, bytes });
+      // The stable aliases: the latest deploy, and the newest build of this version.
+      for (const alias of [`/${f}`, `/v${version}/${f}`]) {
+        const res = await testEnv.ASSETS.fetch(`http://api.test${alias}`);
+        expect(res.status, alias).toBe(200);
+        expect(res.headers.get("Cache-Control"), alias).toBe(REVALIDATE);
+        expect(await sha256(res), alias).toBe(await sha256(new Response(bytes)));
+      }
     }
+    // The folder's name is the one derived from the bytes it serves, so it can never serve others.
+    expect(path).toBe(`/${await pinnedFolder(version, served)}/`);
   });
 });
 

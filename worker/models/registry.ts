@@ -16,7 +16,7 @@ export interface LiveModel {
   segmenter?: Segmenter;
   /**
    * The version's GAN-inversion encoder (#14), loaded on first use (most requests never invert) and
-   * disposed with the model; undefined when the version has none stored.
+   * disposed with the model; undefined when the version has none stored (asked again next time).
    */
   encoder(): Promise<LiveEncoder | undefined>;
 }
@@ -57,12 +57,20 @@ export async function withModel<T>(env: Env, name: string, version: string, fn: 
       const { manifest, values } = loaded;
       // One version pins both networks: the segmenter's `segmenter.*` weights are in the same shards.
       const segmenter = manifest.segmenter ? Segmenter.fromValues(manifest.segmenter, values) : undefined;
-      // A failed load is forgotten, so the next request tries again.
+      // A failed load is forgotten, so the next request tries again; so is finding none, so that an
+      // encoder published for this version later (npm run publish:model) is found without waiting
+      // for the isolate to be recycled.
       const encoder = () =>
-        (entry.encoder ??= loadStoredEncoder(env, name, version).catch((err) => {
-          entry.encoder = undefined;
-          throw err;
-        }));
+        (entry.encoder ??= loadStoredEncoder(env, name, version).then(
+          (found) => {
+            if (!found) entry.encoder = undefined;
+            return found;
+          },
+          (err) => {
+            entry.encoder = undefined;
+            throw err;
+          },
+        ));
       return { name, version, manifest, generator: Generator.fromValues(manifest.generator, values), segmenter, encoder };
     })();
     e = entry;
