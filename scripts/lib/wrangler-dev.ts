@@ -41,6 +41,25 @@ export async function freePort(): Promise<number> {
 export function workerdCpuSeconds(dev: { pid: number }): number {
   const hz = 100; // Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat
   let ticks = 0;
+  for (const t of workerdTicks(dev).values()) ticks += t;
+  return ticks / hz;
+}
+
+/**
+ * The workerd processes in wrangler dev's process group, by pid: when the set changes between two
+ * readings (wrangler dev restarts workerd when a source file changes), the CPU counters restarted
+ * with it and a difference of `workerdCpuSeconds` means nothing.
+ *
+ * @example
+ * const before = workerdPids(dev).join(); …; if (workerdPids(dev).join() !== before) console.log("workerd restarted");
+ */
+export function workerdPids(dev: { pid: number }): number[] {
+  return [...workerdTicks(dev).keys()];
+}
+
+/** utime + stime (in USER_HZ ticks) of each workerd process in wrangler dev's process group. */
+function workerdTicks(dev: { pid: number }): Map<number, number> {
+  const out = new Map<number, number>();
   for (const pid of readdirSync("/proc").filter((f) => /^[0-9]+$/.test(f))) {
     let stat: string;
     try {
@@ -50,9 +69,9 @@ export function workerdCpuSeconds(dev: { pid: number }): number {
     }
     const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state), f[2] the group, f[11] and f[12] utime and stime
-    if (comm.startsWith("workerd") && Number(f[2]) === dev.pid) ticks += Number(f[11]) + Number(f[12]);
+    if (comm.startsWith("workerd") && Number(f[2]) === dev.pid) out.set(Number(pid), Number(f[11]) + Number(f[12]));
   }
-  return ticks / hz;
+  return out;
 }
 
 /** fetch() that closes its connection after the response (see DevServer.fetch). */

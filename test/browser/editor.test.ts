@@ -14,7 +14,7 @@ import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadModel } from "../../shared/weights/loader.ts";
 import { ModelVersion } from "../../shared/weights/manifest.ts";
 import { featherFor, featherWeights } from "../../shared/render/composite.ts";
-import { ARTIFACTS, type Harness, apiMask, canvasPixels, events, firstFixedRegion, maskDiff, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents } from "./harness.ts";
+import { ARTIFACTS, type Harness, apiMask, canvasPixels, events, firstFixedRegion, maskDiff, pagePoint, recordEvents, regionGeometry, startHarness, waitForEvents, withoutWebGpu } from "./harness.ts";
 import { fetchOnce } from "../../scripts/lib/wrangler-dev.ts";
 
 let h: Harness;
@@ -207,10 +207,7 @@ describe("without WebGPU, and in remote mode", () => {
       if (r.url().endsWith(".wasm")) wasmFetches.push(r.url());
     });
     try {
-      await c.addInitScript(() => {
-        // WebGPU unavailable, as in a browser without it.
-        Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined, configurable: true });
-      });
+      await withoutWebGpu(c);
       const p = await c.newPage();
       await recordEvents(p);
       await p.goto(`${h.url}/?mode=local`);
@@ -218,7 +215,9 @@ describe("without WebGPU, and in remote mode", () => {
       const backend = ready!.backend as { chosen: string; skipped: { name: string; reason: string }[] };
       expect(backend.chosen).toBe("wasm");
       expect(backend.skipped[0]).toEqual({ name: "webgpu", reason: expect.stringMatching(/navigator\.gpu is undefined/) });
-      expect(wasmFetches).toEqual([`${h.url}/tfjs-backend-wasm-simd.wasm`]);
+      // The demo page loads the widget from the build's immutable folder (dist/client/client.json), and the widget its binary from beside it.
+      const { path } = (await (await fetchOnce(`${h.url}/client.json`)).json()) as { path: string };
+      expect(wasmFetches).toEqual([`${h.url}${path}tfjs-backend-wasm-simd.wasm`]);
       await waitForEvents(p, "render", 1);
       await expect(p.locator("linkgan-editor .status").textContent()).resolves.toMatch(new RegExp(`Rendered here on ${backend.chosen} \\(webgpu skipped: navigator\\.gpu is undefined`));
       // The demo's seed (7, ψ 0.7) on wasm matches the API's render within 1/255.

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { featherFor, featherWeights } from "../../shared/render/composite.ts";
 import { decodePng } from "../../shared/png/png.ts";
 import type { BinaryMask } from "../../shared/regions/mask.ts";
@@ -39,7 +39,7 @@ export async function startHarness(): Promise<Harness> {
     throw new Error(`${CHROMIUM} is missing: run \`sh scripts/setup/debian-packages.sh --with-chromium\` as root (npm ci's postinstall does), or set CHROMIUM_PATH`);
   }
   // A dist/client from before the docs page's assets were part of the build is rebuilt too.
-  if (!existsSync("dist/client/linkgan-editor.js") || !existsSync(`dist/client/${DOCS_ASSETS.dir}/${DOCS_ASSETS.init}`)) execFileSync("node", ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  if (!existsSync("dist/client/linkgan-editor.js") || !existsSync("dist/client/client.json") || !existsSync(`dist/client/${DOCS_ASSETS.dir}/${DOCS_ASSETS.init}`)) execFileSync("node", ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
   // Each harness seeds and serves its own state folder and passes its own secrets: test files run in
   // parallel, and a shared .wrangler/state (or a .dev.vars one seed writes while another file's
   // wrangler dev watches it, which reloads that server mid-request) lets one file's set-up stall or
@@ -86,7 +86,8 @@ export async function startHarness(): Promise<Harness> {
 
 declare global {
   interface Window {
-    __linkgan: { type: string; detail: Record<string, unknown> }[];
+    /** The editor's events in order, each with the page's clock (performance.now(), ms) when it fired. */
+    __linkgan: { type: string; detail: Record<string, unknown>; at: number }[];
     __violations: string[];
   }
 }
@@ -102,13 +103,29 @@ export async function recordCspViolations(page: Page): Promise<void> {
 /** The CSP violations recorded so far (recordCspViolations). */
 export const cspViolations = (page: Page): Promise<string[]> => page.evaluate(() => window.__violations);
 
-/** Record the editor's events (they do not bubble; a capturing listener on document sees them). */
+/** Record the editor's events (they do not bubble; a capturing listener on document sees them), each with the time it fired. */
 export async function recordEvents(page: Page): Promise<void> {
   await page.addInitScript(() => {
     window.__linkgan = [];
     for (const type of ["ready", "progress", "render", "error"]) {
-      document.addEventListener(type, (e) => window.__linkgan.push({ type, detail: (e as CustomEvent).detail }), true);
+      document.addEventListener(type, (e) => window.__linkgan.push({ type, detail: (e as CustomEvent).detail, at: performance.now() }), true);
     }
+  });
+}
+
+/** The events of `type` recorded so far (recordEvents), with the page's clock (ms) at each. */
+export async function timedEvents(page: Page, type: string): Promise<{ detail: Record<string, unknown>; at: number }[]> {
+  return page.evaluate((t) => window.__linkgan.filter((e) => e.type === t).map((e) => ({ detail: JSON.parse(JSON.stringify(e.detail)), at: e.at })), type);
+}
+
+/**
+ * Pages of `context` see no WebGPU (navigator.gpu undefined), as in a browser without it: local
+ * mode then starts on wasm. A value, not a getter: a script run through tsx (npm run bench:browser)
+ * has its named functions wrapped in a helper the page lacks, and the script would fail silently.
+ */
+export async function withoutWebGpu(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, "gpu", { value: undefined, configurable: true });
   });
 }
 
