@@ -7,6 +7,10 @@ import { defineConfig } from "vitest/config";
 // *.node.test.ts files, which need Node (e.g. a validator that compiles code at run time).
 const sharedTests = ["shared/**/*.test.ts"];
 
+// The npm package and a scratch app that installs it are built once per run and shared by the test
+// files that use them (scripts/lib/scratch-app.ts); this names their folder and removes it at the end.
+const scratchApp = ["test/scratch-app.setup.ts"];
+
 // wrangler.toml's [assets] directory must exist for workerd to start; `npm test` fills it first
 // (npm run build:client), and the browser tests build it when it is empty.
 mkdirSync("dist/client", { recursive: true });
@@ -20,6 +24,7 @@ export default defineConfig({
           include: [...sharedTests, "trainer/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts", "worker/**/*.node.test.ts", "client/**/*.test.ts"],
           exclude: ["test/browser/**"],
           setupFiles: ["test/setup-cpu.ts"],
+          globalSetup: scratchApp,
           testTimeout: 60_000,
         },
       },
@@ -29,6 +34,7 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
+          globalSetup: scratchApp,
           // Generous: with the 64 px model seeded, one image takes ~10 s on SwiftShader's WebGPU.
           testTimeout: 300_000,
           hookTimeout: 240_000,

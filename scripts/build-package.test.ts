@@ -3,20 +3,21 @@
  * in a temporary folder installs the tarball with npm (offline: zod, its one dependency, comes from
  * npm's cache, which `npm ci` filled), imports the client in Node, type-checks a TypeScript file
  * against the generated .d.ts files (with the example of the package's own README), and bundles
- * the widget with esbuild. Reads dist/client/ (`npm test` builds it first) and never rewrites it.
+ * the widget with esbuild and with Vite. The tarball, the project and its Vite build are
+ * scripts/lib/scratch-app.ts's, shared with test/browser/package.test.ts, which loads the built app
+ * in chromium. Reads dist/client/ (`npm test` builds it first) and never rewrites it.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
-import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex } from "./lib/client-files.ts";
 import { NO_LICENCE, type ProjectPackage, packageManifest, packageReadme } from "./lib/package-files.ts";
+import { SCRATCH_API_ORIGIN, type ScratchApp, scratchApp } from "./lib/scratch-app.ts";
 
 const REPO = resolve(".");
+let pkg: ScratchApp;
 let dir: string;
 let app: string;
 let tarball: string;
@@ -28,20 +29,13 @@ const installed = (f: string) => join(app, "node_modules/linkgan-client", f);
 const readmeExample = async () => /```ts\n([\s\S]*?)```/.exec(await readFile(installed("README.md"), "utf8"))?.[1];
 
 beforeAll(async () => {
-  // Built when missing or from before the hot-link index (npm test builds it first, so this never runs beside a wrangler dev that serves it).
-  if (!existsSync(`dist/client/${CLIENT_INDEX}`)) execFileSync(process.execPath, ["--import", "tsx", "scripts/build-client.ts"], { stdio: "pipe" });
+  pkg = await scratchApp(); // builds dist/client first when it is missing
+  ({ dir, app, tarball } = pkg);
   pinned = (JSON.parse(await readFile(`dist/client/${CLIENT_INDEX}`, "utf8")) as ClientIndex).path;
-  dir = await mkdtemp(join(tmpdir(), "linkgan-package-"));
-  const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/build-package.ts", "--out", dir], { encoding: "utf8" });
-  tarball = out.trim().split("\n").at(-1)!;
-  app = join(dir, "app");
-  execFileSync("mkdir", [app]);
-  await writeFile(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
-  execFileSync("npm", ["install", tarball, "--no-audit", "--no-fund", "--offline", "--ignore-scripts"], { cwd: app, stdio: "pipe" });
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await pkg?.release();
 });
 
 describe("the npm package, installed from its tarball into a fresh project", () => {
@@ -128,7 +122,7 @@ export const bad: ClientOptions = { mode: "gpu" };
   });
 
   it("bundles the widget with a bundler (esbuild), keeping the SIMD binary's URL relative to the bundle", async () => {
-    await writeFile(join(app, "app.js"), `import { LinkGanClient } from "linkgan-client/editor";\nconsole.log(customElements.get("linkgan-editor") !== undefined, typeof LinkGanClient);\n`);
+    // The app's script (scratch-app.ts): `import { LinkGanClient } from "linkgan-client/editor"`.
     const res = await build({ absWorkingDir: app, entryPoints: ["app.js"], bundle: true, format: "esm", outdir: "public", write: false, logLevel: "silent" });
     const js = res.outputFiles[0]!.text;
     expect(js).toContain("linkgan-editor");
@@ -137,14 +131,14 @@ export const bad: ClientOptions = { mode: "gpu" };
   });
 
   it("builds a Vite app that uses the widget, and Vite emits the SIMD binary beside the bundle on its own", async () => {
-    await writeFile(join(app, "index.html"), `<!doctype html><linkgan-editor api-origin="https://linkgan.example"></linkgan-editor><script type="module" src="./app.js"></script>\n`);
-    await viteBuild({ root: app, configFile: false, logLevel: "silent", build: { outDir: "vite-dist", emptyOutDir: true } });
-    const assets = await readdir(join(app, "vite-dist/assets"));
+    // The page keeps the element as written (test/browser/package.test.ts loads it in chromium).
+    expect(await readFile(join(pkg.dist, "index.html"), "utf8")).toContain(`<linkgan-editor api-origin="${SCRATCH_API_ORIGIN}"`);
+    const assets = await readdir(join(pkg.dist, "assets"));
     const wasm = assets.filter((f) => f.endsWith(".wasm"));
     expect(wasm).toHaveLength(1);
-    expect((await readFile(join(app, "vite-dist/assets", wasm[0]!))).equals(await readFile(join(app, "node_modules/linkgan-client/tfjs-backend-wasm-simd.wasm")))).toBe(true);
+    expect((await readFile(join(pkg.dist, "assets", wasm[0]!))).equals(await readFile(installed("tfjs-backend-wasm-simd.wasm")))).toBe(true);
     // The bundle asks for the emitted (hashed) file by URL (Vite writes `new URL(`/assets/<file>`, import.meta.url)`, under its base).
-    const js = (await Promise.all(assets.filter((f) => f.endsWith(".js")).map((f) => readFile(join(app, "vite-dist/assets", f), "utf8")))).join("\n");
+    const js = (await Promise.all(assets.filter((f) => f.endsWith(".js")).map((f) => readFile(join(pkg.dist, "assets", f), "utf8")))).join("\n");
     expect(js).toMatch(new RegExp(`new URL\\(\`[^\`]*/assets/${wasm[0]!.replace(".", "\\.")}\``));
   });
 });
