@@ -6,7 +6,7 @@
  *   docs-assets/        Swagger UI for /docs, copied from the pinned swagger-ui-dist, and its start-up script
  *   v<version>-<hash>/  the client's files again, served immutable: the hot-link URL that a page pins,
  *                       as it would pin the npm package. The hash is of the files' bytes
- *                       (scripts/lib/client-files.ts, pinnedFolder), so the URL never serves other bytes
+ *                       (worker/http/client-files.ts, pinnedFolder), so the URL never serves other bytes
  *   v<version>/         the same files under the project's version alone (package.json): the newest
  *                       build of that version, revalidated, like the unversioned names
  *   client.json         { version, path } of the immutable folder, for the demo page and for anyone
@@ -20,7 +20,7 @@ import { gzipSync } from "node:zlib";
 import { type Plugin, build } from "esbuild";
 import { DOCS_ASSETS, DOCS_INIT_SCRIPT, securityHeaderLines } from "../worker/http/security.ts";
 import { command } from "../trainer/cli/args.ts";
-import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex, pinnedFolder } from "./lib/client-files.ts";
+import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex, pinnedFolder } from "../worker/http/client-files.ts";
 
 const OUT = "dist/client";
 /** The pinned folder's caching: its name is derived from its files' bytes, so they never change. */

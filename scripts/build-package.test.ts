@@ -12,7 +12,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex } from "./lib/client-files.ts";
+import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex } from "../worker/http/client-files.ts";
 import { NO_LICENCE, type ProjectPackage, packageManifest, packageReadme } from "./lib/package-files.ts";
 import { SCRATCH_API_ORIGIN, type ScratchApp, scratchApp } from "./lib/scratch-app.ts";
 

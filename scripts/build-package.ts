@@ -14,7 +14,7 @@
 import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { command, fail, str } from "../trainer/cli/args.ts";
-import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex } from "./lib/client-files.ts";
+import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex } from "../worker/http/client-files.ts";
 import { NO_LICENCE, type ProjectPackage, packageManifest, packageReadme } from "./lib/package-files.ts";
 
 const cli = command({

@@ -4,7 +4,7 @@
  * each) and from the build's hot-link folder (dist/client/client.json), so that the README names
  * the URL that serves the same bytes.
  */
-import { CLIENT_FILES } from "./client-files.ts";
+import { CLIENT_FILES } from "../../worker/http/client-files.ts";
 
 /** The package's name on npm. */
 export const PACKAGE_NAME = "linkgan-client";

@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { CLIENT_INDEX } from "./client-files.ts";
+import { CLIENT_INDEX } from "../../worker/http/client-files.ts";
 import { PACKAGE_NAME } from "./package-files.ts";
 
 /** The environment variable that names the shared folder of this test run (test/scratch-app.setup.ts). */

@@ -6,7 +6,7 @@ import { ModelName } from "../../shared/weights/manifest.ts";
 import type { AppEnv, Env } from "../env.ts";
 import { demoPageCsp } from "../http/security.ts";
 import { activeVersion, listModelNames, readManifest } from "../models/store.ts";
-import { CLIENT_INDEX } from "../../scripts/lib/client-files.ts";
+import { CLIENT_INDEX } from "../http/client-files.ts";
 
 /**
  * The demo page at `/`: the `<linkgan-editor>` widget with the default model (env DEFAULT_MODEL,

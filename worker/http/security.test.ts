@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex, pinnedFolder } from "../../scripts/lib/client-files.ts";
+import { CLIENT_FILES, CLIENT_INDEX, type ClientIndex, pinnedFolder } from "./client-files.ts";
 import { testEnv } from "../testing.ts";
 import { securityHeaderLines } from "./security.ts";
 
