@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { axisMask, interpolate, lerp, resamplePerturb, resampleReplace } from "./edit.ts";
+import { axisMask, interpolate, lerp, resamplePerturb, resampleReplace, resampleReplaceLayers } from "./edit.ts";
 
 const w = Float32Array.from({ length: 8 }, (_, i) => i);
 const other = Float32Array.from({ length: 8 }, (_, i) => 100 + i);
@@ -9,6 +9,21 @@ describe("editing in W", () => {
     const out = resampleReplace(w, other, [{ start: 2, end: 4 }, { start: 6, end: 7 }]);
     expect(Array.from(out)).toEqual([0, 1, 102, 103, 4, 5, 106, 7]);
     expect(Array.from(w)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it("resamples a W+ code's region in every layer with the same new values, and a W code as resampleReplace does", () => {
+    const ranges = [{ start: 2, end: 4 }, { start: 6, end: 7 }];
+    const plus = Float32Array.from({ length: 24 }, (_, i) => -i); // 3 layers of 8
+    const out = resampleReplaceLayers(plus, other, ranges);
+    for (let l = 0; l < 3; l++) {
+      const layer = Array.from(out.subarray(l * 8, (l + 1) * 8));
+      expect(layer).toEqual(Array.from(resampleReplace(plus.subarray(l * 8, (l + 1) * 8), other, ranges)));
+      expect([layer[2], layer[3], layer[6]]).toEqual([102, 103, 106]);
+    }
+    expect(plus[2]).toBe(-2); // input untouched
+    expect(Array.from(resampleReplaceLayers(w, other, ranges))).toEqual(Array.from(resampleReplace(w, other, ranges)));
+    expect(() => resampleReplaceLayers(plus.subarray(0, 20), other, ranges)).toThrow(/20 values is not a whole number of layers of 8/);
+    expect(() => resampleReplaceLayers(plus, other, [{ start: 6, end: 9 }])).toThrow(/not inside/);
   });
 
   it("perturbs the region's axes by α·p", () => {

@@ -32,6 +32,24 @@ export function resampleReplace(w: Float32Array, wNew: Float32Array, ranges: rea
 }
 
 /**
+ * `resampleReplace` on a code of one or more layers: `code` is a W code (as long as `wNew`) or a
+ * W+ code (k layers of wNew.length values each, layer-major), and the axes of `ranges` in every
+ * layer are replaced with the same axes of `wNew`. That is resampling a region of a W+ code: each
+ * layer gets the new sample's values there; on a W code it is `resampleReplace`.
+ *
+ * @example
+ * const edited = resampleReplaceLayers(wPlus, wFromSeed3, [eyes.axes]); // every layer's eye axes from seed 3
+ */
+export function resampleReplaceLayers(code: Float32Array, wNew: Float32Array, ranges: readonly AxisRange[]): Float32Array {
+  const dim = wNew.length;
+  if (dim === 0 || code.length === 0 || code.length % dim !== 0) throw new RangeError(`resampleReplaceLayers: a code of ${code.length} values is not a whole number of layers of ${dim}`);
+  checkRanges(dim, ranges);
+  const out = code.slice();
+  for (let at = 0; at < code.length; at += dim) for (const r of ranges) out.set(wNew.subarray(r.start, r.end), at + r.start);
+  return out;
+}
+
+/**
  * Add α·p on the axes of `ranges` (p is a full-length direction, e.g. N(0, I) from a seed).
  *
  * @example

@@ -6,21 +6,28 @@
  * projected as one batch: each image's loss depends only on its own w and Adam is elementwise, so
  * that is the same as projecting them one by one.
  *
+ * By default the codes are in W (one w per image, what LinkGAN edits and the API's `w=` takes).
+ * `space: "w+"` optimizes one w per synthesis layer instead (space.ts): each starting w is tiled to
+ * every layer, and Adam moves each layer's w on its own; the same loop, on a [n, numWs, wDim] tensor.
+ *
  * One definition for every runtime with gradients. Gradients must be registered before the first
  * call, which tfjs-core alone does not do: in Node, `import "@tensorflow/tfjs"` (the trainer's
  * tf-node.ts does); in a bundle (browser, worker), `import "@tensorflow/tfjs-core/dist/register_all_gradients"`.
  *
  * Kernels one step runs (forward and backward) are `PROJECTOR_KERNELS`, recorded with tf.profile on
  * the cpu backend with both upsampling edges and the segmenter's perceptual term. No filter
- * gradient (Conv2DBackpropFilter) is among them: only w is differentiated. The webgpu backend has
- * them all; `missingProjectorKernels("wasm")` says whether the wasm backend does.
+ * gradient (Conv2DBackpropFilter) is among them: only w is differentiated; a W+ step runs no kernel
+ * beyond them (checked the same way). The webgpu backend has them all;
+ * `missingProjectorKernels("wasm")` says whether the wasm backend does.
  */
+import { numWs } from "../generator/config.ts";
 import type { FloatImage, Generator } from "../generator/generator.ts";
 import { noiseTensors } from "../generator/generator.ts";
 import { type NoiseInput, synthesis } from "../generator/network.ts";
 import { tf } from "../tf.ts";
 import { type FeatureNet, ReconstructionWeights, perceptualFeatures, reconstructionLoss } from "./loss.ts";
 import { psnr } from "./quality.ts";
+import { LATENT_SPACES, type LatentSpace, codeLength, tileW } from "./space.ts";
 
 /** Every tfjs kernel a projection step runs, forward and backward (see the file's comment). */
 export const PROJECTOR_KERNELS = [
@@ -59,11 +66,22 @@ export interface ProjectOptions {
   weights?: Partial<ReconstructionWeights>;
   /** The perceptual term's network (e.g. the model's or faces64-parts' Segmenter); required when weights.perceptual > 0. */
   featureNet?: FeatureNet | undefined;
+  /**
+   * The space optimized (default "w"): "w" moves one w per image; "w+" tiles each starting w to
+   * the generator's numWs layers and moves each layer's w (its codes do not go into the API's `w=`).
+   */
+  space?: LatentSpace;
   /** Called after each step with the mean loss over the images (reading it back costs one sync per step). */
   onStep?: (p: { step: number; steps: number; loss: number }) => void | Promise<void>;
 }
 
 export interface Projection {
+  /** The space of `w` (the projection's `space`). */
+  space: LatentSpace;
+  /**
+   * The code. In W: wDim values, one w. In W+: numWs · wDim values, row-major [numWs, wDim]
+   * (layer-major: layer 0's w, then layer 1's, …), which only `renderCodes` renders (space.ts).
+   */
   w: Float32Array;
   /** The render of `w` with the projection's noise. */
   image: FloatImage;
@@ -94,12 +112,14 @@ function requireGradients(): void {
 
 /**
  * Project `targets` (images at the generator's resolution) starting from `starts` (one w each,
- * e.g. the encoder's codes).
+ * e.g. the encoder's codes, in either space: W+ tiles each to every layer).
  *
  * @example
  * const [w0] = await encoder.encode([photo]);
  * const [p] = await project(g, [photo], [w0], { steps: 100, featureNet: segmenter, onStep: (s) => bar.update(s.step) });
  * p.psnr; // dB; p.w goes into ?w= with noise=zeros
+ * const [q] = await project(g, [photo], [w0], { steps: 100, featureNet: segmenter, space: "w+" });
+ * q.w.length; // numWs · wDim: render it with renderCodes, not ?w=
  */
 export async function project(g: Generator, targets: FloatImage[], starts: Float32Array[], opts: ProjectOptions): Promise<Projection[]> {
   const { resolution: res, wDim } = g.config;
@@ -108,7 +128,15 @@ export async function project(g: Generator, targets: FloatImage[], starts: Float
   for (const [i, t] of targets.entries()) {
     if (t.width !== res || t.height !== res || t.data.length !== res * res * 3) throw new Error(`project: target ${i} is ${t.width}×${t.height}, the generator renders ${res}×${res}`);
   }
-  for (const [i, w] of starts.entries()) if (w.length !== wDim) throw new Error(`project: starting code ${i} has ${w.length} values, W has ${wDim}`);
+  const space = opts.space ?? "w";
+  if (!LATENT_SPACES.includes(space)) throw new Error(`project: space must be ${LATENT_SPACES.map((s) => `"${s}"`).join(" or ")}, got ${JSON.stringify(space)}`);
+  const layers = numWs(g.config);
+  for (const [i, w] of starts.entries()) {
+    if (w.length !== wDim) {
+      const plus = space === "w+" ? ` (a W+ projection starts from one w per image and tiles it to the ${layers} layers)` : "";
+      throw new Error(`project: starting code ${i} has ${w.length} values, W has ${wDim}${plus}`);
+    }
+  }
   if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`project: steps must be an integer ≥ 0, got ${opts.steps}`);
   if (n === 0) return [];
   const weights = ReconstructionWeights.parse(opts.weights ?? {});
@@ -121,15 +149,17 @@ export async function project(g: Generator, targets: FloatImage[], starts: Float
 
   const flatTargets = new Float32Array(n * res * res * 3);
   for (const [i, t] of targets.entries()) flatTargets.set(t.data, i * res * res * 3);
-  const flatStarts = new Float32Array(n * wDim);
-  for (const [i, w] of starts.entries()) flatStarts.set(w, i * wDim);
+  const len = codeLength(g.config, space);
+  const flatStarts = new Float32Array(n * len);
+  for (const [i, w] of starts.entries()) flatStarts.set(space === "w+" ? tileW(w, layers) : w, i * len);
 
   const target = tf.tensor4d(flatTargets, [n, res, res, 3]);
   const noise = tf.tidy(() => noiseInput(g, noiseSpec, n));
   const targetFeatures = net ? tf.tidy(() => perceptualFeatures(net, target)) : undefined;
-  const lossOf = (w: tf.Tensor2D) => reconstructionLoss(synthesis(g.params, g.config, w, noise), target, { weights, net, targetFeatures });
-  const grad = tf.valueAndGrad((w: tf.Tensor) => tf.sum(lossOf(w as tf.Tensor2D)));
-  let w = tf.tensor2d(flatStarts, [n, wDim]);
+  // W: [n, wDim] (synthesis broadcasts it to every layer); W+: [n, numWs, wDim]. Adam is elementwise on either.
+  const lossOf = (w: tf.Tensor) => reconstructionLoss(synthesis(g.params, g.config, w, noise), target, { weights, net, targetFeatures });
+  const grad = tf.valueAndGrad((w: tf.Tensor) => tf.sum(lossOf(w)));
+  let w: tf.Tensor = tf.tensor(flatStarts, space === "w+" ? [n, layers, wDim] : [n, wDim]);
   let m = tf.zerosLike(w);
   let v = tf.zerosLike(w);
   try {
@@ -144,7 +174,7 @@ export async function project(g: Generator, targets: FloatImage[], starts: Float
         return [tf.sub(w, update), m1, v1, value];
       });
       tf.dispose([w, m, v]);
-      [w, m, v] = [w1 as tf.Tensor2D, m1 as tf.Tensor2D, v1 as tf.Tensor2D];
+      [w, m, v] = [w1, m1, v1];
       if (opts.onStep) await opts.onStep({ step: step + 1, steps: opts.steps, loss: ((await loss.data())[0] ?? 0) / n });
       loss.dispose();
     }
@@ -157,7 +187,7 @@ export async function project(g: Generator, targets: FloatImage[], starts: Float
     const per = res * res * 3;
     return targets.map((t, i) => {
       const image = { width: res, height: res, data: imgData.slice(i * per, (i + 1) * per) };
-      return { w: wData.slice(i * wDim, (i + 1) * wDim), image, psnr: psnr(t.data, image.data), loss: lossData[i]! };
+      return { space, w: wData.slice(i * len, (i + 1) * len), image, psnr: psnr(t.data, image.data), loss: lossData[i]! };
     });
   } finally {
     tf.dispose([w, m, v, target, ...(noise === "zeros" ? [] : noise), ...(targetFeatures ?? [])]);

@@ -57,6 +57,17 @@ describe("npm run encoder", () => {
     expect(result.projector).toBeNull();
     expect(result.encoder.psnr).toBeCloseTo(metrics.encoder.psnr, 6); // the same weights, the same held-out faces
     expect((await readFile(picture)).subarray(1, 4).toString()).toBe("PNG");
+    expect(result.space).toBe("w");
+    const plusJson = join(dir, "plus.json");
+    const plus = await cli("evaluate", "--model", MODEL, "--encoder", out, "--steps", "2", "--space", "w+", "--picture", join(dir, "plus.png"), "--out", plusJson);
+    expect(plus.stdout).toMatch(/codes in W\+/);
+    expect(plus.stdout).toMatch(/\| encoder \+ projector in W\+ \(2 steps, lr 0\.1\) \|/);
+    expect(plus.stdout).toMatch(/Editability in W\+/);
+    const plusResult = JSON.parse(await readFile(plusJson, "utf8"));
+    expect(plusResult).toMatchObject({ space: "w+", projector: { steps: 2 } });
+    expect(plusResult.command).toMatch(/--space w\+$/);
+    expect(plusResult.editability.map((r: { region: string }) => r.region)).toEqual(["left-eye", "right-eye", "mouth", "blob"]);
+    expect(plusResult.encoder.psnr).toBeCloseTo(result.encoder.psnr, 6); // the encoder's figures do not depend on the space
   });
 
   it("names what is wrong: the encoder's size against the model, a model the encoder does not invert, a missing subcommand", async () => {

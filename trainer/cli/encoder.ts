@@ -1,14 +1,15 @@
 /**
  * npm run encoder -- train    --config trainer/configs/faces64-encoder.json --model weights/faces64 --run runs/faces64-encoder
  * npm run encoder -- export   --run runs/faces64-encoder --name faces64-encoder --card trainer/cards/faces64-encoder.json
- * npm run encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 100
+ * npm run encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 100 [--space w+]
  *
  * `train` trains the GAN-inversion encoder (#14) against the frozen generator of --model (or
  * resumes it: the same command continues from the newest checkpoint; Ctrl-C saves one; --steps N
  * trains a resumable piece). `export` packs it (int8 by default) with its model card, pinned to the
  * model version it inverts, after measuring it as shipped. `evaluate` measures an exported encoder
  * on the held-out faces: PSNR and SSIM for the encoder alone and with N projector steps, time per
- * image, editability of the inverted codes, and a picture.
+ * image, editability of the inverted codes, and a picture; `--space w+` projects and measures
+ * editability in W+ (one w per synthesis layer) instead of W.
  */
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ import { ModelCardText } from "../../shared/weights/manifest.ts";
 import { packEncoder } from "../../shared/weights/pack.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
 import { datasetBackground, datasetLicenses } from "../data/open.ts";
-import { EncoderTrainConfig, noiseFlag } from "../encoder/config.ts";
+import { EncoderTrainConfig, noiseFlag, spaceFlag } from "../encoder/config.ts";
 import { openEncoderData } from "../encoder/data.ts";
 import { type EvaluateOptions, type InversionEvaluation, evaluateInversion, evaluationMarkdown } from "../encoder/evaluate.ts";
 import { type InvertedModel, openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
@@ -69,7 +70,7 @@ const exportCli = command({
 const evaluateCli = command({
   run: "npm run encoder -- evaluate",
   name: "encoder evaluate",
-  summary: "Held-out PSNR/SSIM (encoder alone, and + --steps projector steps), time per image, editability (MSE_o/MSE_i on inverted vs sampled codes) and a picture.",
+  summary: "Held-out PSNR/SSIM (encoder alone, and + --steps projector steps in --space), time per image, editability (MSE_o/MSE_i on inverted vs sampled codes) and a picture.",
   flags: {
     model: { value: "DIR", help: "the generator model folder", type: str(), required: true },
     encoder: { value: "DIR", help: "an encoder exported for that model version", type: str(), required: true },
@@ -77,12 +78,16 @@ const evaluateCli = command({
     images: { value: "N", help: "held-out images evaluated", type: int(1), defaultText: "all" },
     lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), defaultText: String(DEFAULT_PROJECTOR_LR) },
     noise: noiseFlag,
+    space: { ...spaceFlag, help: "the space the projector optimizes and editability is measured in: w, or w+ (one w per synthesis layer from the encoder's w tiled; a region resampled in every layer)" },
     segmenter: { value: "DIR", help: "the projector's perceptual network", type: str(), defaultText: "the encoder's pinned one, or the model's" },
     out: { value: "FILE.json", help: "also write the results as JSON", type: str() },
     picture: { value: "FILE.png", help: "the picture of inputs and reconstructions", type: str(), default: "inversion.png" },
     backend: backendFlag,
   },
-  examples: ["npm run encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 100"],
+  examples: [
+    "npm run encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 100",
+    "npm run encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 100 --space w+ --out wplus.json --picture wplus.png",
+  ],
 });
 
 const which = subcommand("encoder", { train: trainCli, export: exportCli, evaluate: evaluateCli });
@@ -114,7 +119,7 @@ function trainConfigOf(provenance: { config?: Record<string, unknown> | undefine
   return EncoderTrainConfig.safeParse(provenance.config).data;
 }
 
-async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<EncoderTrainConfig, "dataset" | "heldOut" | "datasetBatch">, o: { steps: number; images?: number | undefined; lr?: number | undefined; noise: EvaluateOptions["noise"]; featureNet: Segmenter | undefined }): Promise<InversionEvaluation> {
+async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<EncoderTrainConfig, "dataset" | "heldOut" | "datasetBatch">, o: { steps: number; images?: number | undefined; lr?: number | undefined; noise: EvaluateOptions["noise"]; space?: EvaluateOptions["space"]; featureNet: Segmenter | undefined }): Promise<InversionEvaluation> {
   const data = await open("dataset", openEncoderData(config, model.manifest, cmd));
   const indices = o.images ? data.heldOut.slice(0, o.images) : data.heldOut;
   const segmenter = model.manifest.segmenter ? Segmenter.fromValues(model.manifest.segmenter, model.values) : undefined;
@@ -129,6 +134,7 @@ async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<Enc
       steps: o.steps,
       ...(o.lr ? { lr: o.lr } : {}),
       noise: o.noise,
+      ...(o.space ? { space: o.space } : {}),
       featureNet: o.featureNet,
       segmenter,
       onProgress: progress.onProgress,
@@ -266,11 +272,11 @@ if (f.segmenter) {
   featureNet = await openFeatureNet(model, trained?.segmenter).catch(() => openFeatureNet(model));
 }
 if (f.steps > 0 && !featureNet) console.error("projector: no segmenter (the model bundles none and --segmenter is not given): pixel loss only");
-const evaluation = await evaluate(model, encoder, trained ?? { heldOut: 200, datasetBatch: 0 }, { steps: f.steps, images: f.images, lr: f.lr, noise: f.noise, featureNet });
+const evaluation = await evaluate(model, encoder, trained ?? { heldOut: 200, datasetBatch: 0 }, { steps: f.steps, images: f.images, lr: f.lr, noise: f.noise, space: f.space, featureNet });
 encoder.dispose();
 await writeFile(f.picture, evaluation.picture);
 const { picture, ...figures } = evaluation;
-const result = { model: model.manifest.name, version: model.manifest.version, encoderWeights: { name: manifest.name, version: manifest.version }, backend: backend.name, ...figures, command: `npm run encoder -- evaluate --model ${f.model} --encoder ${f.encoder} --steps ${f.steps}${f.images ? ` --images ${f.images}` : ""}` };
+const result = { model: model.manifest.name, version: model.manifest.version, encoderWeights: { name: manifest.name, version: manifest.version }, backend: backend.name, ...figures, command: `npm run encoder -- evaluate --model ${f.model} --encoder ${f.encoder} --steps ${f.steps}${f.images ? ` --images ${f.images}` : ""}${f.space === "w" ? "" : ` --space ${f.space}`}` };
 if (f.out) await writeFile(f.out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(evaluationMarkdown(evaluation, backend.name).join("\n"));
 console.log(`\n${f.picture}: ${evaluation.pictureColumns.join(" | ")} (${Math.min(8, evaluation.images)} rows)`);

@@ -56,13 +56,29 @@ describe("npm run invert", () => {
     expect(stderr).toMatch(/no segmenter for the perceptual term \(pass --segmenter\): pixel loss only/);
     expect(stdout).toMatch(/code\.json: tiny-fixture vbc84f4f48ad736cb code; PSNR -?\d+\.\d\d dB/);
     const code = JSON.parse(await readFile(out, "utf8"));
-    expect(code).toMatchObject({ model: "tiny-fixture", version: "vbc84f4f48ad736cb", noise: "zeros", steps: 2, reconstruction: "code.png" });
+    expect(code).toMatchObject({ model: "tiny-fixture", version: "vbc84f4f48ad736cb", space: "w", noise: "zeros", steps: 2, reconstruction: "code.png" });
     expect(code.source).toMatchObject({ format: "png", width: 40, height: 30 });
     expect(Array.from(latentFromParam(code.w))).toEqual(code.wValues);
     expect(code.wValues).toHaveLength(32);
     expect(Number.isFinite(code.psnr) && Number.isFinite(code.ssim) && Number.isFinite(code.encoderOnly.psnr)).toBe(true);
     const png = decodePng(new Uint8Array(await readFile(join(dir, "code.png"))));
     expect([png.width, png.height]).toEqual([16, 16]);
+  });
+
+  it("with --space w+ writes the code as wPlus ([numWs][wDim]) with space and a note, and no w (w= takes W codes only)", async () => {
+    const out = join(dir, "plus.json");
+    const { stdout } = await invert(join(dir, "photo.png"), "--model", MODEL, "--encoder", encoder, "--steps", "3", "--space", "w+", "--out", out);
+    expect(stdout).toMatch(/plus\.json: tiny-fixture vbc84f4f48ad736cb W\+ code; PSNR -?\d+\.\d\d dB/);
+    expect(stdout).toMatch(/the API's w= takes W codes only/);
+    const code = JSON.parse(await readFile(out, "utf8"));
+    expect(code).toMatchObject({ space: "w+", steps: 3, reconstruction: "plus.png" });
+    expect(code.note).toMatch(/the API's w= and the client take W codes only/);
+    expect(code).not.toHaveProperty("w");
+    expect(code).not.toHaveProperty("wValues");
+    expect(code.wPlus).toHaveLength(6); // numWs of the 16 px fixture
+    for (const layer of code.wPlus) expect(layer).toHaveLength(32);
+    expect(code.wPlus[0]).not.toEqual(code.wPlus[5]); // the projector moved each layer's w
+    expect(Number.isFinite(code.psnr)).toBe(true);
   });
 
   it("composites transparency onto the dataset's background", async () => {

@@ -1,5 +1,5 @@
 /**
- * npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder [--steps 100] [--out code.json]
+ * npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder [--steps 100] [--out code.json] [--space w+]
  *
  * GAN inversion of one picture (#14): reads a PNG, JPEG or WebP of any size with sharp (EXIF
  * orientation applied, decoded to RGBA), prepares it with the API's own step (shared/picture's
@@ -8,15 +8,21 @@
  * with --steps projector steps (0: encoder only), and writes the code as JSON, `w` in the API's
  * `w=` form (base64url of little-endian float32) with `noise`, PSNR and SSIM, and the
  * reconstruction as PNG beside it (code.json → code.png).
+ *
+ * `--space w+` optimizes one w per synthesis layer (the encoder's w tiled) to measure what W+ does;
+ * it writes the code as `wPlus` ([numWs][wDim] numbers) with `space: "w+"` and a `note`, and no `w`:
+ * the API's `w=` takes W codes only.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import cliProgress from "cli-progress";
 import sharp from "sharp";
 import { z } from "zod";
+import { numWs } from "../../shared/generator/config.ts";
 import { type FloatImage, toRgba8 } from "../../shared/generator/generator.ts";
 import { DEFAULT_PROJECTOR_LR, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
+import { tileW } from "../../shared/inversion/space.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
 import { MIN_PICTURE_SIDE, modelInput } from "../../shared/picture/picture.ts";
 import { IMAGE_LIMITS, imageSizeProblem } from "../../shared/png/limits.ts";
@@ -26,7 +32,7 @@ import { fileSource } from "../../shared/weights/file-source.ts";
 import { loadSegmenter } from "../../shared/weights/loader.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
 import { BACKGROUND } from "../data/dicebear.ts";
-import { EncoderTrainConfig, noiseFlag } from "../encoder/config.ts";
+import { EncoderTrainConfig, noiseFlag, spaceFlag } from "../encoder/config.ts";
 import { openEncoderFor, openFeatureNet, openInvertedModel } from "../encoder/open.ts";
 import { command, fail, int, num, str } from "./args.ts";
 import { formatTime } from "./format-time.ts";
@@ -34,7 +40,7 @@ import { formatTime } from "./format-time.ts";
 const cli = command({
   run: "npm run invert --",
   name: "invert",
-  summary: "GAN inversion of one picture: the encoder's code, refined by --steps projector steps, written as the API's w= with PSNR and SSIM.",
+  summary: "GAN inversion of one picture: the encoder's code, refined by --steps projector steps, written as the API's w= with PSNR and SSIM (--space w+: as wPlus, which w= does not take).",
   flags: {
     image: { value: "IMAGE", help: "a PNG, JPEG or WebP of any size (centre-cropped, resized, alpha on the dataset's background)", type: str(), required: true },
     model: { value: "DIR", help: "the generator model folder (e.g. weights/faces64)", type: str(), required: true },
@@ -42,12 +48,19 @@ const cli = command({
     steps: { value: "N", help: "projector steps after the encoder (0: encoder only)", type: int(0, 10_000), default: 100 },
     lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), default: DEFAULT_PROJECTOR_LR },
     noise: noiseFlag,
+    space: {
+      ...spaceFlag,
+      help: "the space the projector optimizes: w (written as the API's w=), or w+ (one w per synthesis layer from the encoder's w tiled, written as wPlus [numWs][wDim] with no w: the API's w= takes W codes only)",
+    },
     segmenter: { value: "DIR", help: "the projector's perceptual network", type: str(), defaultText: "the encoder's pinned one, or the model's" },
     out: { value: "FILE", help: "the code as JSON; the reconstruction goes beside it as .png", type: z.string().endsWith(".json", "must end in .json (the reconstruction is written beside it as .png)"), defaultText: "IMAGE's name + .code.json" },
     backend: backendFlag,
   },
   positional: "image",
-  examples: ["npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder --steps 100 --out code.json"],
+  examples: [
+    "npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder --steps 100 --out code.json",
+    "npm run invert -- photo.png --model weights/faces64 --encoder weights/faces64-encoder --steps 100 --space w+ --out code-wplus.json",
+  ],
 });
 const f = cli.parseOrExit();
 const cmd = "invert";
@@ -139,13 +152,16 @@ const [w0] = await encoder.encode([picture.image]);
 const noiseSeeds = f.noise === "zeros" ? ("zeros" as const) : [f.noise];
 const [encImg] = await model.generator.render([w0!], noiseSeeds);
 const encoderOnly = { psnr: psnr(picture.image.data, encImg!.data), ssim: ssim(picture.image.data, encImg!.data, res, res), ms: performance.now() - t0 };
-let w = w0!;
+const wPlus = f.space === "w+";
+const layers = numWs(model.manifest.generator);
+let w = wPlus ? tileW(w0!, layers) : w0!; // W+ without steps: the encoder's w in every layer, which renders as w
 let image = encImg!;
 if (f.steps > 0) {
   const bar = new cliProgress.SingleBar({ format: "projector |{bar}| {value}/{total} steps | ETA {eta_formatted} | loss {loss}", hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000, formatTime }, cliProgress.Presets.shades_classic);
   bar.start(f.steps, 0, { loss: "…" });
-  const [p] = await project(model.generator, [picture.image], [w], {
+  const [p] = await project(model.generator, [picture.image], [w0!], {
     steps: f.steps,
+    space: f.space,
     lr: f.lr,
     noise: f.noise,
     featureNet,
@@ -159,12 +175,24 @@ if (f.steps > 0) {
 const seconds = (performance.now() - t0) / 1000;
 const out = f.out ?? join(dirname(f.image), `${basename(f.image, extname(f.image))}.code.json`);
 const png = out.replace(/\.json$/, ".png");
+const wDim = model.manifest.generator.wDim;
+const code = wPlus
+  ? {
+      space: "w+" as const,
+      /** One w per synthesis layer, [numWs][wDim]. */
+      wPlus: Array.from({ length: layers }, (_, l) => Array.from(w.subarray(l * wDim, (l + 1) * wDim))),
+      note: `a W+ code (${layers} layers × ${wDim}), to measure what W+ inversion does; the API's w= and the client take W codes only (invert with --space w for one)`,
+    }
+  : {
+      space: "w" as const,
+      /** base64url of little-endian float32, as `w=` takes it (with noise=…); `wValues` is the same for POST bodies. */
+      w: latentToParam(w),
+    };
 const result = {
   model: model.manifest.name,
   version: model.manifest.version,
   encoder: { name: manifest.name, version: manifest.version },
-  /** base64url of little-endian float32, as `w=` takes it (with noise=…); `wValues` is the same for POST bodies. */
-  w: latentToParam(w),
+  ...code,
   noise: f.noise,
   psnr: psnr(picture.image.data, image.data),
   ssim: ssim(picture.image.data, image.data, res, res),
@@ -174,10 +202,14 @@ const result = {
   backend: backend.name,
   source: { file: f.image, format: picture.format, width: picture.width, height: picture.height },
   reconstruction: basename(png),
-  wValues: Array.from(w),
+  ...(wPlus ? {} : { wValues: Array.from(w) }),
 };
 await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
 await writeFile(png, encodePng(toRgba8(image), res, res));
-console.log(`${out}: ${model.manifest.name} ${model.manifest.version} code; PSNR ${result.psnr.toFixed(2)} dB, SSIM ${result.ssim.toFixed(3)} (encoder alone ${encoderOnly.psnr.toFixed(2)} dB, ${encoderOnly.ssim.toFixed(3)}); ${f.steps} projector steps, ${seconds.toFixed(1)} s on ${backend.name}`);
-console.log(`${png}: the reconstruction (${res}×${res}); render or edit it with ?w=<w>&noise=${f.noise}`);
+console.log(`${out}: ${model.manifest.name} ${model.manifest.version} ${wPlus ? "W+ " : ""}code; PSNR ${result.psnr.toFixed(2)} dB, SSIM ${result.ssim.toFixed(3)} (encoder alone ${encoderOnly.psnr.toFixed(2)} dB, ${encoderOnly.ssim.toFixed(3)}); ${f.steps} projector steps, ${seconds.toFixed(1)} s on ${backend.name}`);
+console.log(
+  wPlus
+    ? `${png}: the reconstruction (${res}×${res}) of the W+ code (wPlus); the API's w= takes W codes only, so it cannot be rendered or edited there`
+    : `${png}: the reconstruction (${res}×${res}); render or edit it with ?w=<w>&noise=${f.noise}`,
+);
 process.exit(0);

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { EncoderConfig } from "../../shared/encoder/config.ts";
 import { ReconstructionWeights } from "../../shared/inversion/loss.ts";
+import { LATENT_SPACES } from "../../shared/inversion/space.ts";
 import { MAX_SEED } from "../../shared/random/prng.ts";
 import { InvertsPin } from "../../shared/weights/manifest.ts";
-import { type ValueFlag, int } from "../cli/args.ts";
+import { type ValueFlag, int, oneOf } from "../cli/args.ts";
 import { DatasetSpec } from "../../shared/dataset/spec.ts";
 
 /** Noise of the generator when it renders a code for the reconstruction loss: "zeros" or one noise seed. */
@@ -15,6 +16,17 @@ export const noiseFlag = {
   help: "the generator noise the code is rendered with",
   type: z.union([z.literal("zeros"), int(0, MAX_SEED)], { error: (i) => `must be "zeros" or a noise seed (an integer from 0 to ${MAX_SEED}), got ${JSON.stringify(i.input)}` }),
   default: "zeros",
+} as const satisfies ValueFlag;
+
+/**
+ * `--space w|w+` of `npm run invert` and `npm run encoder -- evaluate`: the space the projector
+ * optimizes (shared/inversion/space.ts). W+ codes do not go into the API's `w=`, which takes W codes.
+ */
+export const spaceFlag = {
+  value: "w|w+",
+  help: "the space the projector optimizes: w (one w per image, the API's w=) or w+ (one w per synthesis layer, the encoder's w tiled; to measure, not for w=)",
+  type: oneOf(LATENT_SPACES),
+  default: "w",
 } as const satisfies ValueFlag;
 
 /**

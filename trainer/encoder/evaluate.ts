@@ -2,14 +2,18 @@
  * Held-out evaluation of GAN inversion (#14): on dataset faces no encoder ever trained on, PSNR and
  * SSIM of the encoder's reconstructions and of the projector's (encoder codes refined by N steps),
  * the time each takes, editability on the inverted codes (each region's MSE_o/MSE_i when its axes
- * are resampled, against the same figure on sampled codes), and a picture.
+ * are resampled, against the same figure on sampled codes), and a picture. The projector's codes are
+ * in W (default) or W+ (`space`): in W+ the encoder's codes are tiled to every layer, the projector
+ * moves each layer's w, and a region is resampled in every layer (measureLocalityOfCodes).
  */
-import { resampleRegions } from "../../shared/editing/resample.ts";
+import { resampleReplaceLayers } from "../../shared/editing/edit.ts";
 import type { Encoder } from "../../shared/encoder/encoder.ts";
+import { numWs } from "../../shared/generator/config.ts";
 import { type FloatImage, type Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import type { FeatureNet } from "../../shared/inversion/loss.ts";
 import { DEFAULT_PROJECTOR_LR, type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
+import { type LatentSpace, renderCodes, tileW } from "../../shared/inversion/space.ts";
 import type { Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { type RegionLocality, measureLocality, measureLocalityOfCodes } from "../metrics/masked-mse.ts";
@@ -39,6 +43,8 @@ export interface RegionEditability {
 export interface InversionEvaluation {
   images: number;
   noise: ProjectionNoise;
+  /** The space of the codes measured: the projector's, and the editability's (the encoder's W codes tiled in W+). */
+  space: LatentSpace;
   encoder: ReconstructionFigures;
   projector: (ReconstructionFigures & { steps: number; lr: number }) | null;
   editability: RegionEditability[];
@@ -59,6 +65,8 @@ export interface EvaluateOptions {
   indices: number[];
   /** Projector steps (0: encoder only). */
   steps: number;
+  /** The space the projector optimizes and editability is measured in (default "w"). */
+  space?: LatentSpace;
   lr?: number;
   noise: ProjectionNoise;
   /** The projector's perceptual network (none: pixels only). */
@@ -77,6 +85,7 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
   const res = g.config.resolution;
   const per = res * res * 3;
   const batch = o.batch ?? 8;
+  const space = o.space ?? "w";
   const n = o.indices.length;
   if (n === 0) throw new Error("evaluate: no images");
   const flat = await o.data.batch(o.indices);
@@ -104,12 +113,13 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
   o.onProgress?.("encoder", n, n);
 
   // Projector: the first image alone (latency), then the rest in batches (the same result as one by one).
+  // In W+ without steps, the codes are the encoder's tiled to every layer (they render and measure as in W).
   let projector: InversionEvaluation["projector"] = null;
-  let codes = encoded;
+  let codes = space === "w+" ? encoded.map((w) => tileW(w, numWs(g.config))) : encoded;
   let finalRecons = encRecons;
   if (o.steps > 0) {
     const lr = o.lr ?? DEFAULT_PROJECTOR_LR;
-    const popts = { steps: o.steps, lr, noise: o.noise, featureNet: o.featureNet, ...(o.featureNet ? {} : { weights: { perceptual: 0 } }) };
+    const popts = { steps: o.steps, lr, noise: o.noise, space, featureNet: o.featureNet, ...(o.featureNet ? {} : { weights: { perceptual: 0 } }) };
     await project(g, images.slice(0, 1), encoded.slice(0, 1), { ...popts, steps: 1 }); // warm-up: the first call compiles or allocates each kernel
     t0 = performance.now();
     const projected = await project(g, images.slice(0, 1), encoded.slice(0, 1), popts);
@@ -131,35 +141,38 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
   const localitySampled = await measureLocality(g, o.regions, { samples: n, segmenter: o.segmenter, onProgress: (d) => o.onProgress?.("locality (sampled)", d, n) });
   const editability = localityInverted.map((r, i) => ({ region: r.region, inverted: r.ratio, sampled: localitySampled[i]!.ratio, factor: r.ratio / localitySampled[i]!.ratio }));
 
-  // Picture: original | encoder | projector | each region resampled (replace, ψ = 1, seed 1 + row), rendered with the code's noise.
+  // Picture: original | encoder | projector | each region resampled (replace, ψ = 1, seed 1 + row; in W+ in every layer), rendered with the code's noise.
   const rows = Math.min(o.pictureRows ?? 8, n);
   const tiles: Uint8Array[] = [];
-  const pictureColumns = ["original", "encoder", ...(o.steps > 0 ? [`encoder + ${o.steps} projector steps`] : []), ...o.regions.map((r) => `${r.name} resampled`)];
+  const pictureColumns = ["original", "encoder", ...(o.steps > 0 ? [`encoder + ${o.steps} projector steps${space === "w+" ? " in W+" : ""}`] : []), ...o.regions.map((r) => `${r.name} resampled`)];
   for (let i = 0; i < rows; i++) {
     tiles.push(toRgba8(images[i]!), toRgba8(encRecons[i]!));
     if (o.steps > 0) tiles.push(toRgba8(finalRecons[i]!));
+    const [wNew] = await g.mapSeeds([1 + i], 1);
     for (const r of o.regions) {
-      const edited = await resampleRegions(g, codes[i]!, [r], { seed: 1 + i, mode: "replace", truncation: 1 });
-      tiles.push(toRgba8((await g.render([edited], noiseOf(1)))[0]!));
+      const edited = resampleReplaceLayers(codes[i]!, wNew!, [r.axes]);
+      tiles.push(toRgba8((await renderCodes(g, [edited], noiseOf(1)))[0]!));
     }
   }
   const picture = gridPng(tiles, res, pictureColumns.length, Math.max(1, Math.floor(128 / res)));
-  return { images: n, noise: o.noise, encoder, projector, editability, localityInverted, localitySampled, picture, pictureColumns };
+  return { images: n, noise: o.noise, space, encoder, projector, editability, localityInverted, localitySampled, picture, pictureColumns };
 }
 
 /** The evaluation as Markdown (a model card's section and the command's output). */
 export function evaluationMarkdown(e: InversionEvaluation, backend: string): string[] {
   const row = (name: string, f: ReconstructionFigures) =>
     `| ${name} | ${f.psnr.toFixed(2)} | ${f.psnrMin.toFixed(2)} | ${f.ssim.toFixed(3)} | ${f.msPerImage.toFixed(0)} | ${f.msPerImageBatched.toFixed(0)} |`;
+  const space = e.space === "w+" ? "W+" : "W";
+  const wPlus = e.space === "w+";
   return [
-    `Held-out faces: ${e.images} (never trained on); images in [−1, 1]; reconstructions rendered with noise ${JSON.stringify(e.noise)}; ${backend} backend.`,
+    `Held-out faces: ${e.images} (never trained on); images in [−1, 1]; reconstructions rendered with noise ${JSON.stringify(e.noise)}; ${backend} backend; codes in ${space}${wPlus ? " (the projector moves each layer's w; such codes do not go into the API's w=)" : ""}.`,
     "",
     "| codes | PSNR (dB, mean) | PSNR (worst) | SSIM | ms / image alone | ms / image batched |",
     "|---|---|---|---|---|---|",
     row("encoder", e.encoder),
-    ...(e.projector ? [row(`encoder + projector (${e.projector.steps} steps, lr ${e.projector.lr})`, e.projector)] : []),
+    ...(e.projector ? [row(`encoder + projector${wPlus ? " in W+" : ""} (${e.projector.steps} steps, lr ${e.projector.lr})`, e.projector)] : []),
     "",
-    "Editability: MSE_o / MSE_i of each region with its axes resampled, on the inverted codes and on as many sampled codes (target: inverted within 1.5× of sampled).",
+    `Editability in ${space}: MSE_o / MSE_i of each region with its axes resampled${wPlus ? " (in every layer's w, with the same new values)" : ""}, on the inverted codes and on as many sampled codes (target: inverted within 1.5× of sampled).`,
     "",
     "| region | inverted codes | sampled codes | inverted / sampled |",
     "|---|---|---|---|",

@@ -7,9 +7,13 @@
  *   leakage (Table 3):  resample every *other* axis → MSE_in_unlinked = mean change inside M;
  *                       MSE_out_linked is the editing MSE_o
  * Resampling replaces axes with those of mapping(z′) for a fresh seed; noise is the base image's.
+ * On a W+ code (measureLocalityOfCodes) the axes are replaced in every layer's w with the same
+ * values of mapping(z′) (`resampleReplaceLayers`), so a W+ code whose layers all equal w measures
+ * as w does.
  */
-import { resampleReplace } from "../../shared/editing/edit.ts";
+import { resampleReplaceLayers } from "../../shared/editing/edit.ts";
 import type { Generator } from "../../shared/generator/generator.ts";
+import { type LatentSpace, renderCodes, spaceOfCode } from "../../shared/inversion/space.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import type { AxisRange, Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
@@ -66,7 +70,9 @@ export async function measureLocality(g: Generator, regions: Region[], opts: Loc
 /**
  * The same figures on given codes (e.g. inverted images' w, #14) instead of sampled ones: code i is
  * rendered with `noise` (its seed, or zeros for all), and its region is resampled with the axes of
- * mapping(z(resampleSeedBase + i)) at ψ = 1, as the API resamples an explicit w.
+ * mapping(z(resampleSeedBase + i)) at ψ = 1, as the API resamples an explicit w. The codes are all
+ * W codes (wDim values) or all W+ codes (numWs · wDim, e.g. `project(…, { space: "w+" })`'s); a W+
+ * code's region is resampled in every layer with the same new values.
  *
  * @example
  * const inverted = await measureLocalityOfCodes(g, regions, projectedWs, "zeros", { segmenter });
@@ -80,6 +86,9 @@ export async function measureLocalityOfCodes(
 ): Promise<RegionLocality[]> {
   if (noise !== "zeros" && noise.length !== ws.length) throw new Error("measureLocalityOfCodes: one noise seed per code");
   if (ws.length === 0) throw new Error("measureLocalityOfCodes: no codes");
+  const spaces: LatentSpace[] = ws.map((w, i) => spaceOfCode(g.config, w, `measureLocalityOfCodes: code ${i}`));
+  const other = spaces.findIndex((s) => s !== spaces[0]);
+  if (other >= 0) throw new Error(`measureLocalityOfCodes: code 0 is a ${spaces[0]!.toUpperCase()} code but code ${other} a ${spaces[other]!.toUpperCase()} code; give codes of one space`);
   const m = measurer(g, regions, opts.segmenter);
   const batch = opts.batch ?? 16;
   const base = opts.resampleSeedBase ?? 1_000_000;
@@ -139,7 +148,7 @@ function figures(sum: Sums, samples: number): Omit<RegionLocality, "region" | "u
   return { mseIn, mseOut, ratio: mseOut / mseIn, mseInUnlinked: sum.unlinked / samples };
 }
 
-/** Accumulates the masked MSEs batch by batch: base codes, their resampling codes, and the base images' noise. */
+/** Accumulates the masked MSEs batch by batch: base codes (W or W+), their resampling codes (W), and the base images' noise. */
 function measurer(g: Generator, regions: Region[], segmenter: Segmenter | undefined) {
   const { resolution: res, wDim } = g.config;
   const measured = regions.filter((r) => r.mask.kind !== "semantic" || segmenter);
@@ -148,11 +157,11 @@ function measurer(g: Generator, regions: Region[], segmenter: Segmenter | undefi
   let samples = 0;
   return {
     async add(ws: Float32Array[], wNew: Float32Array[], noise: number[] | "zeros"): Promise<void> {
-      const xs = await g.render(ws, noise);
+      const xs = await renderCodes(g, ws, noise);
       const labels = segmenter && measured.some((r) => r.mask.kind === "semantic") ? await segmenter.labels(xs) : [];
       for (const [ri, r] of measured.entries()) {
-        const edited = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, [r.axes])), noise);
-        const others = await g.render(ws.map((w, j) => resampleReplace(w, wNew[j]!, complement(wDim, r.axes))), noise);
+        const edited = await renderCodes(g, ws.map((w, j) => resampleReplaceLayers(w, wNew[j]!, [r.axes])), noise);
+        const others = await renderCodes(g, ws.map((w, j) => resampleReplaceLayers(w, wNew[j]!, complement(wDim, r.axes))), noise);
         const fixed = fixedMasks[ri];
         if (fixed) {
           for (let j = 0; j < ws.length; j++) addImage(acc[ri]!.base, xs[j]!.data, edited[j]!.data, others[j]!.data, fixed, fixed);

@@ -7,6 +7,8 @@ import { SegmenterConfig } from "../../shared/segmenter/config.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { resampleReplace } from "../../shared/editing/edit.ts";
+import { numWs } from "../../shared/generator/config.ts";
+import { tileW } from "../../shared/inversion/space.ts";
 import { measureLocality, measureLocalityOfCodes } from "./masked-mse.ts";
 import { laplacianPyramid, slicedWasserstein } from "./swd.ts";
 import "../tf-node.ts";
@@ -131,6 +133,31 @@ describe("masked MSE", () => {
     const zeros = await measureLocalityOfCodes(g, TINY_REGIONS, await g.mapSeeds(seeds, 1), "zeros");
     expect(zeros.every((r) => r.mseIn > 0 && Number.isFinite(r.ratio))).toBe(true);
     await expect(measureLocalityOfCodes(g, TINY_REGIONS, [], "zeros")).rejects.toThrow(/no codes/);
+    g.dispose();
+  });
+
+  it("on W+ codes: a code whose layers all equal w gives w's figures; layers that differ give others; one space at a time", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(1));
+    const layers = numWs(TINY);
+    const seeds = [0, 1, 2];
+    const ws = await g.mapSeeds(seeds, 1);
+    const others = await g.mapSeeds([20, 21, 22], 1);
+    const inW = await measureLocalityOfCodes(g, TINY_REGIONS, ws, seeds, { batch: 2 });
+    const tiled = await measureLocalityOfCodes(g, TINY_REGIONS, ws.map((w) => tileW(w, layers)), seeds, { batch: 2 });
+    expect(tiled).toEqual(inW);
+    // Layers from two different ws (the first half from ws, the rest from others): another code, other figures.
+    const mixed = ws.map((w, i) => {
+      const c = tileW(w, layers);
+      for (let l = layers / 2; l < layers; l++) c.set(others[i]!, l * TINY.wDim);
+      return c;
+    });
+    const inWPlus = await measureLocalityOfCodes(g, TINY_REGIONS, mixed, seeds, { batch: 2 });
+    for (const [i, r] of inWPlus.entries()) {
+      expect(r.mseIn > 0 && Number.isFinite(r.ratio)).toBe(true);
+      expect(r.mseIn).not.toBeCloseTo(inW[i]!.mseIn, 6);
+    }
+    await expect(measureLocalityOfCodes(g, TINY_REGIONS, [ws[0]!, mixed[1]!], "zeros")).rejects.toThrow(/code 0 is a W code but code 1 a W\+ code/);
+    await expect(measureLocalityOfCodes(g, TINY_REGIONS, [ws[0]!.slice(1)], "zeros")).rejects.toThrow(/code 0 has 31 values; a W code has 32, a W\+ code 6 × 32 = 192/);
     g.dispose();
   });
 });

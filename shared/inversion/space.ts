@@ -1,0 +1,73 @@
+/**
+ * The latent space of an inverted code. "w": one w per image (wDim values), the W in which LinkGAN
+ * links axes to regions and the only code the API's `w=` and the client take. "w+": one w per
+ * synthesis layer (numWs · wDim values, row-major [numWs, wDim], layer-major: layer 0's wDim
+ * values, then layer 1's, …), which the projector can optimize (`ProjectOptions.space`) so that its
+ * effect on reconstruction and on editability can be measured. A W code is the W+ code whose
+ * layers are all equal to it (`tileW`), and both render the same image.
+ */
+import { type GeneratorConfig, numWs } from "../generator/config.ts";
+import type { FloatImage, Generator } from "../generator/generator.ts";
+import { noiseTensors } from "../generator/generator.ts";
+import { type NoiseInput, synthesis } from "../generator/network.ts";
+import { tf } from "../tf.ts";
+
+export const LATENT_SPACES = ["w", "w+"] as const;
+export type LatentSpace = (typeof LATENT_SPACES)[number];
+
+/** Values in one code of `space`: wDim for W, numWs · wDim for W+. */
+export function codeLength(cfg: GeneratorConfig, space: LatentSpace): number {
+  return space === "w+" ? numWs(cfg) * cfg.wDim : cfg.wDim;
+}
+
+/**
+ * Which space `code` is in, from its length; throws naming both lengths when it is neither.
+ *
+ * @example
+ * spaceOfCode(g.config, p.w); // "w+" for a code of numWs · wDim values
+ */
+export function spaceOfCode(cfg: GeneratorConfig, code: Float32Array, what = "code"): LatentSpace {
+  if (code.length === cfg.wDim) return "w";
+  if (code.length === codeLength(cfg, "w+")) return "w+";
+  throw new RangeError(`${what} has ${code.length} values; a W code has ${cfg.wDim}, a W+ code ${numWs(cfg)} × ${cfg.wDim} = ${codeLength(cfg, "w+")}`);
+}
+
+/**
+ * The W+ code of a W code: `w` repeated for each of `layers` layers ([layers, w.length], layer-major).
+ *
+ * @example
+ * const wPlus = tileW(w, numWs(g.config)); // renders as w does
+ */
+export function tileW(w: Float32Array, layers: number): Float32Array {
+  if (!Number.isInteger(layers) || layers < 1) throw new RangeError(`tileW: layers must be an integer ≥ 1, got ${layers}`);
+  const out = new Float32Array(layers * w.length);
+  for (let l = 0; l < layers; l++) out.set(w, l * w.length);
+  return out;
+}
+
+/**
+ * Renders codes that are all W codes or all W+ codes (`spaceOfCode`), like `Generator.render`
+ * (which takes W codes only, and renders them here): one noise seed per code, or "zeros".
+ *
+ * @example
+ * const [img] = await renderCodes(g, [p.w], "zeros"); // p from project(…, { space: "w+" })
+ */
+export async function renderCodes(g: Generator, codes: Float32Array[], noiseSeeds: number[] | "zeros"): Promise<FloatImage[]> {
+  const cfg = g.config;
+  const spaces = codes.map((c, i) => spaceOfCode(cfg, c, `code ${i}`));
+  if (spaces.every((s) => s === "w")) return g.render(codes, noiseSeeds);
+  if (!spaces.every((s) => s === "w+")) throw new RangeError(`renderCodes: codes ${spaces.indexOf("w")} (W) and ${spaces.indexOf("w+")} (W+) are in different spaces; render them separately`);
+  if (noiseSeeds !== "zeros" && noiseSeeds.length !== codes.length) throw new Error("renderCodes: one noise seed per code");
+  const { resolution: res, wDim } = cfg;
+  const layers = numWs(cfg);
+  const flat = new Float32Array(codes.length * layers * wDim);
+  for (const [i, c] of codes.entries()) flat.set(c, i * layers * wDim);
+  const img = tf.tidy(() => {
+    const noise: NoiseInput = noiseSeeds === "zeros" ? "zeros" : noiseTensors(cfg, noiseSeeds);
+    return synthesis(g.params, cfg, tf.tensor3d(flat, [codes.length, layers, wDim]), noise);
+  });
+  const data = (await img.data()) as Float32Array;
+  img.dispose();
+  const per = res * res * 3;
+  return codes.map((_, i) => ({ width: res, height: res, data: data.slice(i * per, (i + 1) * per) }));
+}
