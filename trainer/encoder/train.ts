@@ -18,14 +18,12 @@ import { encoderParamSpecs } from "../../shared/encoder/params.ts";
 import { Encoder } from "../../shared/encoder/encoder.ts";
 import { type FloatImage, type Generator, noiseTensors, toRgba8 } from "../../shared/generator/generator.ts";
 import { mapping, synthesis } from "../../shared/generator/network.ts";
-import { type ParamSpec, type ParamValues, initParams } from "../../shared/generator/params.ts";
+import { type ParamValues, initParams } from "../../shared/generator/params.ts";
 import { type FeatureNet, perceptualFeatures, reconstructionLoss } from "../../shared/inversion/loss.ts";
-import { Prng, type PrngState, latentFromSeed } from "../../shared/random/prng.ts";
+import { Prng, latentFromSeed } from "../../shared/random/prng.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "../training/adam.ts";
-import { type TensorData, configHash, loadCheckpoint, paramValues, saveCheckpoint } from "../training/checkpoint.ts";
-import { compactEncoding } from "../training/compact.ts";
-import { type DataOrder, nextIndices } from "../training/data-order.ts";
+import { SingleNetTrainer, readSingleNetCheckpoint } from "../training/single-net.ts";
 import { runSteps } from "../training/step-run.ts";
 import { gridPng } from "../training/samples.ts";
 import type { TrainingData } from "../training/trainer.ts";
@@ -42,15 +40,8 @@ export interface EncoderStepMetrics {
   psnrDataset: number;
 }
 
-let instances = 0;
 
-export class EncoderTrainer {
-  step = 0;
-  private readonly params: Record<string, tf.Variable>;
-  private readonly specs: ParamSpec[];
-  private readonly opt: FusedAdam;
-  private dataOrder: DataOrder = { order: [], orderPos: 0 };
-
+export class EncoderTrainer extends SingleNetTrainer<EncoderTrainConfig> {
   /**
    * @param g the frozen generator (its tensors are never trained)
    * @param data the training split (every index it has may be drawn)
@@ -58,21 +49,18 @@ export class EncoderTrainer {
    * @param values the encoder's starting parameters (default: `initialValues`)
    */
   constructor(
-    readonly config: EncoderTrainConfig,
+    config: EncoderTrainConfig,
     private readonly g: Generator,
     private readonly data: TrainingData,
     private readonly net: FeatureNet | undefined,
-    private rng: Prng,
+    rng: Prng,
     values: ParamValues,
   ) {
     const e = config.encoder;
     const gc = g.config;
     if (e.resolution !== gc.resolution || e.wDim !== gc.wDim) throw new Error(`encoder.resolution and encoder.wDim must equal the generator's (${gc.resolution}, ${gc.wDim}), got (${e.resolution}, ${e.wDim})`);
     if (config.loss.perceptual > 0 && !net) throw new Error("loss.perceptual > 0 needs a segmenter: the model bundles none, so pin one in the config's segmenter ({ path, version })");
-    this.specs = encoderParamSpecs(e);
-    const id = instances++;
-    this.params = Object.fromEntries(this.specs.map((s) => [s.name, tf.variable(tf.tensor(values.get(s.name)!, s.shape), true, `enc${id}/${s.name}`)]));
-    this.opt = new FusedAdam(config.lr, 0.9, 0.99);
+    super(config, encoderParamSpecs(e), values, new FusedAdam(config.lr, 0.9, 0.99), rng, "E/", "enc");
   }
 
   /** A fresh encoder: He-normal from the config's seed, with the output bias at the generator's w_avg (training starts from the average face). */
@@ -87,28 +75,8 @@ export class EncoderTrainer {
   }
 
   static async resume(dir: string, config: EncoderTrainConfig, g: Generator, data: TrainingData, net: FeatureNet | undefined): Promise<EncoderTrainer> {
-    const { meta, tensors } = await loadCheckpoint(dir);
-    if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json`);
-    const values: ParamValues = paramValues(tensors, "E/");
-    const t = new EncoderTrainer(config, g, data, net, Prng.fromState(meta.rng as PrngState), values);
-    t.step = meta.step as number;
-    t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };
-    t.opt.load("opt/", tensors);
-    return t;
-  }
-
-  /** A checkpoint; `compact`: float16 weights and moments, log8 second moments (trainer/training/compact.ts). */
-  async save(dir: string, opts: { compact?: boolean } = {}): Promise<void> {
-    const tensors = new Map<string, TensorData>();
-    for (const [k, v] of Object.entries(this.params)) tensors.set(`E/${k}`, { shape: v.shape, data: (await v.data()) as Float32Array });
-    for (const [k, v] of await this.opt.state("opt/")) tensors.set(k, v);
-    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors, opts.compact ? compactEncoding : undefined);
-  }
-
-  async values(): Promise<ParamValues> {
-    const out: ParamValues = new Map();
-    for (const s of this.specs) out.set(s.name, (await this.params[s.name]!.data()) as Float32Array);
-    return out;
+    const saved = await readSingleNetCheckpoint(dir, config, "E/");
+    return new EncoderTrainer(config, g, data, net, saved.rng, saved.values).restore(saved);
   }
 
   /** The learning rate of step `s`: constant, then linear decay to 10 % over the last `decayFraction`. */
@@ -129,7 +97,7 @@ export class EncoderTrainer {
     const n = nGen + nData;
     // Host-side randomness first, in a fixed order (exact resume): the pairs' seeds, then the data order.
     const seeds = Array.from({ length: nGen }, () => this.rng.nextU32());
-    const idx = nData ? nextIndices(this.dataOrder, this.data.size, nData, this.rng) : [];
+    const idx = nData ? this.nextIndices(this.data.size, nData) : [];
     const real = nData ? await this.data.batch(idx) : new Float32Array(0);
 
     const zs = new Float32Array(nGen * gc.zDim);
@@ -172,10 +140,6 @@ export class EncoderTrainer {
     return Encoder.fromValues(this.config.encoder, await this.values());
   }
 
-  dispose(): void {
-    tf.dispose(Object.values(this.params));
-    this.opt.dispose();
-  }
 }
 
 

@@ -1,40 +1,28 @@
-
-import { type ParamSpec, type ParamValues, initParams } from "../../shared/generator/params.ts";
-import { Prng, type PrngState } from "../../shared/random/prng.ts";
+import { type ParamValues, initParams } from "../../shared/generator/params.ts";
+import { Prng } from "../../shared/random/prng.ts";
 import { segmenterLogits } from "../../shared/segmenter/network.ts";
 import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { tf } from "../tf-node.ts";
 import { Adam } from "../training/adam.ts";
-import { type TensorData, configHash, loadCheckpoint, paramValues, saveCheckpoint } from "../training/checkpoint.ts";
-import { compactEncoding } from "../training/compact.ts";
-import { type DataOrder, nextIndices } from "../training/data-order.ts";
+import { SingleNetTrainer, readSingleNetCheckpoint } from "../training/single-net.ts";
 import { runSteps } from "../training/step-run.ts";
 import type { SegmenterTrainConfig } from "./config.ts";
 import type { PartData } from "./labels.ts";
 
-export class SegmenterTrainer {
-  step = 0;
-  private readonly params: Record<string, tf.Variable>;
-  private readonly specs: ParamSpec[];
-  private readonly opt: Adam;
-  private dataOrder: DataOrder = { order: [], orderPos: 0 };
-
+export class SegmenterTrainer extends SingleNetTrainer<SegmenterTrainConfig> {
   /**
    * @param data training images (indices 0…data.size−1 are the training set)
    * @param labels their label maps, [size·H·W]
    */
   constructor(
-    readonly config: SegmenterTrainConfig,
+    config: SegmenterTrainConfig,
     private readonly data: PartData,
     private readonly labels: Uint8Array,
-    private rng: Prng,
+    rng: Prng,
     values?: ParamValues,
   ) {
-    this.specs = segmenterParamSpecs(config.segmenter);
-    const init = values ?? initParams(this.specs, config.seed);
-    const id = instances++;
-    this.params = Object.fromEntries(this.specs.map((s) => [s.name, tf.variable(tf.tensor(init.get(s.name)!, s.shape), true, `seg${id}/${s.name}`)]));
-    this.opt = new Adam(config.lr, 0.9, 0.999);
+    const specs = segmenterParamSpecs(config.segmenter);
+    super(config, specs, values ?? initParams(specs, config.seed), new Adam(config.lr, 0.9, 0.999), rng, "S/", "seg");
   }
 
   static create(config: SegmenterTrainConfig, data: PartData, labels: Uint8Array): SegmenterTrainer {
@@ -42,32 +30,8 @@ export class SegmenterTrainer {
   }
 
   static async resume(dir: string, config: SegmenterTrainConfig, data: PartData, labels: Uint8Array): Promise<SegmenterTrainer> {
-    const { meta, tensors } = await loadCheckpoint(dir);
-    if (meta.configHash !== (await configHash(config))) throw new Error(`checkpoint ${dir} was written by a different config; resume with the run's own config.json`);
-    const values: ParamValues = paramValues(tensors, "S/");
-    const t = new SegmenterTrainer(config, data, labels, Prng.fromState(meta.rng as PrngState), values);
-    t.step = meta.step as number;
-    t.dataOrder = { order: meta.order as number[], orderPos: meta.orderPos as number };
-    t.opt.load("opt/", tensors);
-    return t;
-  }
-
-  /** A checkpoint; `compact`: float16 weights and moments, log8 second moments (trainer/training/compact.ts). */
-  async save(dir: string, opts: { compact?: boolean } = {}): Promise<void> {
-    const tensors = new Map<string, TensorData>();
-    for (const [k, v] of Object.entries(this.params)) tensors.set(`S/${k}`, { shape: v.shape, data: (await v.data()) as Float32Array });
-    for (const [k, v] of await this.opt.state("opt/")) tensors.set(k, v);
-    await saveCheckpoint(dir, { step: this.step, rng: this.rng.state(), order: this.dataOrder.order, orderPos: this.dataOrder.orderPos, configHash: await configHash(this.config) }, tensors, opts.compact ? compactEncoding : undefined);
-  }
-
-  async values(): Promise<ParamValues> {
-    const out: ParamValues = new Map();
-    for (const s of this.specs) out.set(s.name, (await this.params[s.name]!.data()) as Float32Array);
-    return out;
-  }
-
-  private nextIndices(n: number): number[] {
-    return nextIndices(this.dataOrder, this.data.size, n, this.rng);
+    const saved = await readSingleNetCheckpoint(dir, config, "S/");
+    return new SegmenterTrainer(config, data, labels, saved.rng, saved.values).restore(saved);
   }
 
   /** The learning rate of step `s`: constant, then linear decay to 10 % over the last `decayFraction`. */
@@ -83,7 +47,7 @@ export class SegmenterTrainer {
     const c = this.config;
     const res = c.segmenter.resolution;
     const n = res * res;
-    const idx = this.nextIndices(c.batch);
+    const idx = this.nextIndices(this.data.size, c.batch);
     const x = await this.data.batch(idx);
     // Augment on the host from the run's PRNG (exact resume).
     for (let j = 0; j < idx.length; j++) {
@@ -110,14 +74,9 @@ export class SegmenterTrainer {
     return { loss, accuracy: acc };
   }
 
-  dispose(): void {
-    tf.dispose(Object.values(this.params));
-    this.opt.dispose();
-  }
 }
 
 
-let instances = 0;
 
 
 /** Train (or resume) in `runDir`; `maxSteps` trains a resumable piece. Ctrl-C checkpoints and stops. */
