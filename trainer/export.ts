@@ -15,6 +15,7 @@ import type { ModelCard } from "../shared/weights/manifest.ts";
 import { writeModelDir } from "../shared/weights/file-source.ts";
 import { type PackedModel, packModel } from "../shared/weights/pack.ts";
 import type { WeightDtype } from "../shared/weights/quantize.ts";
+import { datasetLines, proseSections } from "./cards/card.ts";
 import { PICTURES, PICTURE_TEXT, writeModelPictures } from "./pictures.ts";
 import type { TrainConfig } from "./training/config.ts";
 
@@ -223,11 +224,10 @@ export function modelCardMarkdown(p: PackedModel): string {
     "",
     `${PICTURE_TEXT.edits} \`npm run pictures -- --model DIR\` renders both again.`,
     "",
-    ...(c.intendedUse ? ["## Intended use", "", c.intendedUse, ""] : []),
-    ...(c.limitations ? ["## Limitations", "", c.limitations, ""] : []),
+    ...proseSections(c),
     "## Data and licences",
     "",
-    ...c.datasets.map((d) => `- ${d.name}: ${d.license}. ${d.attribution}${d.url ? ` (${d.url})` : ""}`),
+    ...datasetLines(c),
     "",
     ...(metrics.linked && metrics.baseline ? comparison(metrics.linked, metrics.baseline) : []),
     ...diversitySection(metrics.linked ?? (c.metrics as MetricsJson), metrics.baseline),

@@ -75,6 +75,7 @@ export const DatasetInfo = z
     url: z.string().optional(),
   })
   .strict();
+export type DatasetInfo = z.infer<typeof DatasetInfo>;
 
 /** The model card (Mitchell et al. 2019), in the manifest so every runtime can show it. */
 export const ModelCard = z
@@ -112,6 +113,7 @@ export const ModelVersion = z.string().regex(/^v[0-9a-f]{16}$/, 'must be "v" + 1
 
 /** The prose of a model card, which a person writes (a `--card` file); datasets and metrics come from the run. */
 export const ModelCardText = ModelCard.pick({ title: true, description: true, intendedUse: true, limitations: true, license: true }).partial();
+export type ModelCardText = z.infer<typeof ModelCardText>;
 
 /** Fields every model file has, whatever network it holds. */
 const common = {

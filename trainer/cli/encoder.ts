@@ -21,6 +21,7 @@ import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { fileSource, writeModelDir } from "../../shared/weights/file-source.ts";
 import { loadEncoder, loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
 import { ModelCardText } from "../../shared/weights/manifest.ts";
+import { cardOf, datasetLines, proseSections } from "../cards/card.ts";
 import { packEncoder } from "../../shared/weights/pack.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
 import { datasetBackground, datasetLicenses } from "../data/open.ts";
@@ -205,15 +206,7 @@ if (which === "export") {
     encoder: config.encoder,
     inverts,
     ...(background ? { background } : {}),
-    card: {
-      title: text.title ?? f.name,
-      description: text.description ?? `GAN-inversion encoder for ${pin.name} ${pin.version}, trained by this project's trainer (run ${f.run}).`,
-      ...(text.intendedUse ? { intendedUse: text.intendedUse } : {}),
-      ...(text.limitations ? { limitations: text.limitations } : {}),
-      ...(text.license ? { license: text.license } : {}),
-      datasets: datasetLicenses(dataSpec),
-      metrics,
-    },
+    card: cardOf(text, { title: f.name, description: `GAN-inversion encoder for ${pin.name} ${pin.version}, trained by this project's trainer (run ${f.run}).` }, datasetLicenses(dataSpec), metrics),
     provenance,
     values,
     dtype: f.dtype,
@@ -227,8 +220,7 @@ if (which === "export") {
     "",
     pm.card.description,
     "",
-    ...(pm.card.intendedUse ? ["## Intended use", "", pm.card.intendedUse, ""] : []),
-    ...(pm.card.limitations ? ["## Limitations", "", pm.card.limitations, ""] : []),
+    ...proseSections(pm.card),
     "## Reconstruction and editability",
     "",
     ...evaluationMarkdown(evaluation, backend.name),
@@ -246,7 +238,7 @@ if (which === "export") {
     "",
     "## Data",
     "",
-    ...pm.card.datasets.map((d) => `- ${d.name}: ${d.license}. ${d.attribution}${d.url ? ` (${d.url})` : ""}`),
+    ...datasetLines(pm.card),
     "",
     `Version \`${pm.version}\`.`,
     "",

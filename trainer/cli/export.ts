@@ -8,6 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelCardText } from "../../shared/weights/manifest.ts";
+import { cardOf } from "../cards/card.ts";
 import { datasetLicenses } from "../data/open.ts";
 import { selectBackend } from "../backends.ts";
 import { exportModel, quantizationPsnr } from "../export.ts";
@@ -69,15 +70,7 @@ const packed = await exportModel({
   config,
   values,
   dtype: f.dtype,
-  card: {
-    title: text.title ?? f.name,
-    description: text.description ?? `Trained by this project's trainer (run ${f.run}).`,
-    ...(text.intendedUse ? { intendedUse: text.intendedUse } : {}),
-    ...(text.limitations ? { limitations: text.limitations } : {}),
-    ...(text.license ? { license: text.license } : {}),
-    datasets: config.dataset ? datasetLicenses(config.dataset) : [],
-    metrics,
-  },
+  card: cardOf(text, { title: f.name, description: `Trained by this project's trainer (run ${f.run}).` }, config.dataset ? datasetLicenses(config.dataset) : [], metrics),
   provenance: { backend, run: f.run, steps: meta.step as number, kimg: meta.kimg as number },
   ...(segmenter ? { segmenter } : {}),
 }).catch((e: Error) => fail("export", e.message));

@@ -14,6 +14,7 @@ import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { writeModelDir } from "../../shared/weights/file-source.ts";
 import { loadSegmenter, memorySource } from "../../shared/weights/loader.ts";
 import { ModelCardText } from "../../shared/weights/manifest.ts";
+import { cardOf, datasetLines, proseSections } from "../cards/card.ts";
 import { packSegmenter } from "../../shared/weights/pack.ts";
 import { backendFlag, selectBackend } from "../backends.ts";
 import { datasetLicenses } from "../data/open.ts";
@@ -106,15 +107,7 @@ const metrics = {
 const packed = await packSegmenter({
   name: f.name,
   segmenter: config.segmenter,
-  card: {
-    title: text.title ?? f.name,
-    description: text.description ?? `Part segmenter trained by this project's trainer (run ${f.run}).`,
-    ...(text.intendedUse ? { intendedUse: text.intendedUse } : {}),
-    ...(text.limitations ? { limitations: text.limitations } : {}),
-    ...(text.license ? { license: text.license } : {}),
-    datasets: datasetLicenses(config.dataset),
-    metrics,
-  },
+  card: cardOf(text, { title: f.name, description: `Part segmenter trained by this project's trainer (run ${f.run}).` }, datasetLicenses(config.dataset), metrics),
   provenance,
   values,
   dtype: f.dtype,
@@ -131,8 +124,7 @@ await writeFile(
     "",
     m.card.description,
     "",
-    ...(m.card.intendedUse ? ["## Intended use", "", m.card.intendedUse, ""] : []),
-    ...(m.card.limitations ? ["## Limitations", "", m.card.limitations, ""] : []),
+    ...proseSections(m.card),
     "## Held-out IoU",
     "",
     `${evaluation.images} held-out images (never trained on), ${metrics.evaluatedAs}. Pixel accuracy ${(evaluation.pixelAccuracy * 100).toFixed(2)} %. Target: IoU ≥ 0.85 on hair.`,
@@ -151,7 +143,7 @@ await writeFile(
     "",
     "## Data",
     "",
-    ...m.card.datasets.map((d) => `- ${d.name}: ${d.license}. ${d.attribution}${d.url ? ` (${d.url})` : ""}`),
+    ...datasetLines(m.card),
     "",
     `Version \`${m.version}\`.`,
     "",
