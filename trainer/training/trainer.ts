@@ -31,6 +31,41 @@ export interface TrainingData {
 /** Scalars logged by a step (only the phases that ran). */
 export type StepMetrics = Record<string, number>;
 
+/** What one step's phases share: its data and randomness, and what one phase leaves for the next. */
+interface StepContext {
+  reals: tf.Tensor4D;
+  random: StepRandom;
+  /** Whether Gmain adds LinkGAN's terms at this step. */
+  link: boolean;
+  lossCfg: LossConfig;
+  /** Record a scalar for the step's metrics. */
+  note(key: string, t: tf.Tensor): void;
+  /** Gmain's LinkGAN-perturbed images, which Dmain shows D as fakes too. */
+  perturbed?: tf.Tensor4D;
+  /** Dmain's fakes, made before its gradient tape. */
+  fakes?: tf.Tensor4D | undefined;
+}
+
+/** One phase of a training step: which network's optimizer takes which variables' gradients of which loss, and how often. */
+interface Phase {
+  name: "Gmain" | "Greg" | "Dmain" | "Dreg";
+  /** Runs at the steps that are multiples of it. */
+  interval: number;
+  opt: FusedAdam;
+  /** The network's variables by name (what the optimizer updates). */
+  params: Record<string, tf.Variable>;
+  /** The variables differentiated. */
+  vars: tf.Variable[];
+  /** The metric under which the phase's loss value is logged. */
+  valueKey?: string;
+  /** Before the gradient tape. */
+  prepare?(ctx: StepContext): void;
+  /** The loss, inside the gradient tape. */
+  loss(ctx: StepContext): tf.Scalar;
+  /** After the update. */
+  after?(ctx: StepContext): void;
+}
+
 export class Trainer {
   step = 0;
   private plMean = 0;
@@ -42,6 +77,7 @@ export class Trainer {
   private readonly gSpecs: ParamSpec[];
   private readonly masks: LinkedRegion[];
   private readonly augmenter: Augmenter;
+  private readonly phases: Phase[];
   private dataOrder: DataOrder = { order: [], orderPos: 0 };
 
   private constructor(
@@ -80,6 +116,7 @@ export class Trainer {
       const m = rasterizeMask(r.mask, c.generator.resolution);
       return { name: r.name, axes: r.axes, mask: tf.keep(tf.tensor4d(Float32Array.from(m.data), [1, m.size, m.size, 1])) };
     });
+    this.phases = this.buildPhases();
   }
 
   /** A fresh run: parameters initialised from the config's seed. */
@@ -166,7 +203,7 @@ export class Trainer {
     return nextIndices(this.dataOrder, this.data.size, n, this.rng);
   }
 
-  private drawRandom(linkStep: boolean, plStep: boolean): StepRandom {
+  private drawRandom(link: boolean, plStep: boolean): StepRandom {
     const { batch: n, generator: g } = this.config;
     const rng = this.rng;
     const nw = numWs(g);
@@ -176,7 +213,7 @@ export class Trainer {
     const mixCutoff = rng.uniform() < this.config.styleMixing ? cutoff : nw;
     const noise = convLayers(g).map((l) => tf.tensor4d(rng.normals(n * l.res * l.res), [n, l.res, l.res, 1]));
     const r: StepRandom = { z, zMix, mixCutoff, noise };
-    if (linkStep) {
+    if (link) {
       const k = this.masks.length;
       const m = Math.min(n, this.config.linkgan.samples ?? n);
       const dim = this.config.linkgan.mode === "replace" ? g.zDim : g.wDim;
@@ -187,90 +224,135 @@ export class Trainer {
     return r;
   }
 
-  /** One training step: Gmain (+LinkGAN), Greg, Dmain, Dreg, EMA. Returns the step's scalars. */
+  /**
+   * The phases of a step, in order (StyleGAN2-ADA's list): each trains one network every `interval`
+   * steps on its own loss. Gmain carries LinkGAN's terms on link steps; Greg (path length) is in the
+   * list only when its weight is above 0.
+   */
+  private buildPhases(): Phase[] {
+    const c = this.config;
+    const G = this.nets.G;
+    const D = this.nets.D;
+    const gVars = this.gSpecs.filter((p) => p.trainable).map((p) => G[p.name] as tf.Variable);
+    const dVars = Object.values(D) as tf.Variable[];
+    const phases: Phase[] = [
+      {
+        name: "Gmain",
+        interval: 1,
+        opt: this.optG,
+        params: G,
+        vars: gVars,
+        valueKey: "G/loss",
+        loss: (ctx) => {
+          const res = gMainLoss(this.nets, ctx.random, ctx.link ? { cfg: c.linkgan, regions: this.masks } : undefined);
+          ctx.note("G/adv", res.adv);
+          if (res.link) {
+            ctx.note("G/link", res.link.total);
+            for (const t of res.link.perRegion) {
+              ctx.note(`link/${t.name}/in`, t.lIn);
+              ctx.note(`link/${t.name}/out`, t.lOut);
+            }
+          }
+          if (res.perturbed) ctx.perturbed = tf.keep(res.perturbed);
+          return res.loss;
+        },
+        // Track w_avg (StyleGAN2: β = 0.995) from this batch's w.
+        after: (ctx) =>
+          tf.tidy(() => {
+            const wMean = tf.mean(mixedWs(this.nets, { ...ctx.random, mixCutoff: numWs(c.generator) }), [0, 1]);
+            const avg = G["mapping.w_avg"] as tf.Variable;
+            avg.assign(tf.add(wMean, tf.mul(tf.sub(avg, wMean), 0.995)));
+          }),
+      },
+    ];
+    if (c.plWeight > 0) {
+      phases.push({
+        name: "Greg",
+        interval: c.plInterval,
+        opt: this.optG,
+        params: G,
+        vars: gVars,
+        valueKey: "G/pl",
+        loss: (ctx) => {
+          const res = gPlLoss(this.nets, ctx.random, this.plMean, ctx.lossCfg);
+          ctx.note("plMean", res.plMean);
+          return res.loss;
+        },
+      });
+    }
+    phases.push(
+      {
+        name: "Dmain",
+        interval: 1,
+        opt: this.optD,
+        params: D,
+        vars: dVars,
+        valueKey: "D/loss",
+        // Fakes from the updated G, made outside the gradient tape (no gradient reaches G), plus LinkGAN's perturbed images.
+        prepare: (ctx) => {
+          ctx.fakes = tf.tidy(() => {
+            const f = synthesis(G, c.generator, mixedWs(this.nets, ctx.random), ctx.random.noise);
+            return ctx.perturbed ? tf.concat([f, ctx.perturbed], 0) : f;
+          }) as tf.Tensor4D;
+        },
+        loss: (ctx) => {
+          const res = dMainLoss(this.nets, ctx.reals, ctx.fakes!);
+          ctx.note("D/real", res.real);
+          ctx.note("D/fake", res.fake);
+          ctx.note("D/realSign", res.realSign);
+          return res.loss;
+        },
+        after: (ctx) => {
+          ctx.fakes?.dispose();
+          ctx.fakes = undefined;
+        },
+      },
+      {
+        name: "Dreg",
+        interval: c.r1Interval,
+        opt: this.optD,
+        params: D,
+        // R1 does not reach D's output bias.
+        vars: dVars.filter((v) => !v.name.endsWith("out.bias")),
+        loss: (ctx) => {
+          const res = dRegLoss(this.nets, ctx.reals, ctx.lossCfg);
+          ctx.note("D/r1", res.r1);
+          return res.loss;
+        },
+      },
+    );
+    return phases;
+  }
+
+  /** One training step: the phases due at this step (Gmain, Greg, Dmain, Dreg), then G's EMA. Returns the step's scalars. */
   async trainStep(): Promise<StepMetrics> {
     const c = this.config;
     const s = this.step;
-    const linkStep = c.links === "on" && s % c.linkgan.interval === 0;
-    const plStep = c.plWeight > 0 && s % c.plInterval === 0;
-    const r1Step = s % c.r1Interval === 0;
+    const due = this.phases.filter((p) => s % p.interval === 0);
+    const link = c.links === "on" && s % c.linkgan.interval === 0;
     const lossCfg: LossConfig = { r1Gamma: r1GammaOf(c), r1Interval: c.r1Interval, plWeight: c.plWeight, plInterval: c.plInterval, plDecay: 0.01, styleMixing: c.styleMixing };
     const indices = this.nextIndices(c.batch);
     const realsData = await this.data.batch(indices);
-    const r = this.drawRandom(linkStep, plStep);
+    const random = this.drawRandom(link, due.some((p) => p.name === "Greg"));
     // Scalars are kept as tensors during the phases and read once at the end (async: webgpu in Node
     // cannot read synchronously, and one read per step is cheaper than one per scalar).
     const pending: Record<string, tf.Tensor> = {};
-    const note = (key: string, t: tf.Tensor) => {
-      pending[key] = tf.keep(tf.clone(t));
+    const ctx: StepContext = {
+      reals: tf.tensor4d(realsData, [c.batch, c.generator.resolution, c.generator.resolution, 3]),
+      random,
+      link,
+      lossCfg,
+      note: (key, t) => {
+        pending[key] = tf.keep(tf.clone(t));
+      },
     };
-    const gTrainable = this.gSpecs.filter((p) => p.trainable).map((p) => this.nets.G[p.name] as tf.Variable);
-    const dTrainable = Object.values(this.nets.D) as tf.Variable[];
-    const reals = tf.tensor4d(realsData, [c.batch, c.generator.resolution, c.generator.resolution, 3]);
-
-    // Gmain (+ LinkGAN)
-    let perturbed: tf.Tensor4D | undefined;
-    {
-      const { value, grads } = tf.variableGrads(() => {
-        const res = gMainLoss(this.nets, r, linkStep ? { cfg: c.linkgan, regions: this.masks } : undefined);
-        note("G/adv", res.adv);
-        if (res.link) {
-          note("G/link", res.link.total);
-          for (const t of res.link.perRegion) {
-            note(`link/${t.name}/in`, t.lIn);
-            note(`link/${t.name}/out`, t.lOut);
-          }
-        }
-        if (res.perturbed) perturbed = tf.keep(res.perturbed);
-        return res.loss;
-      }, gTrainable);
-      this.optG.step(this.nets.G, grads);
-      note("G/loss", value);
+    for (const phase of due) {
+      phase.prepare?.(ctx);
+      const { value, grads } = tf.variableGrads(() => phase.loss(ctx), phase.vars);
+      phase.opt.step(phase.params, grads);
+      if (phase.valueKey) ctx.note(phase.valueKey, value);
       tf.dispose([value, ...Object.values(grads)]);
-    }
-    // Track w_avg (StyleGAN2: β = 0.995) from this batch's w.
-    tf.tidy(() => {
-      const wMean = tf.mean(mixedWs(this.nets, { ...r, mixCutoff: numWs(c.generator) }), [0, 1]);
-      const avg = this.nets.G["mapping.w_avg"]!;
-      (avg as tf.Variable).assign(tf.add(wMean, tf.mul(tf.sub(avg, wMean), 0.995)));
-    });
-    // Greg: path length
-    if (plStep) {
-      const { value, grads } = tf.variableGrads(() => {
-        const res = gPlLoss(this.nets, r, this.plMean, lossCfg);
-        note("plMean", res.plMean);
-        return res.loss;
-      }, gTrainable);
-      this.optG.step(this.nets.G, grads);
-      note("G/pl", value);
-      tf.dispose([value, ...Object.values(grads)]);
-    }
-    // Dmain: fakes from the updated G (constants: no gradient reaches G), plus LinkGAN's perturbed images.
-    {
-      const fakes = tf.tidy(() => {
-        const f = synthesis(this.nets.G, c.generator, mixedWs(this.nets, r), r.noise);
-        return perturbed ? tf.concat([f, perturbed], 0) : f;
-      }) as tf.Tensor4D;
-      const { value, grads } = tf.variableGrads(() => {
-        const res = dMainLoss(this.nets, reals, fakes);
-        note("D/real", res.real);
-        note("D/fake", res.fake);
-        note("D/realSign", res.realSign);
-        return res.loss;
-      }, dTrainable);
-      this.optD.step(this.nets.D, grads);
-      note("D/loss", value);
-      tf.dispose([value, fakes, ...Object.values(grads)]);
-    }
-    // Dreg: R1
-    if (r1Step) {
-      const { value, grads } = tf.variableGrads(() => {
-        const res = dRegLoss(this.nets, reals, lossCfg);
-        note("D/r1", res.r1);
-        return res.loss;
-      }, dTrainable.filter((v) => !v.name.endsWith("out.bias")));
-      this.optD.step(this.nets.D, grads);
-      tf.dispose([value, ...Object.values(grads)]);
+      phase.after?.(ctx);
     }
     // EMA of G, with StyleGAN2's ramp-up of the half-life.
     const nimg = (s + 1) * c.batch;
@@ -284,7 +366,8 @@ export class Trainer {
         this.emaG[p.name] = tf.keep(next);
       }
     });
-    tf.dispose([reals, r.z, r.zMix, ...r.noise, ...(r.pIn ? [r.pIn, r.pOut!] : []), ...(r.plNoise ? [r.plNoise] : []), ...(perturbed ? [perturbed] : [])]);
+    const r = random;
+    tf.dispose([ctx.reals, r.z, r.zMix, ...r.noise, ...(r.pIn ? [r.pIn, r.pOut!] : []), ...(r.plNoise ? [r.plNoise] : []), ...(ctx.perturbed ? [ctx.perturbed] : [])]);
     this.step++;
     const metrics: StepMetrics = {};
     for (const [k, t] of Object.entries(pending)) {
