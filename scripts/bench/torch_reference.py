@@ -714,6 +714,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--upsample-edges", choices=["zero"], help="override the config generator's upsampleEdges")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--profile", type=int, metavar="ROWS", help="instead of timing, run the steps under torch.profiler and print its ROWS costliest ops (self CPU time per step)")
     ap.add_argument("--check", metavar="DIR", help="compare with the TypeScript outputs in DIR (torch-reference-check.ts)")
     ap.add_argument("--tol", type=float, default=1e-4, help="--check: largest absolute difference allowed (default 1e-4)")
     ap.add_argument("--grad-rel-tol", type=float, default=1e-2, help="--check: largest gradient difference relative to each tensor's largest gradient (default 1e-2)")
@@ -730,6 +731,20 @@ def main() -> int:
     batch = args.batch or cfg["batch"]
     trainer = Trainer(cfg, g, batch)
     trainer.train_step()  # warm-up (step 0: also the R1 phase)
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(args.steps):
+                trainer.train_step()
+        rows = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)[: args.profile]
+        total = sum(e.self_cpu_time_total for e in prof.key_averages()) / 1000 / args.steps
+        print(f"self CPU time per step: {total:.1f} ms over {args.steps} steps (batch {batch})")
+        print("| op | ms / step | calls / step |")
+        print("|---|---|---|")
+        for e in rows:
+            print(f"| {e.key} | {e.self_cpu_time_total / 1000 / args.steps:.1f} | {e.count / args.steps:.0f} |")
+        return 0
     t0 = time.perf_counter()
     for _ in range(args.steps):
         trainer.train_step()
