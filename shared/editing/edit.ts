@@ -25,10 +25,7 @@ function sameLength(a: Float32Array, b: Float32Array, what: string): void {
  */
 export function resampleReplace(w: Float32Array, wNew: Float32Array, ranges: readonly AxisRange[]): Float32Array {
   sameLength(w, wNew, "resampleReplace");
-  checkRanges(w.length, ranges);
-  const out = w.slice();
-  for (const r of ranges) out.set(wNew.subarray(r.start, r.end), r.start);
-  return out;
+  return resampleReplaceLayers(w, wNew, ranges);
 }
 
 /**

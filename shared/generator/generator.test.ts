@@ -65,6 +65,23 @@ describe("generator", () => {
     expect(maxAbsDiff(a!.data, d!.data)).toBeGreaterThan(1e-3);
   });
 
+  it("renders W+ codes (one w per layer): a code whose layers all equal w renders as w; layers that differ render otherwise", async () => {
+    const g = Generator.fromValues(TINY, tinyValues(1));
+    const layers = numWs(TINY);
+    const [w, v] = await g.mapSeeds([3, 4], 1);
+    const tiled = new Float32Array(layers * TINY.wDim);
+    for (let l = 0; l < layers; l++) tiled.set(w!, l * TINY.wDim);
+    const mixed = tiled.slice();
+    mixed.set(v!, (layers - 1) * TINY.wDim);
+    const [inW] = await g.render([w!], [2]);
+    const [inWPlus, inMixed] = await g.render([tiled, mixed], [2, 2]);
+    expect(maxAbsDiff(inW!.data, inWPlus!.data)).toBe(0);
+    expect(maxAbsDiff(inW!.data, inMixed!.data)).toBeGreaterThan(1e-3);
+    await expect(g.render([tiled, w!], [1, 1])).rejects.toThrow(/code 1: expected 192 values \(a W\+ code, as code 0 is\), got 32/);
+    await expect(g.render([w!, tiled], [1, 1])).rejects.toThrow(/w 1: expected 32 values, got 192/);
+    g.dispose();
+  });
+
   it("refuses wrong-length latents and missing parameters with a message", async () => {
     const values = tinyValues(1);
     const g = Generator.fromValues(TINY, values);

@@ -1,6 +1,6 @@
 import { latentFromSeed, noiseFromSeed } from "../random/prng.ts";
 import { tf } from "../tf.ts";
-import { type GeneratorConfig, convLayers } from "./config.ts";
+import { type GeneratorConfig, convLayers, numWs } from "./config.ts";
 import { type NoiseInput, type Params, inferenceKernels, mapping, synthesis } from "./network.ts";
 import { type ParamValues, generatorParamSpecs } from "./params.ts";
 import { uploadParams } from "./upload-params.ts";
@@ -51,18 +51,23 @@ export class Generator {
   }
 
   /**
-   * Images for w codes (one w per image, broadcast to every layer). Noise comes from `noiseSeeds`
-   * (one per image) or is switched off with "zeros".
+   * Images for codes: W codes (one w per image, wDim values, broadcast to every layer), or W+ codes
+   * (numWs · wDim values, one w per synthesis layer, layer-major, e.g. a W+ projection's), all of
+   * one kind, as code 0 is. Noise comes from `noiseSeeds` (one per image) or is switched off with
+   * "zeros".
    */
   async render(ws: Float32Array[], noiseSeeds: number[] | "zeros"): Promise<FloatImage[]> {
     const { wDim, resolution: res } = this.config;
+    const layers = numWs(this.config);
+    const plus = layers > 1 && ws[0]?.length === layers * wDim;
     for (const [i, w] of ws.entries()) {
-      if (w.length !== wDim) throw new Error(`w ${i}: expected ${wDim} values, got ${w.length}`);
+      if (plus && w.length !== layers * wDim) throw new Error(`code ${i}: expected ${layers * wDim} values (a W+ code, as code 0 is), got ${w.length}`);
+      if (!plus && w.length !== wDim) throw new Error(`w ${i}: expected ${wDim} values, got ${w.length}`);
     }
     if (noiseSeeds !== "zeros" && noiseSeeds.length !== ws.length) throw new Error("render: one noise seed per w");
     const img = tf.tidy(() => {
       const noise: NoiseInput = noiseSeeds === "zeros" ? "zeros" : noiseTensors(this.config, noiseSeeds);
-      return synthesis(this.params, this.config, tf.tensor2d(concat(ws), [ws.length, wDim]), noise);
+      return synthesis(this.params, this.config, tf.tensor(concat(ws), plus ? [ws.length, layers, wDim] : [ws.length, wDim]), noise);
     });
     const flat = (await img.data()) as Float32Array;
     img.dispose();

@@ -8,7 +8,7 @@ import { tf } from "../tf.ts";
 import { reconstructionLoss } from "./loss.ts";
 import { missingProjectorKernels, project, projectorLr } from "./projector.ts";
 import { psnr } from "./quality.ts";
-import { renderCodes, tileW } from "./space.ts";
+import { tileW } from "./space.ts";
 
 // Runs in Node and inside workerd: one projector for every runtime with gradients.
 
@@ -67,7 +67,7 @@ describe("projector", () => {
     for (let l = 0; l < numWs(TINY); l++) expect(inWPlus!.w.subarray(l * TINY.wDim, (l + 1) * TINY.wDim)).toEqual(w);
     expect(inWPlus!.image.data).toEqual(inW!.image.data);
     expect([inWPlus!.psnr, inWPlus!.loss]).toEqual([inW!.psnr, inW!.loss]);
-    const [rendered] = await renderCodes(g, [inWPlus!.w], [4]);
+    const [rendered] = await g.render([inWPlus!.w], [4]);
     expect(rendered!.data).toEqual(inWPlus!.image.data);
     g.dispose();
   });
@@ -79,7 +79,7 @@ describe("projector", () => {
     // The target's code: layer 0 (the 4×4 conv) from wA, the other layers from wB (style mixing), which no single w renders.
     const code = tileW(wA!, layers);
     for (let l = 1; l < layers; l++) code.set(wB!, l * TINY.wDim);
-    const [target] = await renderCodes(g, [code], "zeros");
+    const [target] = await g.render([code], "zeros");
     const opts = { steps: 60, lr: 0.1, weights: { perceptual: 0 } } as const;
     const before = tf.memory().numTensors;
     const [inW] = await project(g, [target!], [wStart!], opts);
@@ -87,7 +87,7 @@ describe("projector", () => {
     expect(tf.memory().numTensors).toBe(before);
     // Measured (cpu backend, Node): start 11.5 dB, after 60 steps W 19.2 dB, W+ 24.3 dB (30 steps: 17.9 and 20.3).
     expect(inWPlus!.psnr).toBeGreaterThan(inW!.psnr + 3);
-    const [again] = await renderCodes(g, [inWPlus!.w], "zeros");
+    const [again] = await g.render([inWPlus!.w], "zeros");
     expect(psnr(again!.data, inWPlus!.image.data)).toBeGreaterThan(60); // the returned image is the render of the returned code
     const first = inWPlus!.w.subarray(0, TINY.wDim);
     const last = inWPlus!.w.subarray((layers - 1) * TINY.wDim);

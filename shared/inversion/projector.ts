@@ -80,7 +80,7 @@ export interface Projection {
   space: LatentSpace;
   /**
    * The code. In W: wDim values, one w. In W+: numWs · wDim values, row-major [numWs, wDim]
-   * (layer-major: layer 0's w, then layer 1's, …), which only `renderCodes` renders (space.ts).
+   * (layer-major: layer 0's w, then layer 1's, …), which `Generator.render` renders (and the API does not take).
    */
   w: Float32Array;
   /** The render of `w` with the projection's noise. */
@@ -119,7 +119,7 @@ function requireGradients(): void {
  * const [p] = await project(g, [photo], [w0], { steps: 100, featureNet: segmenter, onStep: (s) => bar.update(s.step) });
  * p.psnr; // dB; p.w goes into ?w= with noise=zeros
  * const [q] = await project(g, [photo], [w0], { steps: 100, featureNet: segmenter, space: "w+" });
- * q.w.length; // numWs · wDim: render it with renderCodes, not ?w=
+ * q.w.length; // numWs · wDim: render it with g.render, not ?w=
  */
 export async function project(g: Generator, targets: FloatImage[], starts: Float32Array[], opts: ProjectOptions): Promise<Projection[]> {
   const { resolution: res, wDim } = g.config;

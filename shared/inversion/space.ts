@@ -4,13 +4,10 @@
  * synthesis layer (numWs · wDim values, row-major [numWs, wDim], layer-major: layer 0's wDim
  * values, then layer 1's, …), which the projector can optimize (`ProjectOptions.space`) so that its
  * effect on reconstruction and on editability can be measured. A W code is the W+ code whose
- * layers are all equal to it (`tileW`), and both render the same image.
+ * layers are all equal to it (`tileW`), and both render the same image (`Generator.render` takes
+ * either).
  */
 import { type GeneratorConfig, numWs } from "../generator/config.ts";
-import type { FloatImage, Generator } from "../generator/generator.ts";
-import { noiseTensors } from "../generator/generator.ts";
-import { type NoiseInput, synthesis } from "../generator/network.ts";
-import { tf } from "../tf.ts";
 
 export const LATENT_SPACES = ["w", "w+"] as const;
 export type LatentSpace = (typeof LATENT_SPACES)[number];
@@ -43,31 +40,4 @@ export function tileW(w: Float32Array, layers: number): Float32Array {
   const out = new Float32Array(layers * w.length);
   for (let l = 0; l < layers; l++) out.set(w, l * w.length);
   return out;
-}
-
-/**
- * Renders codes that are all W codes or all W+ codes (`spaceOfCode`), like `Generator.render`
- * (which takes W codes only, and renders them here): one noise seed per code, or "zeros".
- *
- * @example
- * const [img] = await renderCodes(g, [p.w], "zeros"); // p from project(…, { space: "w+" })
- */
-export async function renderCodes(g: Generator, codes: Float32Array[], noiseSeeds: number[] | "zeros"): Promise<FloatImage[]> {
-  const cfg = g.config;
-  const spaces = codes.map((c, i) => spaceOfCode(cfg, c, `code ${i}`));
-  if (spaces.every((s) => s === "w")) return g.render(codes, noiseSeeds);
-  if (!spaces.every((s) => s === "w+")) throw new RangeError(`renderCodes: codes ${spaces.indexOf("w")} (W) and ${spaces.indexOf("w+")} (W+) are in different spaces; render them separately`);
-  if (noiseSeeds !== "zeros" && noiseSeeds.length !== codes.length) throw new Error("renderCodes: one noise seed per code");
-  const { resolution: res, wDim } = cfg;
-  const layers = numWs(cfg);
-  const flat = new Float32Array(codes.length * layers * wDim);
-  for (const [i, c] of codes.entries()) flat.set(c, i * layers * wDim);
-  const img = tf.tidy(() => {
-    const noise: NoiseInput = noiseSeeds === "zeros" ? "zeros" : noiseTensors(cfg, noiseSeeds);
-    return synthesis(g.params, cfg, tf.tensor3d(flat, [codes.length, layers, wDim]), noise);
-  });
-  const data = (await img.data()) as Float32Array;
-  img.dispose();
-  const per = res * res * 3;
-  return codes.map((_, i) => ({ width: res, height: res, data: data.slice(i * per, (i + 1) * per) }));
 }

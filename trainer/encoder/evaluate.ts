@@ -13,7 +13,7 @@ import { type FloatImage, type Generator, toRgba8 } from "../../shared/generator
 import type { FeatureNet } from "../../shared/inversion/loss.ts";
 import { DEFAULT_PROJECTOR_LR, type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
-import { type LatentSpace, renderCodes, tileW } from "../../shared/inversion/space.ts";
+import { type LatentSpace, tileW } from "../../shared/inversion/space.ts";
 import type { Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { type RegionLocality, measureLocality, measureLocalityOfCodes } from "../metrics/masked-mse.ts";
@@ -151,7 +151,7 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
     const [wNew] = await g.mapSeeds([1 + i], 1);
     for (const r of o.regions) {
       const edited = resampleReplaceLayers(codes[i]!, wNew!, [r.axes]);
-      tiles.push(toRgba8((await renderCodes(g, [edited], noiseOf(1)))[0]!));
+      tiles.push(toRgba8((await g.render([edited], noiseOf(1)))[0]!));
     }
   }
   const picture = gridPng(tiles, res, pictureColumns.length, Math.max(1, Math.floor(128 / res)));

@@ -13,7 +13,7 @@
  */
 import { resampleReplaceLayers } from "../../shared/editing/edit.ts";
 import type { Generator } from "../../shared/generator/generator.ts";
-import { type LatentSpace, renderCodes, spaceOfCode } from "../../shared/inversion/space.ts";
+import { type LatentSpace, spaceOfCode } from "../../shared/inversion/space.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import type { AxisRange, Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
@@ -157,11 +157,11 @@ function measurer(g: Generator, regions: Region[], segmenter: Segmenter | undefi
   let samples = 0;
   return {
     async add(ws: Float32Array[], wNew: Float32Array[], noise: number[] | "zeros"): Promise<void> {
-      const xs = await renderCodes(g, ws, noise);
+      const xs = await g.render(ws, noise);
       const labels = segmenter && measured.some((r) => r.mask.kind === "semantic") ? await segmenter.labels(xs) : [];
       for (const [ri, r] of measured.entries()) {
-        const edited = await renderCodes(g, ws.map((w, j) => resampleReplaceLayers(w, wNew[j]!, [r.axes])), noise);
-        const others = await renderCodes(g, ws.map((w, j) => resampleReplaceLayers(w, wNew[j]!, complement(wDim, r.axes))), noise);
+        const edited = await g.render(ws.map((w, j) => resampleReplaceLayers(w, wNew[j]!, [r.axes])), noise);
+        const others = await g.render(ws.map((w, j) => resampleReplaceLayers(w, wNew[j]!, complement(wDim, r.axes))), noise);
         const fixed = fixedMasks[ri];
         if (fixed) {
           for (let j = 0; j < ws.length; j++) addImage(acc[ri]!.base, xs[j]!.data, edited[j]!.data, others[j]!.data, fixed, fixed);
