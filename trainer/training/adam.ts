@@ -8,6 +8,11 @@
 import { tf } from "../tf-node.ts";
 import type { TensorData } from "./checkpoint.ts";
 
+/** Adam's moments after one gradient: m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g². */
+function nextMoments(m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, beta1: number, beta2: number): [tf.Tensor, tf.Tensor] {
+  return [tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)), tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2))];
+}
+
 export class Adam {
   private m = new Map<string, tf.Tensor>();
   private v = new Map<string, tf.Tensor>();
@@ -32,8 +37,7 @@ export class Adam {
       const [m, v] = tf.tidy(() => {
         const m0 = this.m.get(name) ?? tf.zerosLike(p);
         const v0 = this.v.get(name) ?? tf.zerosLike(p);
-        const m1 = tf.add(tf.mul(m0, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v1 = tf.add(tf.mul(v0, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        const [m1, v1] = nextMoments(m0, v0, g, this.beta1, this.beta2);
         p.assign(tf.sub(p, tf.mul(tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), this.eps)), this.lr)));
         return [m1, v1];
       });
@@ -115,8 +119,7 @@ export class FusedAdam {
     }
     const [m1, v1, update] = tf.tidy(() => {
       const g = tf.concat(layout.map((e, i) => (present[i] ? tf.reshape(grads[params[e.name]!.name]!, [e.size]) : tf.zeros([e.size]))));
-      let m1 = tf.add(tf.mul(this.m!, this.beta1), tf.mul(g, 1 - this.beta1));
-      let v1 = tf.add(tf.mul(this.v!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+      let [m1, v1] = nextMoments(this.m!, this.v!, g, this.beta1, this.beta2);
       if (mask) {
         // Parameters without a gradient keep their moments (Adam skips them).
         m1 = tf.add(this.m!, tf.mul(tf.sub(m1, this.m!), mask));
