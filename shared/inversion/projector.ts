@@ -24,6 +24,7 @@ import { numWs } from "../generator/config.ts";
 import type { FloatImage, Generator } from "../generator/generator.ts";
 import { noiseTensors } from "../generator/generator.ts";
 import { type NoiseInput, synthesis } from "../generator/network.ts";
+import { adamMoments, adamUpdate } from "../optim/adam.ts";
 import { tf } from "../tf.ts";
 import { type FeatureNet, ReconstructionWeights, perceptualFeatures, reconstructionLoss } from "./loss.ts";
 import { psnr } from "./quality.ts";
@@ -168,10 +169,8 @@ export async function project(g: Generator, targets: FloatImage[], starts: Float
       const t = step + 1;
       const [w1, m1, v1, loss] = tf.tidy(() => {
         const { value, grad: gw } = grad(w);
-        const m1 = tf.add(tf.mul(m, beta1), tf.mul(gw, 1 - beta1));
-        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gw), 1 - beta2));
-        const update = tf.div(tf.mul(m1, rate / (1 - beta1 ** t)), tf.add(tf.sqrt(tf.div(v1, 1 - beta2 ** t)), eps));
-        return [tf.sub(w, update), m1, v1, value];
+        const [m1, v1] = adamMoments(m, v, gw, beta1, beta2);
+        return [tf.sub(w, adamUpdate(m1, v1, { lr: rate, t, beta1, beta2, eps })), m1, v1, value];
       });
       tf.dispose([w, m, v]);
       [w, m, v] = [w1, m1, v1];

@@ -5,13 +5,9 @@
  * Here moments are keyed by parameter name, and a parameter without a gradient is skipped (as in
  * PyTorch).
  */
+import { adamMoments, adamUpdate } from "../../shared/optim/adam.ts";
 import { tf } from "../tf-node.ts";
 import type { TensorData } from "./checkpoint.ts";
-
-/** Adam's moments after one gradient: m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g². */
-function nextMoments(m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, beta1: number, beta2: number): [tf.Tensor, tf.Tensor] {
-  return [tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)), tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2))];
-}
 
 export class Adam {
   private m = new Map<string, tf.Tensor>();
@@ -29,16 +25,15 @@ export class Adam {
   /** One update of `params` (by name) with `grads` keyed by each variable's tfjs name. */
   step(params: Record<string, tf.Variable>, grads: tf.NamedTensorMap): void {
     this.t++;
-    const bc1 = 1 - this.beta1 ** this.t;
-    const bc2 = 1 - this.beta2 ** this.t;
+    const hyper = { lr: this.lr, t: this.t, beta1: this.beta1, beta2: this.beta2, eps: this.eps };
     for (const [name, p] of Object.entries(params)) {
       const g = grads[p.name];
       if (!g || !p.trainable) continue;
       const [m, v] = tf.tidy(() => {
         const m0 = this.m.get(name) ?? tf.zerosLike(p);
         const v0 = this.v.get(name) ?? tf.zerosLike(p);
-        const [m1, v1] = nextMoments(m0, v0, g, this.beta1, this.beta2);
-        p.assign(tf.sub(p, tf.mul(tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), this.eps)), this.lr)));
+        const [m1, v1] = adamMoments(m0, v0, g, this.beta1, this.beta2);
+        p.assign(tf.sub(p, adamUpdate(m1, v1, hyper)));
         return [m1, v1];
       });
       this.m.get(name)?.dispose();
@@ -109,8 +104,6 @@ export class FusedAdam {
     this.t++;
     const present = layout.map((e) => grads[params[e.name]!.name] !== undefined);
     if (!present.some(Boolean)) return;
-    const bc1 = 1 - this.beta1 ** this.t;
-    const bc2 = 1 - this.beta2 ** this.t;
     const key = present.map((p) => (p ? 1 : 0)).join("");
     let mask = this.masks.get(key);
     if (!mask && present.some((p) => !p)) {
@@ -119,13 +112,13 @@ export class FusedAdam {
     }
     const [m1, v1, update] = tf.tidy(() => {
       const g = tf.concat(layout.map((e, i) => (present[i] ? tf.reshape(grads[params[e.name]!.name]!, [e.size]) : tf.zeros([e.size]))));
-      let [m1, v1] = nextMoments(this.m!, this.v!, g, this.beta1, this.beta2);
+      let [m1, v1] = adamMoments(this.m!, this.v!, g, this.beta1, this.beta2);
       if (mask) {
         // Parameters without a gradient keep their moments (Adam skips them).
         m1 = tf.add(this.m!, tf.mul(tf.sub(m1, this.m!), mask));
         v1 = tf.add(this.v!, tf.mul(tf.sub(v1, this.v!), mask));
       }
-      let u = tf.div(tf.mul(m1, this.lr / bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), this.eps));
+      let u = adamUpdate(m1, v1, { lr: this.lr, t: this.t, beta1: this.beta1, beta2: this.beta2, eps: this.eps });
       if (mask) u = tf.mul(u, mask);
       return [m1, v1, u];
     });
