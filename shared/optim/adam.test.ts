@@ -21,7 +21,7 @@ describe("Adam's arithmetic", () => {
       vRef = vRef.map((x, j) => beta2 * x + (1 - beta2) * g[j]! ** 2);
       const want = mRef.map((x, j) => (lr * (x / (1 - beta1 ** t))) / (Math.sqrt(vRef[j]! / (1 - beta2 ** t)) + eps));
       const got = adamUpdate(m, v, { lr, t, beta1, beta2, eps }).dataSync();
-      want.forEach((x, j) => expect(got[j]).toBeCloseTo(x, 6));
+      for (const [j, x] of want.entries()) expect(got[j]).toBeCloseTo(x, 6);
     }
     // The first step of a bias-corrected Adam moves every parameter with a gradient by about lr.
     expect(Math.abs(adamUpdate(...adamMoments(tf.zeros([1]), tf.zeros([1]), tf.tensor1d([7]), beta1, beta2), { lr, t: 1, beta1, beta2, eps }).dataSync()[0]!)).toBeCloseTo(lr, 6);
