@@ -2,6 +2,7 @@ import { latentFromSeed, noiseFromSeed } from "../random/prng.ts";
 import { tf } from "../tf.ts";
 import { type GeneratorConfig, convLayers, numWs } from "./config.ts";
 import { type NoiseInput, type Params, inferenceKernels, mapping, synthesis } from "./network.ts";
+import { codeLength } from "./space.ts";
 import { type ParamValues, generatorParamSpecs } from "./params.ts";
 import { uploadParams } from "./upload-params.ts";
 
@@ -58,16 +59,16 @@ export class Generator {
    */
   async render(ws: Float32Array[], noiseSeeds: number[] | "zeros"): Promise<FloatImage[]> {
     const { wDim, resolution: res } = this.config;
-    const layers = numWs(this.config);
-    const plus = layers > 1 && ws[0]?.length === layers * wDim;
+    const plusLength = codeLength(this.config, "w+");
+    const plus = plusLength !== wDim && ws[0]?.length === plusLength;
     for (const [i, w] of ws.entries()) {
-      if (plus && w.length !== layers * wDim) throw new Error(`code ${i}: expected ${layers * wDim} values (a W+ code, as code 0 is), got ${w.length}`);
+      if (plus && w.length !== plusLength) throw new Error(`code ${i}: expected ${plusLength} values (a W+ code, as code 0 is), got ${w.length}`);
       if (!plus && w.length !== wDim) throw new Error(`w ${i}: expected ${wDim} values, got ${w.length}`);
     }
     if (noiseSeeds !== "zeros" && noiseSeeds.length !== ws.length) throw new Error("render: one noise seed per w");
     const img = tf.tidy(() => {
       const noise: NoiseInput = noiseSeeds === "zeros" ? "zeros" : noiseTensors(this.config, noiseSeeds);
-      return synthesis(this.params, this.config, tf.tensor(concat(ws), plus ? [ws.length, layers, wDim] : [ws.length, wDim]), noise);
+      return synthesis(this.params, this.config, tf.tensor(concat(ws), plus ? [ws.length, numWs(this.config), wDim] : [ws.length, wDim]), noise);
     });
     const flat = (await img.data()) as Float32Array;
     img.dispose();

@@ -8,7 +8,7 @@ import { tf } from "../tf.ts";
 import { reconstructionLoss } from "./loss.ts";
 import { missingProjectorKernels, project, projectorLr } from "./projector.ts";
 import { psnr } from "./quality.ts";
-import { tileW } from "./space.ts";
+import { tileW } from "../generator/space.ts";
 
 // Runs in Node and inside workerd: one projector for every runtime with gradients.
 

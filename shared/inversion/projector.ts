@@ -28,7 +28,7 @@ import { adamMoments, adamUpdate } from "../optim/adam.ts";
 import { tf } from "../tf.ts";
 import { type FeatureNet, ReconstructionWeights, perceptualFeatures, reconstructionLoss } from "./loss.ts";
 import { psnr } from "./quality.ts";
-import { LATENT_SPACES, type LatentSpace, codeLength, tileW } from "./space.ts";
+import { LATENT_SPACES, type LatentSpace, codeLength, tileW } from "../generator/space.ts";
 
 /** Every tfjs kernel a projection step runs, forward and backward (see the file's comment). */
 export const PROJECTOR_KERNELS = [

@@ -22,7 +22,7 @@ import { numWs } from "../../shared/generator/config.ts";
 import { type FloatImage, toRgba8 } from "../../shared/generator/generator.ts";
 import { DEFAULT_PROJECTOR_LR, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
-import { tileW } from "../../shared/inversion/space.ts";
+import { tileW } from "../../shared/generator/space.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
 import { MIN_PICTURE_SIDE, modelInput } from "../../shared/picture/picture.ts";
 import { IMAGE_LIMITS, imageSizeProblem } from "../../shared/png/limits.ts";

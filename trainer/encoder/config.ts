@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EncoderConfig } from "../../shared/encoder/config.ts";
 import { ReconstructionWeights } from "../../shared/inversion/loss.ts";
-import { LATENT_SPACES } from "../../shared/inversion/space.ts";
+import { LATENT_SPACES } from "../../shared/generator/space.ts";
 import { MAX_SEED } from "../../shared/random/prng.ts";
 import { InvertsPin } from "../../shared/weights/manifest.ts";
 import { type ValueFlag, int, oneOf } from "../cli/args.ts";
@@ -20,7 +20,7 @@ export const noiseFlag = {
 
 /**
  * `--space w|w+` of `npm run invert` and `npm run encoder -- evaluate`: the space the projector
- * optimizes (shared/inversion/space.ts). W+ codes do not go into the API's `w=`, which takes W codes.
+ * optimizes (shared/generator/space.ts). W+ codes do not go into the API's `w=`, which takes W codes.
  */
 export const spaceFlag = {
   value: "w|w+",

@@ -13,7 +13,7 @@ import { type FloatImage, type Generator, toRgba8 } from "../../shared/generator
 import type { FeatureNet } from "../../shared/inversion/loss.ts";
 import { DEFAULT_PROJECTOR_LR, type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
-import { type LatentSpace, tileW } from "../../shared/inversion/space.ts";
+import { type LatentSpace, tileW } from "../../shared/generator/space.ts";
 import type { Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { type RegionLocality, measureLocality, measureLocalityOfCodes } from "../metrics/masked-mse.ts";

@@ -13,7 +13,7 @@
  */
 import { resampleReplaceLayers } from "../../shared/editing/edit.ts";
 import type { Generator } from "../../shared/generator/generator.ts";
-import { type LatentSpace, spaceOfCode } from "../../shared/inversion/space.ts";
+import { type LatentSpace, spaceOfCode } from "../../shared/generator/space.ts";
 import { rasterizeMask } from "../../shared/regions/mask.ts";
 import type { AxisRange, Region } from "../../shared/regions/schema.ts";
 import type { Segmenter } from "../../shared/segmenter/segmenter.ts";

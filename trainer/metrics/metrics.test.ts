@@ -8,7 +8,7 @@ import { segmenterParamSpecs } from "../../shared/segmenter/params.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { resampleReplace } from "../../shared/editing/edit.ts";
 import { numWs } from "../../shared/generator/config.ts";
-import { tileW } from "../../shared/inversion/space.ts";
+import { tileW } from "../../shared/generator/space.ts";
 import { measureLocality, measureLocalityOfCodes } from "./masked-mse.ts";
 import { laplacianPyramid, slicedWasserstein } from "./swd.ts";
 import "../tf-node.ts";

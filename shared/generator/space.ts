@@ -1,13 +1,13 @@
 /**
- * The latent space of an inverted code. "w": one w per image (wDim values), the W in which LinkGAN
+ * The generator's two code spaces. "w": one w per image (wDim values), the W in which LinkGAN
  * links axes to regions and the only code the API's `w=` and the client take. "w+": one w per
  * synthesis layer (numWs · wDim values, row-major [numWs, wDim], layer-major: layer 0's wDim
- * values, then layer 1's, …), which the projector can optimize (`ProjectOptions.space`) so that its
- * effect on reconstruction and on editability can be measured. A W code is the W+ code whose
- * layers are all equal to it (`tileW`), and both render the same image (`Generator.render` takes
- * either).
+ * values, then layer 1's, …), which `Generator.render` also renders and the inversion projector can
+ * optimize (`ProjectOptions.space`), so that its effect on reconstruction and on editability can be
+ * measured. A W code is the W+ code whose layers are all equal to it (`tileW`), and both render
+ * the same image.
  */
-import { type GeneratorConfig, numWs } from "../generator/config.ts";
+import { type GeneratorConfig, numWs } from "./config.ts";
 
 export const LATENT_SPACES = ["w", "w+"] as const;
 export type LatentSpace = (typeof LATENT_SPACES)[number];
