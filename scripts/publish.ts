@@ -179,7 +179,7 @@ async function publishEncoder(dir: string): Promise<void> {
 }
 
 const kind = await standaloneNetwork(args.model);
-if (kind === "segmenter") fail(CMD, `${args.model} is a standalone segmenter (no generator), which the API does not serve; publish the model that bundles it (e.g. weights/faces64-hair)`);
+if (kind === "segmenter") fail(CMD, `${args.model} is a standalone segmenter (no generator), which the API does not serve; publish the model that bundles it (e.g. weights/faces64)`);
 try {
   await (kind === "encoder" ? publishEncoder(args.model) : publishModel(args.model));
 } catch (e) {

@@ -22,7 +22,7 @@ const args = command({
   name: "semantic-edit",
   summary: "How local a raw (uncomposited) resample of a semantic region is, over n seeds.",
   flags: {
-    model: { value: "DIR", help: "a model with a semantic region and its segmenter", type: str(), default: "weights/faces64-hair" },
+    model: { value: "DIR", help: "a model with a semantic region and its segmenter", type: str(), default: "weights/faces64" },
     seeds: { value: "N", help: "seeds 0..N−1", type: int(1, 10_000), default: 16 },
     truncation: { value: "PSI", help: "truncation ψ of the base images", type: num(0, 2), default: 0.7 },
   },

@@ -383,10 +383,10 @@ describe("semantic regions (#7), on the tiny semantic fixture", () => {
   });
 });
 
-describe("the shipped model with a semantic region (weights/faces64-hair)", () => {
+describe("the shipped model's semantic region (weights/faces64's hair)", () => {
   it("the semantic mask of seed 7 (ψ 0.7) is the same in Node, in workerd (the API) and in the browser (WebGPU)", async () => {
-    const model = h.models.find((m) => m.name === "faces64-hair");
-    if (!model?.segmenter) throw new Error("weights/faces64-hair (with its bundled segmenter) was not seeded into the dev server");
+    const model = h.models.find((m) => m.name === "faces64");
+    if (!model?.segmenter) throw new Error("weights/faces64 (with its bundled segmenter) was not seeded into the dev server");
     const region = model.regions.find((r) => r.kind === "semantic")!;
 
     // Node: the shared code on tfjs's cpu backend, from the folder dev:seed stored.

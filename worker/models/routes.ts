@@ -42,7 +42,7 @@ const RegionInfo = z
       .openapi({
         description:
           "Semantic regions only: `maskUrl` as an RFC 6570 URL template whose variables are the image's base code, with the meanings and bounds of generate's query: `seed` (or `z`, or `w` with its base64url float32 code), `truncation`, `noise`. Give `seed` or `z` or `w`; the rest are optional (e.g. seed=7 and truncation=0.7 → `…&seed=7&truncation=0.7`).",
-        example: "/v1/models/faces64-hair/regions/hair/mask.png?version=v0123456789abcdef{&seed,z,w,truncation,noise}",
+        example: "/v1/models/faces64/regions/hair/mask.png?version=v0123456789abcdef{&seed,z,w,truncation,noise}",
       }),
   })
   .openapi("Region");

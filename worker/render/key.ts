@@ -57,8 +57,8 @@ export async function renderKey(model: string, version: string, zDim: number, re
  * segmenter class and the scale.
  *
  * @example
- * await semanticMaskKey("faces64-hair", "v0123456789abcdef", 512, req, "hair", 4)
- * // "/faces64-hair/v0123456789abcdef/z=…/t=1/n=7/mask/class=hair/x4"
+ * await semanticMaskKey("faces64", "v0123456789abcdef", 512, req, "hair", 4)
+ * // "/faces64/v0123456789abcdef/z=…/t=1/n=7/mask/class=hair/x4"
  */
 export async function semanticMaskKey(model: string, version: string, zDim: number, req: RenderRequest, className: string, scale: number): Promise<string> {
   return ["", model, version, await codeKey(req.code, req.truncation, req.noise, zDim), "mask", `class=${className}`, `x${scale}`].join("/");
