@@ -41,7 +41,7 @@ describe("npm run encoder", () => {
     const out = join(dir, "enc");
     const { stdout } = await cli("export", "--run", runDir, "--name", "tiny-encoder", "--out", out, "--steps", "2");
     expect(stdout).toMatch(/\| encoder \| \d+\.\d\d \|/);
-    expect(stdout).toMatch(/\| encoder \+ projector \(2 steps, lr 0\.1\) \|/);
+    expect(stdout).toMatch(/\| encoder \+ projector \(2 steps, lr 0\.1, prior 0\.01\) \|/);
     const { manifest } = await loadEncoder(fileSource(out));
     expect(manifest.inverts).toEqual({ name: "tiny-semantic", version: "v66722c82c80a95a8" });
     expect(manifest.weightsManifest[0]!.weights.find((w) => w.name === "encoder.fc.weight")!.quantization?.dtype).toBe("int8");
@@ -61,7 +61,7 @@ describe("npm run encoder", () => {
     const plusJson = join(dir, "plus.json");
     const plus = await cli("evaluate", "--model", MODEL, "--encoder", out, "--steps", "2", "--space", "w+", "--picture", join(dir, "plus.png"), "--out", plusJson);
     expect(plus.stdout).toMatch(/codes in W\+/);
-    expect(plus.stdout).toMatch(/\| encoder \+ projector in W\+ \(2 steps, lr 0\.1\) \|/);
+    expect(plus.stdout).toMatch(/\| encoder \+ projector in W\+ \(2 steps, lr 0\.1, prior 0\.01\) \|/);
     expect(plus.stdout).toMatch(/Editability in W\+/);
     const plusResult = JSON.parse(await readFile(plusJson, "utf8"));
     expect(plusResult).toMatchObject({ space: "w+", projector: { steps: 2 } });

@@ -15,7 +15,7 @@ import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { Encoder } from "../../shared/encoder/encoder.ts";
-import { DEFAULT_PROJECTOR_LR } from "../../shared/inversion/projector.ts";
+import { DEFAULT_PRIOR_WEIGHT, DEFAULT_PROJECTOR_LR } from "../../shared/inversion/projector.ts";
 import type { FloatImage } from "../../shared/generator/generator.ts";
 import { Segmenter } from "../../shared/segmenter/segmenter.ts";
 import { fileSource, writeModelDir } from "../../shared/weights/file-source.ts";
@@ -78,6 +78,7 @@ const evaluateCli = command({
     steps: { value: "N", help: "projector steps after the encoder", type: int(0, 100_000), default: 100 },
     images: { value: "N", help: "held-out images evaluated", type: int(1), defaultText: "all" },
     lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), defaultText: String(DEFAULT_PROJECTOR_LR) },
+    prior: { value: "X", help: "the projector's latent prior weight (keeps codes on W's distribution)", type: num(0, 1000), defaultText: String(DEFAULT_PRIOR_WEIGHT) },
     noise: noiseFlag,
     space: { ...spaceFlag, help: "the space the projector optimizes and editability is measured in: w, or w+ (one w per synthesis layer from the encoder's w tiled; a region resampled in every layer)" },
     segmenter: { value: "DIR", help: "the projector's perceptual network", type: str(), defaultText: "the encoder's pinned one, or the model's" },
@@ -120,7 +121,7 @@ function trainConfigOf(provenance: { config?: Record<string, unknown> | undefine
   return EncoderTrainConfig.safeParse(provenance.config).data;
 }
 
-async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<EncoderTrainConfig, "dataset" | "heldOut" | "datasetBatch">, o: { steps: number; images?: number | undefined; lr?: number | undefined; noise: EvaluateOptions["noise"]; space?: EvaluateOptions["space"]; featureNet: Segmenter | undefined }): Promise<InversionEvaluation> {
+async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<EncoderTrainConfig, "dataset" | "heldOut" | "datasetBatch">, o: { steps: number; images?: number | undefined; lr?: number | undefined; prior?: number | undefined; noise: EvaluateOptions["noise"]; space?: EvaluateOptions["space"]; featureNet: Segmenter | undefined }): Promise<InversionEvaluation> {
   const data = await open("dataset", openEncoderData(config, model.manifest, cmd));
   const indices = o.images ? data.heldOut.slice(0, o.images) : data.heldOut;
   const segmenter = model.manifest.segmenter ? Segmenter.fromValues(model.manifest.segmenter, model.values) : undefined;
@@ -134,6 +135,7 @@ async function evaluate(model: InvertedModel, encoder: Encoder, config: Pick<Enc
       indices,
       steps: o.steps,
       ...(o.lr ? { lr: o.lr } : {}),
+      ...(o.prior !== undefined ? { prior: o.prior } : {}),
       noise: o.noise,
       ...(o.space ? { space: o.space } : {}),
       featureNet: o.featureNet,
@@ -264,11 +266,11 @@ if (f.segmenter) {
   featureNet = await openFeatureNet(model, trained?.segmenter).catch(() => openFeatureNet(model));
 }
 if (f.steps > 0 && !featureNet) console.error("projector: no segmenter (the model bundles none and --segmenter is not given): pixel loss only");
-const evaluation = await evaluate(model, encoder, trained ?? { heldOut: 200, datasetBatch: 0 }, { steps: f.steps, images: f.images, lr: f.lr, noise: f.noise, space: f.space, featureNet });
+const evaluation = await evaluate(model, encoder, trained ?? { heldOut: 200, datasetBatch: 0 }, { steps: f.steps, images: f.images, lr: f.lr, prior: f.prior, noise: f.noise, space: f.space, featureNet });
 encoder.dispose();
 await writeFile(f.picture, evaluation.picture);
 const { picture, ...figures } = evaluation;
-const result = { model: model.manifest.name, version: model.manifest.version, encoderWeights: { name: manifest.name, version: manifest.version }, backend: backend.name, ...figures, command: `npm run encoder -- evaluate --model ${f.model} --encoder ${f.encoder} --steps ${f.steps}${f.images ? ` --images ${f.images}` : ""}${f.space === "w" ? "" : ` --space ${f.space}`}` };
+const result = { model: model.manifest.name, version: model.manifest.version, encoderWeights: { name: manifest.name, version: manifest.version }, backend: backend.name, ...figures, command: `npm run encoder -- evaluate --model ${f.model} --encoder ${f.encoder} --steps ${f.steps}${f.images ? ` --images ${f.images}` : ""}${f.space === "w" ? "" : ` --space ${f.space}`}${f.prior !== undefined ? ` --prior ${f.prior}` : ""}${f.lr !== undefined ? ` --lr ${f.lr}` : ""}` };
 if (f.out) await writeFile(f.out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(evaluationMarkdown(evaluation, backend.name).join("\n"));
 console.log(`\n${f.picture}: ${evaluation.pictureColumns.join(" | ")} (${Math.min(8, evaluation.images)} rows)`);

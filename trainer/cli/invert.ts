@@ -20,7 +20,7 @@ import sharp from "sharp";
 import { z } from "zod";
 import { numWs } from "../../shared/generator/config.ts";
 import { type FloatImage, toRgba8 } from "../../shared/generator/generator.ts";
-import { DEFAULT_PROJECTOR_LR, project } from "../../shared/inversion/projector.ts";
+import { DEFAULT_PRIOR_WEIGHT, DEFAULT_PROJECTOR_LR, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
 import { tileW } from "../../shared/generator/space.ts";
 import { latentToParam } from "../../shared/latent-param.ts";
@@ -47,6 +47,7 @@ const cli = command({
     encoder: { value: "DIR", help: "an encoder exported for that model version (npm run encoder -- export)", type: str(), required: true },
     steps: { value: "N", help: "projector steps after the encoder (0: encoder only)", type: int(0, 10_000), default: 100 },
     lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), default: DEFAULT_PROJECTOR_LR },
+    prior: { value: "X", help: "the projector's latent prior weight: keeps the code on W's distribution, where region edits stay local (0: off)", type: num(0, 1000), default: DEFAULT_PRIOR_WEIGHT },
     noise: noiseFlag,
     space: {
       ...spaceFlag,
@@ -163,6 +164,7 @@ if (f.steps > 0) {
     steps: f.steps,
     space: f.space,
     lr: f.lr,
+    prior: f.prior,
     noise: f.noise,
     featureNet,
     ...(featureNet ? {} : { weights: { perceptual: 0 } }),
@@ -197,6 +199,7 @@ const result = {
   psnr: psnr(picture.image.data, image.data),
   ssim: ssim(picture.image.data, image.data, res, res),
   steps: f.steps,
+  ...(f.steps > 0 ? { lr: f.lr, prior: f.prior } : {}),
   encoderOnly: { psnr: encoderOnly.psnr, ssim: encoderOnly.ssim },
   seconds,
   backend: backend.name,

@@ -56,6 +56,12 @@ export const EncoderTrainConfig = z
         /** Weight of the MSE between the encoder's code and the true w (generated pairs only). */
         w: z.number().min(0).default(1),
         ...ReconstructionWeights.shape,
+        /**
+         * Weight of the latent prior (shared/inversion/prior.ts: mean squared z-score in P space) on
+         * the dataset images' codes, which nothing else keeps on W's distribution, where the
+         * regions' links hold.
+         */
+        prior: z.number().min(0).default(0),
       })
       .strict()
       .prefault({}),

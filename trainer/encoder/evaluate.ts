@@ -11,7 +11,7 @@ import type { Encoder } from "../../shared/encoder/encoder.ts";
 import { numWs } from "../../shared/generator/config.ts";
 import { type FloatImage, type Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import type { FeatureNet } from "../../shared/inversion/loss.ts";
-import { DEFAULT_PROJECTOR_LR, type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
+import { DEFAULT_PRIOR_WEIGHT, DEFAULT_PROJECTOR_LR, type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
 import { type LatentSpace, tileW } from "../../shared/generator/space.ts";
 import type { Region } from "../../shared/regions/schema.ts";
@@ -46,7 +46,7 @@ export interface InversionEvaluation {
   /** The space of the codes measured: the projector's, and the editability's (the encoder's W codes tiled in W+). */
   space: LatentSpace;
   encoder: ReconstructionFigures;
-  projector: (ReconstructionFigures & { steps: number; lr: number }) | null;
+  projector: (ReconstructionFigures & { steps: number; lr: number; prior: number }) | null;
   editability: RegionEditability[];
   localityInverted: RegionLocality[];
   localitySampled: RegionLocality[];
@@ -68,6 +68,8 @@ export interface EvaluateOptions {
   /** The space the projector optimizes and editability is measured in (default "w"). */
   space?: LatentSpace;
   lr?: number;
+  /** The projector's latent prior weight (default DEFAULT_PRIOR_WEIGHT). */
+  prior?: number;
   noise: ProjectionNoise;
   /** The projector's perceptual network (none: pixels only). */
   featureNet?: FeatureNet | undefined;
@@ -119,7 +121,8 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
   let finalRecons = encRecons;
   if (o.steps > 0) {
     const lr = o.lr ?? DEFAULT_PROJECTOR_LR;
-    const popts = { steps: o.steps, lr, noise: o.noise, space, featureNet: o.featureNet, ...(o.featureNet ? {} : { weights: { perceptual: 0 } }) };
+    const prior = o.prior ?? DEFAULT_PRIOR_WEIGHT;
+    const popts = { steps: o.steps, lr, prior, noise: o.noise, space, featureNet: o.featureNet, ...(o.featureNet ? {} : { weights: { perceptual: 0 } }) };
     await project(g, images.slice(0, 1), encoded.slice(0, 1), { ...popts, steps: 1 }); // warm-up: the first call compiles or allocates each kernel
     t0 = performance.now();
     const projected = await project(g, images.slice(0, 1), encoded.slice(0, 1), popts);
@@ -133,7 +136,7 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
     const batchedMs = n > 1 ? (performance.now() - t0) / (n - 1) : oneMs;
     codes = projected.map((p) => p.w);
     finalRecons = projected.map((p) => p.image);
-    projector = { ...figures(finalRecons, oneMs, batchedMs), steps: o.steps, lr };
+    projector = { ...figures(finalRecons, oneMs, batchedMs), steps: o.steps, lr, prior };
   }
 
   // Editability: the regions' locality on the final codes vs on as many sampled codes.
@@ -170,7 +173,7 @@ export function evaluationMarkdown(e: InversionEvaluation, backend: string): str
     "| codes | PSNR (dB, mean) | PSNR (worst) | SSIM | ms / image alone | ms / image batched |",
     "|---|---|---|---|---|---|",
     row("encoder", e.encoder),
-    ...(e.projector ? [row(`encoder + projector${wPlus ? " in W+" : ""} (${e.projector.steps} steps, lr ${e.projector.lr})`, e.projector)] : []),
+    ...(e.projector ? [row(`encoder + projector${wPlus ? " in W+" : ""} (${e.projector.steps} steps, lr ${e.projector.lr}${e.projector.prior ? `, prior ${e.projector.prior}` : ""})`, e.projector)] : []),
     "",
     `Editability in ${space}: MSE_o / MSE_i of each region with its axes resampled${wPlus ? " (in every layer's w, with the same new values)" : ""}, on the inverted codes and on as many sampled codes (target: inverted within 1.5× of sampled).`,
     "",

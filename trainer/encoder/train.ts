@@ -8,6 +8,8 @@
  * and `datasetBatch` dataset images. The encoder maps every image to ŵ; the loss is
  *   loss.w · MSE(ŵ, w) over the generated pairs
  *   + the mean over all images of the reconstruction loss (shared/inversion/loss.ts) of G(ŵ, noise)
+ *   + loss.prior · the mean over the dataset images of the latent prior's penalty on ŵ
+ *     (shared/inversion/prior.ts; the generated pairs' ŵ are held on W's distribution by the w term)
  * where `noise` is the config's reconstruction noise (default zeros, what the invert command uses).
  * Gradients reach only the encoder: the generator and the segmenter are plain tensors.
  */
@@ -20,6 +22,7 @@ import { type FloatImage, type Generator, noiseTensors, toRgba8 } from "../../sh
 import { mapping, synthesis } from "../../shared/generator/network.ts";
 import { type ParamValues, initParams } from "../../shared/generator/params.ts";
 import { type FeatureNet, perceptualFeatures, reconstructionLoss } from "../../shared/inversion/loss.ts";
+import { latentPrior, priorPenalty } from "../../shared/inversion/prior.ts";
 import { Prng, latentFromSeed } from "../../shared/random/prng.ts";
 import { tf } from "../tf-node.ts";
 import { FusedAdam } from "../training/adam.ts";
@@ -38,10 +41,15 @@ export interface EncoderStepMetrics {
   reconDataset: number;
   /** PSNR of the dataset images' reconstructions (from their mean pixel MSE). */
   psnrDataset: number;
+  /** Mean squared z-score of the dataset images' codes under the latent prior (1 for mapped codes). */
+  priorDataset: number;
 }
 
 
 export class EncoderTrainer extends SingleNetTrainer<EncoderTrainConfig> {
+  /** The latent prior's statistics as tensors, made on the first step. */
+  private prior: { mean: tf.Tensor1D; std: tf.Tensor1D } | undefined;
+
   /**
    * @param g the frozen generator (its tensors are never trained)
    * @param data the training split (every index it has may be drawn)
@@ -114,6 +122,11 @@ export class EncoderTrainer extends SingleNetTrainer<EncoderTrainConfig> {
     });
     const noise = tf.tidy(() => (c.noise === "zeros" ? ("zeros" as const) : noiseTensors(gc, Array.from({ length: n }, () => c.noise as number))));
     const weights = { pixel: c.loss.pixel, perceptual: c.loss.perceptual };
+    if (!this.prior) {
+      const p = await latentPrior(this.g);
+      this.prior = { mean: tf.tensor1d(p.mean), std: tf.tensor1d(p.std) };
+    }
+    const prior = this.prior;
     const targetFeatures = weights.perceptual > 0 ? tf.tidy(() => perceptualFeatures(this.net!, images)) : undefined;
 
     let kept: tf.Tensor[] = [];
@@ -124,15 +137,22 @@ export class EncoderTrainer extends SingleNetTrainer<EncoderTrainConfig> {
       const wMse = nGen ? tf.mean(tf.square(tf.sub(tf.slice(w, [0, 0], [nGen, gc.wDim]), wTrue))) : tf.scalar(0);
       const part = (from: number, len: number, t: tf.Tensor1D) => (len ? tf.mean(tf.slice(t, [from], [len])) : tf.scalar(0));
       const pixelMse = tf.mean(tf.square(tf.sub(recon, images)), [1, 2, 3]) as tf.Tensor1D;
-      kept = [wMse, part(0, nGen, rec), part(nGen, nData, rec), part(nGen, nData, pixelMse)].map((t) => tf.keep(t));
-      return tf.add(tf.mul(wMse, c.loss.w), tf.mean(rec)) as tf.Scalar;
+      const priorData = nData ? tf.mean(priorPenalty(tf.slice(w, [nGen, 0], [nData, gc.wDim]), prior)) : tf.scalar(0);
+      kept = [wMse, part(0, nGen, rec), part(nGen, nData, rec), part(nGen, nData, pixelMse), priorData].map((t) => tf.keep(t));
+      return tf.addN([tf.mul(wMse, c.loss.w), tf.mean(rec), tf.mul(priorData, c.loss.prior)]) as tf.Scalar;
     }, Object.values(this.params));
     this.opt.lr = this.lrAt(this.step);
     this.opt.step(this.params, grads);
-    const [loss, wMse, reconGenerated, reconDataset, dataMse] = await Promise.all([value, ...kept].map(async (t) => (await t.data())[0]!));
+    const [loss, wMse, reconGenerated, reconDataset, dataMse, priorDataset] = await Promise.all([value, ...kept].map(async (t) => (await t.data())[0]!));
     tf.dispose([value, ...kept, ...Object.values(grads), wTrue, images, ...(noise === "zeros" ? [] : noise), ...(targetFeatures ?? [])]);
     this.step++;
-    return { loss: loss!, wMse: wMse!, reconGenerated: reconGenerated!, reconDataset: reconDataset!, psnrDataset: nData ? 10 * Math.log10(4 / dataMse!) : Number.NaN };
+    return { loss: loss!, wMse: wMse!, reconGenerated: reconGenerated!, reconDataset: reconDataset!, psnrDataset: nData ? 10 * Math.log10(4 / dataMse!) : Number.NaN, priorDataset: nData ? priorDataset! : Number.NaN };
+  }
+
+  override dispose(): void {
+    if (this.prior) tf.dispose([this.prior.mean, this.prior.std]);
+    this.prior = undefined;
+    super.dispose();
   }
 
   /** The encoder as the shared inference class (for previews and evaluation during a run). */
@@ -177,8 +197,8 @@ export function runEncoderTraining(opts: {
     name: "encoder",
     imagesPerStep: config.batch + config.datasetBatch,
     describe: `${config.batch} generated + ${config.datasetBatch} dataset images per step`,
-    keys: ["loss", "wMse", "reconGenerated", "reconDataset", "psnrDataset"] as const,
-    show: (m) => ({ loss: m.loss.toFixed(4), "w-mse": m.wMse.toFixed(4), "training-face PSNR": `${m.psnrDataset.toFixed(2)} dB` }),
+    keys: ["loss", "wMse", "reconGenerated", "reconDataset", "psnrDataset", "priorDataset"] as const,
+    show: (m) => ({ loss: m.loss.toFixed(4), "w-mse": m.wMse.toFixed(4), "training-face PSNR": `${m.psnrDataset.toFixed(2)} dB`, "training-face z²": m.priorDataset.toFixed(2) }),
     afterSave: async (trainer) => {
       if (!opts.preview?.length) return;
       const e = await trainer.encoder();
