@@ -42,6 +42,7 @@ describe("npm run encoder", () => {
     const { stdout } = await cli("export", "--run", runDir, "--name", "tiny-encoder", "--out", out, "--steps", "2");
     expect(stdout).toMatch(/\| encoder \| \d+\.\d\d \|/);
     expect(stdout).toMatch(/\| encoder \+ projector \(2 steps, lr 0\.1, prior 0\.01\) \|/);
+    expect(stdout).toMatch(/Distance from W.s distribution .*: the encoder.s codes \d+\.\d\d, the projector.s \d+\.\d\d\./);
     const { manifest } = await loadEncoder(fileSource(out));
     expect(manifest.inverts).toEqual({ name: "tiny-semantic", version: "v66722c82c80a95a8" });
     expect(manifest.weightsManifest[0]!.weights.find((w) => w.name === "encoder.fc.weight")!.quantization?.dtype).toBe("int8");

@@ -12,6 +12,7 @@ import { numWs } from "../../shared/generator/config.ts";
 import { type FloatImage, type Generator, toRgba8 } from "../../shared/generator/generator.ts";
 import type { FeatureNet } from "../../shared/inversion/loss.ts";
 import { DEFAULT_PRIOR_WEIGHT, DEFAULT_PROJECTOR_LR, type ProjectionNoise, project } from "../../shared/inversion/projector.ts";
+import { latentPrior, meanSquaredZ, toPSpace } from "../../shared/inversion/prior.ts";
 import { psnr, ssim } from "../../shared/inversion/quality.ts";
 import { type LatentSpace, tileW } from "../../shared/generator/space.ts";
 import type { Region } from "../../shared/regions/schema.ts";
@@ -50,6 +51,12 @@ export interface InversionEvaluation {
   editability: RegionEditability[];
   localityInverted: RegionLocality[];
   localitySampled: RegionLocality[];
+  /**
+   * Mean squared z-score per axis under the latent prior (shared/inversion/prior.ts; in W+ over
+   * every layer's w), averaged over the images: of the encoder's codes and of the final codes
+   * (mapped codes score about 1). How far off W's distribution the inverted codes lie.
+   */
+  priorZ2: { encoder: number; final: number };
   /** PNG, one row per face (up to `pictureRows`): original | encoder | projector (when run) | each region resampled. */
   picture: Uint8Array;
   /** The picture's columns, for captions. */
@@ -142,6 +149,13 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
   // Editability: the regions' locality on the final codes vs on as many sampled codes.
   const localityInverted = await measureLocalityOfCodes(g, o.regions, codes, noiseOf(n), { segmenter: o.segmenter, onProgress: (d) => o.onProgress?.("locality (inverted)", d, n) });
   const localitySampled = await measureLocality(g, o.regions, { samples: n, segmenter: o.segmenter, onProgress: (d) => o.onProgress?.("locality (sampled)", d, n) });
+  const prior = await latentPrior(g);
+  const z2 = (ws: Float32Array[]) => {
+    let sum = 0;
+    for (const w of ws) for (let l = 0; l < w.length; l += g.config.wDim) sum += meanSquaredZ(toPSpace(w.subarray(l, l + g.config.wDim)), prior) / (w.length / g.config.wDim);
+    return sum / ws.length;
+  };
+  const priorZ2 = { encoder: z2(encoded), final: z2(codes) };
   const editability = localityInverted.map((r, i) => ({ region: r.region, inverted: r.ratio, sampled: localitySampled[i]!.ratio, factor: r.ratio / localitySampled[i]!.ratio }));
 
   // Picture: original | encoder | projector | each region resampled (replace, ψ = 1, seed 1 + row; in W+ in every layer), rendered with the code's noise.
@@ -158,7 +172,7 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
     }
   }
   const picture = gridPng(tiles, res, pictureColumns.length, Math.max(1, Math.floor(128 / res)));
-  return { images: n, noise: o.noise, space, encoder, projector, editability, localityInverted, localitySampled, picture, pictureColumns };
+  return { images: n, noise: o.noise, space, encoder, projector, editability, localityInverted, localitySampled, priorZ2, picture, pictureColumns };
 }
 
 /** The evaluation as Markdown (a model card's section and the command's output). */
@@ -180,5 +194,7 @@ export function evaluationMarkdown(e: InversionEvaluation, backend: string): str
     "| region | inverted codes | sampled codes | inverted / sampled |",
     "|---|---|---|---|",
     ...e.editability.map((r) => `| ${r.region} | ${r.inverted.toFixed(3)} | ${r.sampled.toFixed(3)} | ${r.factor.toFixed(2)} |`),
+    "",
+    `Distance from W's distribution (the latent prior's mean squared z-score per axis; mapped codes score about 1): the encoder's codes ${e.priorZ2.encoder.toFixed(2)}${e.projector ? `, the projector's ${e.priorZ2.final.toFixed(2)}` : ""}.`,
   ];
 }
