@@ -61,7 +61,8 @@ export const DEFAULT_PROJECTOR_LR = 0.1;
  * faces, 100 steps from faces64-encoder's codes: the right eye's MSE_o/MSE_i on the inverted codes
  * against sampled ones read 1.89× / 1.59× / 1.46× / 1.33× at 0 / 0.003 / 0.01 / 0.03, at
  * 21.9 / 21.2 / 20.6 / 19.7 dB in W (in W+ at 0 / 0.01: 1.97× / 1.44×, 24.8 / 23.7 dB); 0.01 is
- * the weakest that kept every region within 1.5×.
+ * the weakest that kept every region within 1.5× (`npm run encoder -- evaluate --model
+ * weights/faces64 --encoder weights/faces64-encoder --steps 100 --images 48 --prior X [--space w+]`).
  */
 export const DEFAULT_PRIOR_WEIGHT = 0.01;
 
