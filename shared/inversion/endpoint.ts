@@ -35,6 +35,7 @@ export const InversionAnswer = z.object({
   w: z.string().describe("The code: base64url of little-endian float32, as the render endpoints' `w` parameter takes it (with noise=zeros)"),
   noise: z.literal("zeros").describe("The noise the code renders with"),
   steps: z.number().int().describe("Projector steps run after the encoder"),
+  prior: z.number().min(0).describe("The weight of the projector's latent prior, which held the code near W's distribution where region edits stay local (0 when no steps ran)"),
   ...Quality.shape,
   encoderOnly: Quality.describe("The encoder's code alone, before any projector step"),
   source: z.object({

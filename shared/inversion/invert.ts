@@ -5,7 +5,7 @@ import type { EncoderManifest } from "../weights/manifest.ts";
 import { latentToParam } from "../latent-param.ts";
 import type { InversionAnswer } from "./endpoint.ts";
 import type { FeatureNet } from "./loss.ts";
-import { project } from "./projector.ts";
+import { DEFAULT_PRIOR_WEIGHT, project } from "./projector.ts";
 import { psnr, ssim } from "./quality.ts";
 
 /** What inverts a picture: the generator, its encoder (with the manifest that says how to prepare uploads), and the perceptual net, if any. */
@@ -28,6 +28,8 @@ export interface PictureInversion {
   ssim: number;
   /** The encoder's code alone, before any projector step. */
   encoderOnly: { psnr: number; ssim: number };
+  /** The projector's latent-prior weight (0 when no step ran). */
+  prior: number;
 }
 
 /**
@@ -51,11 +53,11 @@ export async function invertPicture(inv: Inverter, bytes: Uint8Array, steps: num
   let image = first!;
   if (steps > 0) {
     const net = inv.featureNet;
-    const [p] = await project(inv.generator, [target], [w], { steps, noise: "zeros", featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
+    const [p] = await project(inv.generator, [target], [w], { steps, noise: "zeros", prior: DEFAULT_PRIOR_WEIGHT, featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
     w = p!.w;
     image = p!.image;
   }
-  return { header: upright, target, w, image, psnr: psnr(target.data, image.data), ssim: ssim(target.data, image.data, res, res), encoderOnly };
+  return { header: upright, target, w, image, psnr: psnr(target.data, image.data), ssim: ssim(target.data, image.data, res, res), encoderOnly, prior: steps > 0 ? DEFAULT_PRIOR_WEIGHT : 0 };
 }
 
 /**
@@ -75,6 +77,7 @@ export function inversionAnswer(r: PictureInversion, o: { model: string; version
     w,
     noise: "zeros",
     steps: o.steps,
+    prior: r.prior,
     psnr: r.psnr,
     ssim: r.ssim,
     encoderOnly: r.encoderOnly,

@@ -10,6 +10,7 @@ import { TINY } from "../../test/fixtures/tiny.ts";
 import { CACHE_HEADER } from "../cache/tiers.ts";
 import { MODEL, MODEL_128, seedModel128, seedTinyEncoder, seedTinyModel, testEnv } from "../testing.ts";
 import { MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES } from "../../shared/inversion/endpoint.ts";
+import { DEFAULT_PRIOR_WEIGHT } from "../../shared/inversion/projector.ts";
 import { asFourComponents, patchSof, progressiveGrayJpeg } from "../../shared/picture/craft.ts";
 import { MAX_JPEG_SCANS } from "../../shared/picture/jpeg.ts";
 import { QUERY_INTEGER } from "../../shared/validation.ts";
@@ -27,6 +28,7 @@ interface Inversion {
   w: string;
   noise: string;
   steps: number;
+  prior: number;
   psnr: number;
   ssim: number;
   encoderOnly: { psnr: number; ssim: number };
@@ -71,7 +73,7 @@ beforeAll(async () => {
 describe("POST /v1/models/{model}/invert", () => {
   it("answers a code that every render endpoint takes, whose render is the reconstruction it measured", async () => {
     const r = await ok(await invert(face));
-    expect(r).toMatchObject({ model: MODEL, version, noise: "zeros", steps: 0, source: { format: "png", width: TINY.resolution, height: TINY.resolution } });
+    expect(r).toMatchObject({ model: MODEL, version, noise: "zeros", steps: 0, prior: 0, source: { format: "png", width: TINY.resolution, height: TINY.resolution } });
     expect(r.encoder.name).toBe(`${MODEL}-encoder`);
     expect(latentFromParam(r.w)).toHaveLength(TINY.wDim);
     expect(r.psnr).toBe(r.encoderOnly.psnr);
@@ -89,6 +91,7 @@ describe("POST /v1/models/{model}/invert", () => {
     const zero = await ok(await invert(face));
     const refined = await ok(await invert(face, "image/png", `?steps=${MAX_INVERT_STEPS}`));
     expect(refined.steps).toBe(MAX_INVERT_STEPS);
+    expect(refined.prior).toBe(DEFAULT_PRIOR_WEIGHT);
     expect(refined.encoderOnly.psnr).toBeCloseTo(zero.psnr, 4);
     expect(refined.psnr).toBeGreaterThan(zero.psnr + 1);
     expect(refined.w).not.toBe(zero.w);
