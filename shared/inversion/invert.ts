@@ -53,11 +53,11 @@ export async function invertPicture(inv: Inverter, bytes: Uint8Array, steps: num
   let image = first!;
   if (steps > 0) {
     const net = inv.featureNet;
-    const [p] = await project(inv.generator, [target], [w], { steps, noise: "zeros", prior: DEFAULT_PRIOR_WEIGHT, featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
+    const [p] = await project(inv.generator, [target], [w], { steps, noise: "zeros", prior: DEFAULT_PRIOR_WEIGHT.w, featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
     w = p!.w;
     image = p!.image;
   }
-  return { header: upright, target, w, image, psnr: psnr(target.data, image.data), ssim: ssim(target.data, image.data, res, res), encoderOnly, prior: steps > 0 ? DEFAULT_PRIOR_WEIGHT : 0 };
+  return { header: upright, target, w, image, psnr: psnr(target.data, image.data), ssim: ssim(target.data, image.data, res, res), encoderOnly, prior: steps > 0 ? DEFAULT_PRIOR_WEIGHT.w : 0 };
 }
 
 /**

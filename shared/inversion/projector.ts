@@ -57,14 +57,16 @@ export function missingProjectorKernels(backend: string): string[] {
 export const DEFAULT_PROJECTOR_LR = 0.1;
 
 /**
- * The projector's default latent prior weight (ProjectOptions.prior). On faces64, 48 held-out
- * faces, 100 steps from faces64-encoder's codes: the right eye's MSE_o/MSE_i on the inverted codes
- * against sampled ones read 1.89× / 1.59× / 1.46× / 1.33× at 0 / 0.003 / 0.01 / 0.03, at
- * 21.9 / 21.2 / 20.6 / 19.7 dB in W (in W+ at 0 / 0.01: 1.97× / 1.44×, 24.8 / 23.7 dB); 0.01 is
- * the weakest that kept every region within 1.5× (`npm run encoder -- evaluate --model
- * weights/faces64 --encoder weights/faces64-encoder --steps 100 --images 48 --prior X [--space w+]`).
+ * The projector's default latent prior weight (ProjectOptions.prior) in each space: the weakest
+ * that kept every region's locality on the inverted codes within 1.5× of sampled codes, on
+ * faces64 from faces64-encoder's codes with 100 steps (`npm run encoder -- evaluate --model
+ * weights/faces64 --encoder weights/faces64-encoder --steps 100 [--images 48] --prior X [--space w+]`).
+ * - W: on 48 held-out faces, the right eye (the leakiest region) read 1.89× / 1.59× / 1.46× /
+ *   1.33× at 0 / 0.003 / 0.01 / 0.03, at 21.9 / 21.2 / 20.6 / 19.7 dB.
+ * - W+ moves each layer's w, so it reconstructs better and a weaker prior suffices: on all 200
+ *   held-out faces, 1.73× / 1.47× / 1.37× at 0 / 0.003 / 0.01, at 24.66 / 24.08 / 23.57 dB.
  */
-export const DEFAULT_PRIOR_WEIGHT = 0.01;
+export const DEFAULT_PRIOR_WEIGHT: Readonly<Record<LatentSpace, number>> = { w: 0.01, "w+": 0.003 };
 
 /** The noise of a projection: "zeros", or the per-layer maps of one noise seed (as `noise=` in the API). */
 export type ProjectionNoise = "zeros" | number;
@@ -78,7 +80,7 @@ export interface ProjectOptions {
   weights?: Partial<ReconstructionWeights>;
   /**
    * Weight of the latent prior (prior.ts: each code's mean squared z-score in P space, added to
-   * its reconstruction loss; default `DEFAULT_PRIOR_WEIGHT`): keeps the codes where the mapping
+   * its reconstruction loss; default `DEFAULT_PRIOR_WEIGHT[space]`): keeps the codes where the mapping
    * puts them, where the regions' links hold.
    */
   prior?: number;
@@ -163,7 +165,7 @@ export async function project(g: Generator, targets: FloatImage[], starts: Float
   if (opts.steps > 0) requireGradients();
   const noiseSpec = opts.noise ?? "zeros";
   const lr = opts.lr ?? DEFAULT_PROJECTOR_LR;
-  const priorWeight = opts.prior ?? DEFAULT_PRIOR_WEIGHT;
+  const priorWeight = opts.prior ?? DEFAULT_PRIOR_WEIGHT[space];
   if (!(priorWeight >= 0)) throw new Error(`project: prior must be ≥ 0, got ${priorWeight}`);
   const priorStats = priorWeight > 0 && opts.steps > 0 ? await latentPrior(g) : undefined;
   const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];

@@ -62,7 +62,7 @@ describe("npm run encoder", () => {
     const plusJson = join(dir, "plus.json");
     const plus = await cli("evaluate", "--model", MODEL, "--encoder", out, "--steps", "2", "--space", "w+", "--picture", join(dir, "plus.png"), "--out", plusJson);
     expect(plus.stdout).toMatch(/codes in W\+/);
-    expect(plus.stdout).toMatch(/\| encoder \+ projector in W\+ \(2 steps, lr 0\.1, prior 0\.01\) \|/);
+    expect(plus.stdout).toMatch(/\| encoder \+ projector in W\+ \(2 steps, lr 0\.1, prior 0\.003\) \|/);
     expect(plus.stdout).toMatch(/Editability in W\+/);
     const plusResult = JSON.parse(await readFile(plusJson, "utf8"));
     expect(plusResult).toMatchObject({ space: "w+", projector: { steps: 2 } });

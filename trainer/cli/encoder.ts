@@ -78,7 +78,7 @@ const evaluateCli = command({
     steps: { value: "N", help: "projector steps after the encoder", type: int(0, 100_000), default: 100 },
     images: { value: "N", help: "held-out images evaluated", type: int(1), defaultText: "all" },
     lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), defaultText: String(DEFAULT_PROJECTOR_LR) },
-    prior: { value: "X", help: "the projector's latent prior weight (keeps codes on W's distribution)", type: num(0, 1000), defaultText: String(DEFAULT_PRIOR_WEIGHT) },
+    prior: { value: "X", help: "the projector's latent prior weight (keeps codes on W's distribution)", type: num(0, 1000), defaultText: `${DEFAULT_PRIOR_WEIGHT.w} in W, ${DEFAULT_PRIOR_WEIGHT["w+"]} in W+` },
     noise: noiseFlag,
     space: { ...spaceFlag, help: "the space the projector optimizes and editability is measured in: w, or w+ (one w per synthesis layer from the encoder's w tiled; a region resampled in every layer)" },
     segmenter: { value: "DIR", help: "the projector's perceptual network", type: str(), defaultText: "the encoder's pinned one, or the model's" },

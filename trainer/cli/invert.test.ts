@@ -56,7 +56,7 @@ describe("npm run invert", () => {
     expect(stderr).toMatch(/no segmenter for the perceptual term \(pass --segmenter\): pixel loss only/);
     expect(stdout).toMatch(/code\.json: tiny-fixture vbc84f4f48ad736cb code; PSNR -?\d+\.\d\d dB/);
     const code = JSON.parse(await readFile(out, "utf8"));
-    expect(code).toMatchObject({ model: "tiny-fixture", version: "vbc84f4f48ad736cb", space: "w", noise: "zeros", steps: 2, reconstruction: "code.png" });
+    expect(code).toMatchObject({ model: "tiny-fixture", version: "vbc84f4f48ad736cb", space: "w", noise: "zeros", steps: 2, prior: 0.01, reconstruction: "code.png" });
     expect(code.source).toMatchObject({ format: "png", width: 40, height: 30 });
     expect(Array.from(latentFromParam(code.w))).toEqual(code.wValues);
     expect(code.wValues).toHaveLength(32);
@@ -71,7 +71,7 @@ describe("npm run invert", () => {
     expect(stdout).toMatch(/plus\.json: tiny-fixture vbc84f4f48ad736cb W\+ code; PSNR -?\d+\.\d\d dB/);
     expect(stdout).toMatch(/the API's w= takes W codes only/);
     const code = JSON.parse(await readFile(out, "utf8"));
-    expect(code).toMatchObject({ space: "w+", steps: 3, reconstruction: "plus.png" });
+    expect(code).toMatchObject({ space: "w+", steps: 3, prior: 0.003, reconstruction: "plus.png" });
     expect(code.note).toMatch(/the API's w= and the client take W codes only/);
     expect(code).not.toHaveProperty("w");
     expect(code).not.toHaveProperty("wValues");

@@ -47,7 +47,7 @@ const cli = command({
     encoder: { value: "DIR", help: "an encoder exported for that model version (npm run encoder -- export)", type: str(), required: true },
     steps: { value: "N", help: "projector steps after the encoder (0: encoder only)", type: int(0, 10_000), default: 100 },
     lr: { value: "X", help: "the projector's peak learning rate", type: num(0, 10, { above: true }), default: DEFAULT_PROJECTOR_LR },
-    prior: { value: "X", help: "the projector's latent prior weight: keeps the code on W's distribution, where region edits stay local (0: off)", type: num(0, 1000), default: DEFAULT_PRIOR_WEIGHT },
+    prior: { value: "X", help: "the projector's latent prior weight: keeps the code on W's distribution, where region edits stay local (0: off)", type: num(0, 1000), defaultText: `${DEFAULT_PRIOR_WEIGHT.w} in W, ${DEFAULT_PRIOR_WEIGHT["w+"]} in W+` },
     noise: noiseFlag,
     space: {
       ...spaceFlag,
@@ -154,6 +154,7 @@ const noiseSeeds = f.noise === "zeros" ? ("zeros" as const) : [f.noise];
 const [encImg] = await model.generator.render([w0!], noiseSeeds);
 const encoderOnly = { psnr: psnr(picture.image.data, encImg!.data), ssim: ssim(picture.image.data, encImg!.data, res, res), ms: performance.now() - t0 };
 const wPlus = f.space === "w+";
+const prior = f.prior ?? DEFAULT_PRIOR_WEIGHT[f.space];
 const layers = numWs(model.manifest.generator);
 let w = wPlus ? tileW(w0!, layers) : w0!; // W+ without steps: the encoder's w in every layer, which renders as w
 let image = encImg!;
@@ -164,7 +165,7 @@ if (f.steps > 0) {
     steps: f.steps,
     space: f.space,
     lr: f.lr,
-    prior: f.prior,
+    prior,
     noise: f.noise,
     featureNet,
     ...(featureNet ? {} : { weights: { perceptual: 0 } }),
@@ -199,7 +200,7 @@ const result = {
   psnr: psnr(picture.image.data, image.data),
   ssim: ssim(picture.image.data, image.data, res, res),
   steps: f.steps,
-  ...(f.steps > 0 ? { lr: f.lr, prior: f.prior } : {}),
+  ...(f.steps > 0 ? { lr: f.lr, prior } : {}),
   encoderOnly: { psnr: encoderOnly.psnr, ssim: encoderOnly.ssim },
   seconds,
   backend: backend.name,

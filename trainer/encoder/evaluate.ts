@@ -75,7 +75,7 @@ export interface EvaluateOptions {
   /** The space the projector optimizes and editability is measured in (default "w"). */
   space?: LatentSpace;
   lr?: number;
-  /** The projector's latent prior weight (default DEFAULT_PRIOR_WEIGHT). */
+  /** The projector's latent prior weight (default DEFAULT_PRIOR_WEIGHT[space]). */
   prior?: number;
   noise: ProjectionNoise;
   /** The projector's perceptual network (none: pixels only). */
@@ -128,7 +128,7 @@ export async function evaluateInversion(o: EvaluateOptions): Promise<InversionEv
   let finalRecons = encRecons;
   if (o.steps > 0) {
     const lr = o.lr ?? DEFAULT_PROJECTOR_LR;
-    const prior = o.prior ?? DEFAULT_PRIOR_WEIGHT;
+    const prior = o.prior ?? DEFAULT_PRIOR_WEIGHT[space];
     const popts = { steps: o.steps, lr, prior, noise: o.noise, space, featureNet: o.featureNet, ...(o.featureNet ? {} : { weights: { perceptual: 0 } }) };
     await project(g, images.slice(0, 1), encoded.slice(0, 1), { ...popts, steps: 1 }); // warm-up: the first call compiles or allocates each kernel
     t0 = performance.now();

@@ -91,7 +91,7 @@ describe("POST /v1/models/{model}/invert", () => {
     const zero = await ok(await invert(face));
     const refined = await ok(await invert(face, "image/png", `?steps=${MAX_INVERT_STEPS}`));
     expect(refined.steps).toBe(MAX_INVERT_STEPS);
-    expect(refined.prior).toBe(DEFAULT_PRIOR_WEIGHT);
+    expect(refined.prior).toBe(DEFAULT_PRIOR_WEIGHT.w);
     expect(refined.encoderOnly.psnr).toBeCloseTo(zero.psnr, 4);
     expect(refined.psnr).toBeGreaterThan(zero.psnr + 1);
     expect(refined.w).not.toBe(zero.w);

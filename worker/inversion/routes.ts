@@ -102,7 +102,7 @@ inversion.openapi(
     const encoderManifest = (await readEncoderManifest(c.env, model, version)) ?? noEncoder(model, version, "model");
     const sha256 = await sha256Hex(bytes);
     // The projector's prior weight is part of what the answer depends on (a new default must not hit old entries; the answer reports it).
-    const key = `/${model}/${version}/invert/e=${encoderManifest.version}/img=${sha256}/s=${steps}${steps > 0 ? `/p=${DEFAULT_PRIOR_WEIGHT}` : ""}`;
+    const key = `/${model}/${version}/invert/e=${encoderManifest.version}/img=${sha256}/s=${steps}${steps > 0 ? `/p=${DEFAULT_PRIOR_WEIGHT.w}` : ""}`;
     const res = await cached(c, key, pinned !== undefined, () =>
       withModel(c.env, model, version, async (m) => {
         const live = (await m.encoder()) ?? noEncoder(model, version, "model");
