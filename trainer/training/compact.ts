@@ -5,7 +5,7 @@
  * and on a checkout whose run folder has no checkpoint it resumes from that copy. The GAN's run
  * (run.ts) and the step-trained networks' (step-run.ts) share it.
  */
-import { copyFile, mkdir, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TensorEncoding } from "./checkpoint.ts";
 
@@ -27,10 +27,14 @@ export function compactEncoding(name: string): TensorEncoding {
   return "f16";
 }
 
+/** The run's history logs: one JSON line per log interval and per session, appended as the run goes. */
+const HISTORY_FILES = ["metrics.jsonl", "sessions.jsonl"] as const;
+
 /**
  * The compact checkpoint to resume from when the run folder has none of its own (a fresh
- * checkout), after copying its metrics.jsonl into the run folder so the curves continue; else
- * undefined.
+ * checkout), else undefined. Its history (metrics.jsonl, sessions.jsonl) goes first in the run
+ * folder's, so the curves continue and the session that just started (already appended to the
+ * fresh sessions.jsonl) follows the earlier ones instead of replacing them at the next mirror.
  *
  * @example
  * const ckpt = (await listCheckpoints(runDir)).at(-1) ?? (compactDir && (await resumeFromCompact(runDir, compactDir)));
@@ -38,8 +42,13 @@ export function compactEncoding(name: string): TensorEncoding {
 export async function resumeFromCompact(runDir: string, compactDir: string): Promise<string | undefined> {
   const ckpt = compactCheckpoint(compactDir);
   if (!(await exists(join(ckpt, "state.json")))) return undefined;
-  const metrics = join(compactDir, "metrics.jsonl");
-  if (!(await exists(join(runDir, "metrics.jsonl"))) && (await exists(metrics))) await copyFile(metrics, join(runDir, "metrics.jsonl"));
+  for (const f of HISTORY_FILES) {
+    const kept = await readFile(join(compactDir, f), "utf8").catch(() => "");
+    if (!kept) continue;
+    const here = await readFile(join(runDir, f), "utf8").catch(() => "");
+    if (here.startsWith(kept.split("\n")[0]!)) continue; // the history is already here
+    await writeFile(join(runDir, f), kept.endsWith("\n") || !here ? kept + here : `${kept}\n${here}`);
+  }
   return ckpt;
 }
 

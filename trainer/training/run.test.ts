@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -75,20 +75,30 @@ describe("runTraining", () => {
     const root = await mkdtemp(join(tmpdir(), "linkgan-compact-"));
     dirs.push(root);
     const compactDir = join(root, "weights-in-progress");
+    // As the CLI does, each session appends its line to sessions.jsonl before training.
+    const session = (n: number) => appendFile(join(root, "a", "sessions.jsonl"), `${JSON.stringify({ session: n })}\n`);
+    await mkdir(join(root, "a"));
+    await session(1);
     const first = await runTraining({ runDir: join(root, "a"), config, data, maxSteps: 3, quiet: true, compactDir });
     first.trainer.dispose();
-    expect((await readdir(compactDir)).sort()).toEqual(["checkpoint", "config.json", "curves.png", "latest.png", "metrics.jsonl"]);
+    expect((await readdir(compactDir)).sort()).toEqual(["checkpoint", "config.json", "curves.png", "latest.png", "metrics.jsonl", "sessions.jsonl"]);
     const full = (await stat(join(root, "a", "checkpoints", "step-000000003", "tensors.bin"))).size;
     const compact = (await stat(join(compactDir, "checkpoint", "tensors.bin"))).size;
     expect(compact).toBeLessThan(full * 0.4);
     await rm(join(root, "a"), { recursive: true });
 
+    await mkdir(join(root, "a"));
+    await session(2);
     const resumed = await runTraining({ runDir: join(root, "a"), config, data, quiet: true, compactDir });
     expect(resumed.trainer.step).toBe(5);
     expect(resumed.finished).toBe(true);
     // The summary carried over: the metrics of steps 1–3 were restored, then 4–5 appended.
     const rows = (await readFile(join(root, "a", "metrics.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
     expect(rows.filter((r) => !("diversity/stdRatio" in r)).map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
+    // Both sessions are in the history, in the run folder and, mirrored, in the compact folder.
+    for (const dir of [join(root, "a"), compactDir]) {
+      expect((await readFile(join(dir, "sessions.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l).session)).toEqual([1, 2]);
+    }
     const straight = await runTraining({ runDir: join(root, "b"), config, data, quiet: true });
     const [x, y] = [await resumed.trainer.emaValues(), await straight.trainer.emaValues()];
     // Each tensor within 1% of its own scale.
