@@ -21,7 +21,6 @@
  */
 import "../csp.ts"; // first: before any zod schema parses
 import { z } from "zod";
-import { MAX_INVERT_STEPS } from "../../shared/inversion/endpoint.ts";
 import { encodePng } from "../../shared/png/png.ts";
 import { MAX_SEED } from "../../shared/random/prng.ts";
 import { Scale } from "../../shared/render/request.ts";
@@ -75,16 +74,6 @@ export const PNG_SCALES = [1, 2, 4, 8] as const;
 
 /** Longest side of the picture sent for inversion: the browser decodes any format and scales it down, so uploads stay small. */
 export const UPLOAD_SIDE = 256;
-
-/**
- * Projector steps after the encoder for a picture dropped on the widget: the API's most. The
- * encoder's codes alone lie off W's distribution, where edits leak: on faces64's 48 held-out faces
- * they read 18.94 dB and resample the right eye 1.96× less locally than sampled codes; 10 steps
- * with the projector's latent prior read 18.72 dB at 1.34× (`npm run encoder -- evaluate --model
- * weights/faces64 --encoder weights/faces64-encoder --images 48 --steps 10`, or `--steps 0`), for
- * about 1.7 s in the page on wasm. Local edits are what a user drops a picture for.
- */
-export const WIDGET_INVERT_STEPS = MAX_INVERT_STEPS;
 
 /** Most frames of the edit animation (base and result included). */
 export const ANIMATION_FRAMES = 6;
@@ -387,7 +376,7 @@ export class LinkGanEditor extends HTMLElement {
    * Edit your own picture: the browser decodes it (any format it reads), crops the centre square
    * and scales it to at most UPLOAD_SIDE px, the client inverts that PNG into the model's W (in
    * this page in local mode when the model has an encoder, else the API) with `options.steps`
-   * projector steps (default WIDGET_INVERT_STEPS), and the
+   * projector steps (default DEFAULT_INVERT_STEPS), and the
    * reconstruction becomes the image shown (undoable), with the picture beside it. The API's
    * refusals (too small, not a picture, …) are shown as errors, and nothing changes.
    *
@@ -406,7 +395,7 @@ export class LinkGanEditor extends HTMLElement {
       const name = options.name ?? (picture instanceof File ? picture.name : "pasted picture");
       this.#status(`Inverting ${name}…`);
       const { png, original } = await preparePicture(picture, client.model.resolution);
-      const { image, inversion, where } = await client.invert(png, { steps: options.steps ?? WIDGET_INVERT_STEPS });
+      const { image, inversion, where } = await client.invert(png, { steps: options.steps });
       const seed = Number.parseInt(inversion.source.sha256.slice(0, 8), 16) % (MAX_SEED + 1);
       this.#push({ seed, picture: { name, original, psnr: inversion.psnr, steps: inversion.steps, where }, rgba: image.rgba, w: image.w, noise: image.noise, edits: [] }, {});
     } catch (e) {

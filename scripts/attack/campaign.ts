@@ -18,7 +18,7 @@ import autocannon from "autocannon";
 import fc from "fast-check";
 import { zlibSync } from "fflate";
 import jpeg from "jpeg-js";
-import { MAX_INVERT_STEPS } from "../../shared/inversion/endpoint.ts";
+import { DEFAULT_INVERT_STEPS, MAX_INVERT_STEPS } from "../../shared/inversion/endpoint.ts";
 import { asFourComponents, grayJpeg, patchSof, progressiveGrayJpeg } from "../../shared/picture/craft.ts";
 import { chunk, craftPng, deflateBombPng, ihdr, lyingHeaderPng, pngFromChunks } from "../../shared/png/craft.ts";
 import { latentFromSeed } from "../../shared/random/prng.ts";
@@ -580,7 +580,7 @@ async function fuzzInvert(t: Tally, x: Ctx): Promise<void> {
       }
       if (a.status !== 200) return undefined;
       if (!/^application\/json/.test(a.headers["content-type"] ?? "")) return `200 with ${a.headers["content-type"]}`;
-      const want = steps.length === 1 && steps[0] !== "" ? Number(steps[0]) : 0;
+      const want = steps.length === 1 && steps[0] !== "" ? Number(steps[0]) : DEFAULT_INVERT_STEPS;
       const got = (JSON.parse(a.body.toString()) as { steps: unknown }).steps;
       return got === want ? undefined : `steps=${steps[0]} answered ${got} steps`;
     };

@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchOnce } from "../../scripts/lib/wrangler-dev.ts";
 import { decodePng, encodePng } from "../../shared/png/png.ts";
-import { MAX_INVERT_STEPS } from "../../shared/inversion/endpoint.ts";
+import { DEFAULT_INVERT_STEPS } from "../../shared/inversion/endpoint.ts";
 import { type Harness, canvasPixels, events, recordEvents, startHarness, waitForEvents } from "./harness.ts";
 
 let h: Harness;
@@ -164,7 +164,7 @@ describe("<linkgan-editor>: your own picture", () => {
     const renders = await waitForEvents(p, "render", 2);
     expect(renders.at(-1)).toMatchObject({ picture: "me.png", edits: [] });
     expect(renders.at(-1)!.psnr).toEqual(expect.any(Number));
-    await expect(editor(".status").textContent()).resolves.toMatch(new RegExp(`^Your picture me\\.png, reconstructed by the API \\(encoder \\+ ${MAX_INVERT_STEPS} steps, PSNR \\d+\\.\\d dB\\)\\. Rendered by the API`)); // the widget's WIDGET_INVERT_STEPS
+    await expect(editor(".status").textContent()).resolves.toMatch(new RegExp(`^Your picture me\\.png, reconstructed by the API \\(encoder \\+ ${DEFAULT_INVERT_STEPS} steps, PSNR \\d+\\.\\d dB\\)\\. Rendered by the API`));
     await expect(editor("figure.original").isVisible()).resolves.toBe(true);
     // Beside it, the centre square that was sent: green only, the red and blue strips cropped away.
     const original = await p.evaluate(() => {

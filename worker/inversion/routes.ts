@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES, PICTURE_ERROR_CODES } from "../../shared/inversion/endpoint.ts";
+import { DEFAULT_INVERT_STEPS, InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES, PICTURE_ERROR_CODES } from "../../shared/inversion/endpoint.ts";
 import { invertPicture, inversionAnswer } from "../../shared/inversion/invert.ts";
 import { DEFAULT_PRIOR_WEIGHT } from "../../shared/inversion/projector.ts";
 import { MAX_JPEG_SCANS } from "../../shared/picture/jpeg.ts";
@@ -51,7 +51,7 @@ const ACCEPTED_TYPES = ["image/png", "image/jpeg", "application/octet-stream"];
 
 const InvertQuery = z.object({
   version: ModelVersion.optional().openapi({ description: "Pin a model version (default: the active one)", example: "v0123456789abcdef" }),
-  steps: queryNumberParam(InvertSteps, "integer", `Projector steps after the encoder (0–${MAX_INVERT_STEPS}, default 0): each refines the code by one gradient step on the reconstruction loss`),
+  steps: queryNumberParam(InvertSteps, "integer", `Projector steps after the encoder (0–${MAX_INVERT_STEPS}, default ${DEFAULT_INVERT_STEPS}: edits of the encoder's code alone leak outside their region; 0 is a cheap preview): each refines the code by one gradient step on the reconstruction loss`),
 });
 
 const Inversion = InversionAnswer.openapi("Inversion");
