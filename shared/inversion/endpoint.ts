@@ -16,12 +16,12 @@ export const MAX_INVERT_STEPS = 10;
 
 /**
  * Projector steps when a request names none: the most. The encoder's codes alone lie off W's
- * distribution, where region edits leak: on faces64's first 48 held-out faces they read 18.94 dB
- * and resample the right eye 1.96× less locally than sampled codes; 10 steps with the projector's
- * latent prior read 18.72 dB at 1.34× (`npm run encoder -- evaluate --model weights/faces64
- * --encoder weights/faces64-encoder --images 48 --steps 10`, or `--steps 0`). A code is asked for
- * to be edited, so the default buys locality; `steps=0` is the cheap preview (about 10 ms of
- * workerd CPU against 1.4 s).
+ * distribution, where region edits leak: on faces64's 200 held-out faces they read 18.94 dB and
+ * resample the right eye 1.83× less locally than sampled codes; 10 steps with the projector's
+ * latent prior read 18.69 dB with every region within 1.5× (right eye 1.27×, hair 1.36×: `npm run
+ * encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 10`, or
+ * `--steps 0`). A code is asked for to be edited, so the default buys locality; `steps=0` is the
+ * cheap preview (about 10 ms of workerd CPU against 1.4 s).
  */
 export const DEFAULT_INVERT_STEPS = MAX_INVERT_STEPS;
 
