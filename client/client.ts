@@ -308,7 +308,7 @@ export class LinkGanClient {
   }
 
   /**
-   * Invert a picture (#14): the model version's encoder, then `steps` projector steps (0–10, default DEFAULT_INVERT_STEPS, 10: edits of the encoder's code alone leak), give
+   * Invert a picture (#14): the model version's encoder, then `steps` projector steps (0–10; by default DEFAULT_INVERT_STEPS, 10, since edits of the encoder's code alone leak), give
    * its code w, which renders, edits and chains like a generated image's (noise "zeros"). In local
    * mode, when the version has an encoder, it runs here (the picture never leaves the page; the
    * encoder's weights are cached like the model's, and the projector differentiates on this page's
