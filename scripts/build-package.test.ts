@@ -1,7 +1,7 @@
 /**
  * The npm package as a user meets it: `npm pack` (scripts/build-package.ts), then a fresh project
- * in a temporary folder installs the tarball with npm (offline: zod, its one dependency, comes from
- * npm's cache, which `npm ci` filled), imports the client in Node, type-checks a TypeScript file
+ * in a temporary folder installs the tarball with npm (zod, its one dependency, from npm's cache
+ * where it can, else the registry), imports the client in Node, type-checks a TypeScript file
  * against the generated .d.ts files (with the example of the package's own README), and bundles
  * the widget with esbuild and with Vite. The tarball, the project and its Vite build are
  * scripts/lib/scratch-app.ts's, shared with test/browser/package.test.ts, which loads the built app

@@ -1,7 +1,9 @@
 /**
  * The npm package as a user meets it, built once per test run and shared: `npm pack` of the package
  * (scripts/build-package.ts), a fresh project in a temporary folder that installs the tarball with
- * npm (offline: zod, its one dependency, comes from npm's cache, which `npm ci` filled), and a Vite
+ * npm (`--prefer-offline`: zod, its one dependency, comes from npm's cache when `npm ci` left its
+ * registry metadata there, else from the registry, as `npm ci` did; a fresh machine's cache holds
+ * only the tarballs, and `--offline` failed there with ENOTCACHED), and a Vite
  * app of that project that puts <linkgan-editor> on its page. scripts/build-package.test.ts checks
  * the tarball, the install and the build; test/browser/package.test.ts loads the built app in
  * chromium.
@@ -126,7 +128,7 @@ async function build(dir: string): Promise<Omit<ScratchApp, "release">> {
   const app = join(dir, "app");
   await mkdir(app);
   await writeFile(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
-  await run("npm", ["install", tarball, "--no-audit", "--no-fund", "--offline", "--ignore-scripts"], { cwd: app });
+  await run("npm", ["install", tarball, "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], { cwd: app });
   await writeFile(join(app, "index.html"), INDEX_HTML);
   await writeFile(join(app, "app.js"), APP_JS);
   const { build: viteBuild } = await import("vite");
