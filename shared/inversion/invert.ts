@@ -33,6 +33,13 @@ export interface PictureInversion {
 }
 
 /**
+ * The latent prior's weight of an inversion with `steps` projector steps: the projector's default
+ * in W, 0 when no step runs. The answer reports it, and the API's cache key holds it, so a new
+ * default never answers from old entries.
+ */
+export const inversionPrior = (steps: number): number => (steps > 0 ? DEFAULT_PRIOR_WEIGHT.w : 0);
+
+/**
  * GAN inversion of a picture's bytes (PNG or JPEG), one definition for `POST …/invert` and the
  * browser client: its headers checked (a PictureError names the problem; nothing is decoded for a
  * file refused), decoded, prepared (`modelInput` on the encoder's recorded background), encoded,
@@ -53,11 +60,11 @@ export async function invertPicture(inv: Inverter, bytes: Uint8Array, steps: num
   let image = first!;
   if (steps > 0) {
     const net = inv.featureNet;
-    const [p] = await project(inv.generator, [target], [w], { steps, noise: "zeros", prior: DEFAULT_PRIOR_WEIGHT.w, featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
+    const [p] = await project(inv.generator, [target], [w], { steps, noise: "zeros", prior: inversionPrior(steps), featureNet: net, ...(net ? {} : { weights: { perceptual: 0 } }) });
     w = p!.w;
     image = p!.image;
   }
-  return { header: upright, target, w, image, psnr: psnr(target.data, image.data), ssim: ssim(target.data, image.data, res, res), encoderOnly, prior: steps > 0 ? DEFAULT_PRIOR_WEIGHT.w : 0 };
+  return { header: upright, target, w, image, psnr: psnr(target.data, image.data), ssim: ssim(target.data, image.data, res, res), encoderOnly, prior: inversionPrior(steps) };
 }
 
 /**

@@ -1,8 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DEFAULT_INVERT_STEPS, InversionAnswer, InvertSteps, MAX_INVERT_STEPS, MAX_INVERT_UPLOAD_BYTES, PICTURE_ERROR_CODES } from "../../shared/inversion/endpoint.ts";
-import { invertPicture, inversionAnswer } from "../../shared/inversion/invert.ts";
-import { DEFAULT_PRIOR_WEIGHT } from "../../shared/inversion/projector.ts";
+import { inversionAnswer, inversionPrior, invertPicture } from "../../shared/inversion/invert.ts";
 import { MAX_JPEG_SCANS } from "../../shared/picture/jpeg.ts";
 import { PictureError, type PictureErrorCode, readPictureHeader } from "../../shared/picture/picture.ts";
 import { sha256Hex } from "../../shared/weights/content-id.ts";
@@ -101,8 +100,7 @@ inversion.openapi(
     const version = await resolveVersion(c.env, model, pinned);
     const encoderManifest = (await readEncoderManifest(c.env, model, version)) ?? noEncoder(model, version, "model");
     const sha256 = await sha256Hex(bytes);
-    // The projector's prior weight is part of what the answer depends on (a new default must not hit old entries; the answer reports it).
-    const key = `/${model}/${version}/invert/e=${encoderManifest.version}/img=${sha256}/s=${steps}${steps > 0 ? `/p=${DEFAULT_PRIOR_WEIGHT.w}` : ""}`;
+    const key = `/${model}/${version}/invert/e=${encoderManifest.version}/img=${sha256}/s=${steps}${steps > 0 ? `/p=${inversionPrior(steps)}` : ""}`;
     const res = await cached(c, key, pinned !== undefined, () =>
       withModel(c.env, model, version, async (m) => {
         const live = (await m.encoder()) ?? noEncoder(model, version, "model");
