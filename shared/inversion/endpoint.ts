@@ -21,7 +21,7 @@ export const MAX_INVERT_STEPS = 10;
  * latent prior read 18.69 dB with every region within 1.5× (right eye 1.27×, hair 1.36×: `npm run
  * encoder -- evaluate --model weights/faces64 --encoder weights/faces64-encoder --steps 10`, or
  * `--steps 0`). A code is asked for to be edited, so the default buys locality; `steps=0` is the
- * cheap preview (about 10 ms of workerd CPU against 1.4 s).
+ * cheap preview (about 10 ms of workerd CPU against 1.4 s: `npm run bench:invert`, `npm run bench:api`).
  */
 export const DEFAULT_INVERT_STEPS = MAX_INVERT_STEPS;
 
